@@ -1,0 +1,215 @@
+"""What a task is: how clean images become training batches, which networks, which losses.
+
+The training loop (:mod:`restore.train`) is the same for every task. A task is one subclass of
+:class:`Task` (one level of inheritance, no deeper) that answers:
+
+1. ``build_networks``  -> ``{"G": ..., "D": ...}`` (CycleGAN adds ``G_b``, ``D_b``)
+2. ``train_dataset``   -> a Dataset of uint8 (C, H, W) patches (decoded once, cropped on the fly)
+3. ``make_batch``      -> on the device: float inputs / targets, masks, degradations
+4. ``forward``         -> the generator outputs, computed once per step
+5. ``d_loss``/``g_loss`` -> the two halves of the GAN step, with logs
+6. ``validate``        -> metrics on the validation set (the task's protocol)
+
+The conditional-GAN pieces that several tasks share (pix2pix-style D and G losses) are plain
+functions below, not base-class methods, so a task with another loss writes another function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+import torch
+from torch import Tensor, nn
+from torch.utils.data import Dataset
+
+from restore.config import Config, LossConfig, from_dict
+from restore.core import losses as L
+from restore.core.registry import build_network
+
+Batch = dict[str, Tensor]
+Logs = dict[str, Tensor]
+
+
+@dataclass(frozen=True)
+class NoOptions:
+    """A task without options of its own."""
+
+
+@dataclass(frozen=True)
+class Predictor:
+    """Inference for one trained model: a function on float images plus how it may be tiled.
+
+    ``fn(x, **kwargs)`` maps (B, 3, H, W) in [0, 1] to (B, 3, H*scale, W*scale) in [0, 1] on x's
+    device. The API pads inputs to ``multiple`` and, for large images, runs ``fn`` on tiles that
+    overlap by ``halo`` input pixels (only when ``tileable``: each output pixel depends on a local
+    window of the input).
+    """
+
+    fn: Callable[..., Tensor]
+    scale: int = 1
+    multiple: int = 1
+    tileable: bool = True
+    halo: int = 32
+
+
+class Task:
+    """Base of every task. Subclasses set ``name`` and ``Options`` and implement the hooks."""
+
+    name: ClassVar[str] = ""
+    Options: ClassVar[type] = NoOptions
+    generator_keys: ClassVar[tuple[str, ...]] = ("G",)
+    discriminator_keys: ClassVar[tuple[str, ...]] = ("D",)
+    #: (metric name, "max" | "min") used to keep the best checkpoint, or None.
+    best_metric: ClassVar[tuple[str, Literal["max", "min"]] | None] = None
+
+    def __init__(self, cfg: Config) -> None:
+        self.cfg = cfg
+        self.opts = from_dict(self.Options, cfg.task_args, "task_args.")
+
+    # -- networks ---------------------------------------------------------------------------
+    def build_networks(self) -> dict[str, nn.Module]:
+        """G from ``model.generator``; D from ``model.discriminator`` when the adversarial loss is on."""
+        m = self.cfg.model
+        nets = {"G": build_network(m.generator, m.generator_args, key="model.generator_args")}
+        if self.cfg.loss.adv_weight > 0:
+            nets["D"] = build_network(
+                m.discriminator, m.discriminator_args, key="model.discriminator_args"
+            )
+        return nets
+
+    # -- data -------------------------------------------------------------------------------
+    def train_dataset(self) -> Dataset:
+        raise NotImplementedError
+
+    def make_batch(self, raw: Any, generator: torch.Generator) -> Batch:
+        raise NotImplementedError
+
+    # -- the GAN step -----------------------------------------------------------------------
+    def forward(self, nets: Mapping[str, nn.Module], batch: Batch) -> Batch:
+        raise NotImplementedError
+
+    def d_loss(
+        self, nets: Mapping[str, nn.Module], batch: Batch, out: Batch, step: int
+    ) -> tuple[Tensor, Logs]:
+        raise NotImplementedError
+
+    def g_loss(
+        self, nets: Mapping[str, nn.Module], batch: Batch, out: Batch, step: int, gan_on: bool
+    ) -> tuple[Tensor, Logs]:
+        raise NotImplementedError
+
+    # -- evaluation and pictures ------------------------------------------------------------
+    def validate(self, generators: Mapping[str, nn.Module]) -> dict[str, float]:
+        """Metrics on ``data.val`` in the task's protocol; empty when there is no validation set."""
+        return {}
+
+    def samples(self, batch: Batch, out: Batch) -> Tensor:
+        """Images (N, 3, H, W) in [0, 1] to show in a sample grid: rows of input | output | target."""
+        raise NotImplementedError
+
+    def inference_config(self) -> dict[str, Any]:
+        """What :func:`restore.load` needs besides the weights (stored next to them as JSON)."""
+        return {}
+
+    @classmethod
+    def predictor(cls, card: Mapping[str, Any], modules: Mapping[str, nn.Module]) -> Predictor:
+        """Inference for trained ``modules`` (eval mode, weights loaded) described by ``card``."""
+        raise NotImplementedError
+
+
+# ---------------------------------------------------------------------------------------------
+# Shared conditional-GAN halves (pix2pix): D judges (condition, image) pairs.
+# ---------------------------------------------------------------------------------------------
+
+
+def pixel_loss(pred: Tensor, target: Tensor, kind: str, weight: Tensor | None = None) -> Tensor:
+    """L1 or Charbonnier between ``pred`` and ``target``, optionally weighted per pixel."""
+    if kind == "none":
+        return pred.new_zeros(())
+    if kind == "charbonnier":
+        d = torch.sqrt((pred - target) ** 2 + 1e-6)
+    else:
+        d = (pred - target).abs()
+    if weight is not None:
+        return (d * weight).sum() / (weight.expand_as(d).sum().clamp_min(1.0))
+    return d.mean()
+
+
+def conditional_d_loss(
+    D: nn.Module,
+    cond: Tensor | None,
+    real: Tensor,
+    fake: Tensor,
+    cfg: LossConfig,
+    step: int,
+    generator: torch.Generator | None = None,
+) -> tuple[Tensor, Logs]:
+    """The D half of a (conditional) GAN step.
+
+    D sees ``cat(cond, image)`` when ``cond`` is given (pix2pix), else the image alone. Adds the
+    WGAN-GP penalty for ``wgan`` and the lazy R1 penalty when ``cfg.r1_gamma`` > 0.
+    """
+    fake = fake.detach()
+    real_in = real if cond is None else torch.cat([cond, real], 1)
+    fake_in = fake if cond is None else torch.cat([cond, fake], 1)
+    r1_now = cfg.r1_gamma > 0 and step % cfg.r1_every == 0
+    if r1_now:
+        real_in = real_in.detach().requires_grad_(True)
+    real_logits = D(real_in)
+    fake_logits = D(fake_in)
+    loss = L.discriminator_loss(real_logits, fake_logits, cfg.adversarial)
+    logs: Logs = {
+        "d_loss": loss.detach(),
+        "d_real_acc": (real_logits.detach() > 0).float().mean(),
+        "d_fake_acc": (fake_logits.detach() < 0).float().mean(),
+    }
+    if cfg.adversarial == "wgan":
+        gp = L.gradient_penalty(
+            D, real_in.detach(), fake_in, generator=generator, weight=cfg.gp_weight
+        )
+        loss = loss + gp
+        logs["gp"] = gp.detach()
+    if r1_now:
+        r1 = L.r1_penalty(real_logits, real_in, gamma=cfg.r1_gamma) * cfg.r1_every
+        loss = loss + r1
+        logs["r1"] = r1.detach()
+    return loss, logs
+
+
+def conditional_g_loss(
+    D: nn.Module | None,
+    cond: Tensor | None,
+    real: Tensor,
+    fake: Tensor,
+    cfg: LossConfig,
+    gan_on: bool,
+    pixel_weight_map: Tensor | None = None,
+) -> tuple[Tensor, Logs]:
+    """The G half: ``pixel_weight * pixel(fake, real) + adv_weight * adversarial (+ feature matching)``."""
+    pix = pixel_loss(fake, real, cfg.pixel, pixel_weight_map)
+    loss = cfg.pixel_weight * pix
+    logs: Logs = {"g_pixel": pix.detach()}
+    if gan_on and D is not None:
+        fake_in = fake if cond is None else torch.cat([cond, fake], 1)
+        need_real = cfg.adversarial == "ragan" or cfg.feature_matching_weight > 0
+        real_in = (real if cond is None else torch.cat([cond, real], 1)) if need_real else None
+        if cfg.feature_matching_weight > 0:
+            fake_logits, fake_feats = D(fake_in, return_features=True)
+            with torch.no_grad():
+                real_logits, real_feats = D(real_in, return_features=True)
+            fm = L.feature_matching_loss(real_feats, fake_feats)
+            loss = loss + cfg.feature_matching_weight * fm
+            logs["g_fm"] = fm.detach()
+        else:
+            fake_logits = D(fake_in)
+            real_logits = None
+            if real_in is not None:
+                with torch.no_grad():
+                    real_logits = D(real_in)
+        adv = L.generator_loss(fake_logits, cfg.adversarial, real_logits=real_logits)
+        loss = loss + cfg.adv_weight * adv
+        logs["g_adv"] = adv.detach()
+    logs["g_loss"] = loss.detach()
+    return loss, logs
