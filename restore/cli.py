@@ -45,7 +45,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
             args.pred, args.target, y_channel=args.y, shave=args.shave
         )
     elif args.model and args.data:
-        from restore.eval.run import evaluate_model
+        from restore.evaluate import evaluate_model
 
         result = evaluate_model(args.model, args.data, device=args.device)
     else:

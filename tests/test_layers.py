@@ -25,6 +25,7 @@ LAYERS = {
     "restore.batch": 6,
     "restore.photo": 6,
     "restore.pipeline": 6,
+    "restore.evaluate": 6,
     "restore.cli": 7,
     "restore.__main__": 7,
     "restore": 7,  # the package's __init__ re-exports the API lazily

@@ -114,6 +114,21 @@ class Task:
         return {}
 
     @classmethod
+    def evaluate(cls, run: Callable[..., Tensor], data_dir: str, card: Mapping[str, Any]) -> dict[str, Any]:
+        """Score a trained model on ``data_dir`` in the task's published protocol, beside its baselines.
+
+        Args:
+            run: the model on float (B, 3, H, W) images in [0, 1] (tiled as needed), task keywords
+                (``mask=``) passed through.
+            data_dir: a validation folder (layout per task, e.g. ``val/Set5/x4`` with HR/ and LR/).
+            card: the model card.
+
+        Returns:
+            JSON-ready results (:func:`restore.eval.protocols.format_table` prints them).
+        """
+        raise NotImplementedError(f"task {cls.name!r} has no evaluation protocol yet")
+
+    @classmethod
     def predictor(cls, card: Mapping[str, Any], modules: Mapping[str, nn.Module]) -> Predictor:
         """Inference for trained ``modules`` (eval mode, weights loaded) described by ``card``."""
         raise NotImplementedError
