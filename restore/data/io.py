@@ -545,7 +545,9 @@ def _encode(img: Image, fmt: str, quality: int | None, *, name: str) -> bytes:
             if img.icc_profile or img.exif:
                 logger.warning("%s: 16-bit colour %s written without EXIF/ICC", name, fmt)
             ext = ".tiff" if fmt == "TIFF" else ".ppm"
-            bgr = arr[..., [2, 1, 0, 3][: arr.shape[2]]] if arr.shape[2] >= 3 else arr
+            # OpenCV wants 1, 3 or 4 channels: gray + alpha goes as RGBA (read back as colour).
+            order = {2: [0, 0, 0, 1], 3: [2, 1, 0], 4: [2, 1, 0, 3]}[arr.shape[2]]
+            bgr = arr[..., order]
             ok, buf = cv2.imencode(ext, np.ascontiguousarray(bgr))
             if not ok:
                 raise ImageWriteError(f"{name}: OpenCV could not encode {fmt}")

@@ -55,7 +55,7 @@ def _assert_same(a: Image, b: Image) -> None:
 
 
 @pytest.mark.parametrize("suffix", [".png", ".tif"])
-@pytest.mark.parametrize("kind", ["rgb8", "rgb16", "rgba8", "rgba16", "gray8", "gray16"])
+@pytest.mark.parametrize("kind", ["rgb8", "rgb16", "rgba8", "rgba16", "gray8", "gray16", "graya8"])
 def test_round_trip_lossless(tmp_path: Path, kind: str, suffix: str) -> None:
     img = _image(kind)
     out = write_image(tmp_path / f"x{suffix}", img)
@@ -78,10 +78,13 @@ def test_round_trip_pnm(tmp_path: Path, kind: str) -> None:
     _assert_same(img, back)
 
 
-def test_round_trip_gray_alpha_png_16(tmp_path: Path) -> None:
+def test_round_trip_gray_alpha_16(tmp_path: Path) -> None:
     img = _image("graya16")
     assert img.grayscale and img.alpha is not None
     _assert_same(img, read_image(write_image(tmp_path / "x.png", img)))
+    tif = read_image(write_image(tmp_path / "x.tif", img))  # samples kept, stored as RGBA
+    np.testing.assert_array_equal(tif.pixels, img.pixels)
+    np.testing.assert_array_equal(tif.alpha, img.alpha)
 
 
 def test_gray_written_as_one_channel_unless_colour_added(tmp_path: Path) -> None:
