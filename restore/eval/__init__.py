@@ -1,1 +1,13 @@
-"""restore.eval."""
+"""restore.eval: metrics and the evaluation protocols that papers use.
+
+- :mod:`restore.eval.metrics`: per-image PSNR / SSIM / MS-SSIM (torchmetrics, skimage-exact),
+  hole-only metrics, hole-ratio buckets, colourfulness, :class:`~restore.eval.metrics.MetricTracker`.
+- :mod:`restore.eval.fid`: FID / KID with a pluggable feature extractor, Inception and LPIPS
+  weights from local files only.
+- :mod:`restore.eval.baselines`: classical inpainting, bicubic SR and grayscale baselines.
+- :mod:`restore.eval.protocols`: SR / inpainting / colorization protocols and folder scoring,
+  returning JSON-ready dicts; :func:`~restore.eval.protocols.format_table` prints them.
+
+Submodules are imported explicitly (``from restore.eval.metrics import psnr``) so that importing
+one does not pull in OpenCV, scikit-image or torch-fidelity.
+"""
