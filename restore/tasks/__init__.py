@@ -16,7 +16,9 @@ if TYPE_CHECKING:
     from restore.tasks.base import Task
 
 TASKS: dict[str, str] = {
+    "damage": "restore.tasks.damage:DamageTask",
     "enhance": "restore.tasks.enhance:EnhanceTask",
+    "super_resolution": "restore.tasks.super_resolution:SuperResolutionTask",
 }
 
 

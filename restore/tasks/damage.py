@@ -1,0 +1,297 @@
+"""Damage detection: find the scratches, dust and creases of old photos (a segmentation task).
+
+Training pairs are made on the device from clean patches with :func:`old_photo_damage`, which
+returns the damaged photo and the exact mask of the pixels its local damage destroyed (global
+fading, sepia, grain, blur and JPEG are applied too, so the detector learns to ignore them). The
+generator is a small U-Net with one output channel of logits; the loss is BCE + Dice (no
+discriminator: ``loss.adv_weight: 0``). Validation and :meth:`DamageTask.evaluate` report IoU,
+precision and recall of the thresholded mask against the synthetic ground truth.
+
+At inference the predictor returns the damage probability replicated on three channels (so
+:class:`restore.api.Restorer` can tile it like any image); :func:`binarize` turns it into a mask.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar, Literal
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.utils.data import Dataset
+
+from restore.core.layers import to_signed
+from restore.data.degrade import OldPhotoConfig, old_photo_damage
+from restore.errors import ConfigError
+from restore.tasks.base import Batch, Logs, Predictor, Task
+
+
+@dataclass(frozen=True)
+class DamageOptions:
+    """``task_args`` of the damage task."""
+
+    scratch_prob: float = 0.8  # how often each kind of local damage appears in a training patch
+    dust_prob: float = 0.7
+    crease_prob: float = 0.4
+    bce_weight: float = 1.0
+    dice_weight: float = 1.0
+    pos_weight: float = 2.0  # BCE weight of damaged pixels (they are rare)
+    threshold: float = 0.5  # probability above which a pixel counts as damaged
+    dilate: int = 1  # pixels the inference mask grows by (covers the soft edges of a scratch)
+    val_images: int = 4
+    val_size: int = 256
+    val_seed: int = 1234
+
+    def __post_init__(self) -> None:
+        for k in ("scratch_prob", "dust_prob", "crease_prob", "threshold"):
+            if not 0.0 <= getattr(self, k) <= 1.0:
+                raise ValueError(f"{k} must be in [0, 1], got {getattr(self, k)}")
+        if self.dilate < 0 or self.pos_weight <= 0:
+            raise ValueError("dilate must be >= 0 and pos_weight > 0")
+
+
+def damage_config(opts: DamageOptions) -> OldPhotoConfig:
+    """The old-photo damage used for training: defaults, with the local-damage rates of ``opts``."""
+    return replace(
+        OldPhotoConfig(),
+        scratch_prob=opts.scratch_prob,
+        dust_prob=opts.dust_prob,
+        crease_prob=opts.crease_prob,
+    )
+
+
+def dice_loss(logits: Tensor, target: Tensor, eps: float = 1.0) -> Tensor:
+    """Soft Dice loss ``1 - 2|P.T| / (|P| + |T|)`` per image, averaged.
+
+    Args:
+        logits: (B, 1, H, W) raw scores.
+        target: (B, 1, H, W) masks in {0, 1}.
+        eps: smoothing, keeps images without damage well defined (loss 0 when nothing is predicted).
+
+    Returns:
+        Scalar loss in [0, 1].
+    """
+    p = torch.sigmoid(logits).flatten(1)
+    t = target.flatten(1)
+    inter = (p * t).sum(1)
+    return (1 - (2 * inter + eps) / (p.sum(1) + t.sum(1) + eps)).mean()
+
+
+def dilate(mask: Tensor, pixels: int) -> Tensor:
+    """Grow a {0, 1} mask by ``pixels`` (square structuring element).
+
+    Shape: (B, 1, H, W) -> (B, 1, H, W).
+    """
+    if pixels <= 0:
+        return mask
+    k = 2 * pixels + 1
+    return F.max_pool2d(mask, k, stride=1, padding=pixels)
+
+
+def binarize(prob: Tensor, threshold: float = 0.5, grow: int = 0) -> Tensor:
+    """Damage probabilities -> a {0, 1} float mask, grown by ``grow`` pixels.
+
+    Args:
+        prob: (B, C, H, W) probabilities in [0, 1] (the first channel is used).
+        threshold: pixels with ``prob > threshold`` are damaged.
+        grow: dilation in pixels.
+
+    Returns:
+        (B, 1, H, W) float mask, 1 = damaged.
+    """
+    return dilate((prob[:, :1] > threshold).float(), grow)
+
+
+def mask_scores(pred: Tensor, target: Tensor) -> dict[str, float]:
+    """IoU, precision, recall and F1 of binary masks, pooled over all pixels of the batch.
+
+    Args:
+        pred, target: (B, 1, H, W) masks in {0, 1}.
+    """
+    p, t = pred > 0.5, target > 0.5
+    tp = float((p & t).sum())
+    fp = float((p & ~t).sum())
+    fn = float((~p & t).sum())
+    prec = tp / max(tp + fp, 1.0)
+    rec = tp / max(tp + fn, 1.0)
+    return {
+        "iou": tp / max(tp + fp + fn, 1.0),
+        "precision": prec,
+        "recall": rec,
+        "f1": 2 * prec * rec / max(prec + rec, 1e-12),
+    }
+
+
+def detect_logits(G: nn.Module, x: Tensor) -> Tensor:
+    """Damage logits (B, 1, H, W) of photos x (B, 3, H, W) in [0, 1] (sides multiples of G's)."""
+    return G(to_signed(x))[:, :1]
+
+
+class DamageTask(Task):
+    name: ClassVar[str] = "damage"
+    Options: ClassVar[type] = DamageOptions
+    best_metric: ClassVar[tuple[str, Literal["max", "min"]] | None] = ("iou", "max")
+    discriminator_keys: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, cfg) -> None:
+        super().__init__(cfg)
+        if cfg.loss.adv_weight != 0:
+            raise ConfigError("the damage task is a segmentation task: set loss.adv_weight: 0")
+        if cfg.model.generator_args.get("output", "tanh") != "none":
+            raise ConfigError("the damage task needs model.generator_args.output: none (logits)")
+        self.damage = damage_config(self.opts)
+        self._val: tuple[Tensor, Tensor] | None = None
+
+    def train_dataset(self) -> Dataset:
+        from restore.data.datasets import ImageFolder
+
+        d = self.cfg.data
+        if not d.train:
+            raise ConfigError("data.train must name a folder of clean training images")
+        return ImageFolder(
+            d.train, patch_size=d.patch_size, cache=d.cache, seed=self.cfg.train.seed
+        )
+
+    def make_batch(self, raw: Tensor, generator: torch.Generator) -> Batch:
+        clean = raw.float() / 255.0
+        flip = torch.rand(clean.shape[0], device=clean.device, generator=generator) < 0.5
+        clean = torch.where(flip[:, None, None, None], clean.flip(-1), clean)
+        damaged, mask = old_photo_damage(clean, generator=generator, config=self.damage)
+        return {"input": damaged, "mask": mask}
+
+    def forward(self, nets: Mapping[str, nn.Module], batch: Batch) -> Batch:
+        return {"logits": detect_logits(nets["G"], batch["input"])}
+
+    def d_loss(self, nets, batch: Batch, out: Batch, step: int) -> tuple[Tensor, Logs]:
+        raise RuntimeError("the damage task has no discriminator")
+
+    def g_loss(
+        self, nets, batch: Batch, out: Batch, step: int, gan_on: bool
+    ) -> tuple[Tensor, Logs]:
+        logits, mask = out["logits"], batch["mask"]
+        pw = torch.tensor(self.opts.pos_weight, device=logits.device)
+        bce = F.binary_cross_entropy_with_logits(logits, mask, pos_weight=pw)
+        dice = dice_loss(logits, mask)
+        loss = self.opts.bce_weight * bce + self.opts.dice_weight * dice
+        return loss, {"g_bce": bce.detach(), "g_dice": dice.detach(), "g_loss": loss.detach()}
+
+    def _val_pairs(self, device: torch.device) -> tuple[Tensor, Tensor] | None:
+        if not self.cfg.data.val:
+            return None
+        if self._val is None:
+            self._val = seeded_damage_set(
+                self.cfg.data.val,
+                self.opts.val_images,
+                self.opts.val_size,
+                self.opts.val_seed,
+                self.damage,
+            )
+        damaged, mask = self._val
+        return damaged.to(device), mask.to(device)
+
+    def validate(self, generators: Mapping[str, nn.Module]) -> dict[str, float]:
+        G = generators["G"]
+        pairs = self._val_pairs(next(G.parameters()).device)
+        if pairs is None:
+            return {}
+        damaged, mask = pairs
+        logits = torch.cat([detect_logits(G, damaged[i : i + 1]) for i in range(len(damaged))])
+        pred = binarize(torch.sigmoid(logits), self.opts.threshold)
+        return mask_scores(pred, mask)
+
+    def samples(self, batch: Batch, out: Batch) -> Tensor:
+        n = min(4, batch["input"].shape[0])
+        prob = torch.sigmoid(out["logits"][:n].detach()).expand(-1, 3, -1, -1)
+        rows = [batch["input"][:n], prob, batch["mask"][:n].expand(-1, 3, -1, -1)]
+        return torch.stack(rows, 1).flatten(0, 1)
+
+    def inference_config(self) -> dict[str, Any]:
+        return {"threshold": self.opts.threshold, "dilate": self.opts.dilate, "output_rgb": True}
+
+    @classmethod
+    def evaluate(
+        cls, run: Callable[..., Tensor], data_dir: str, card: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """IoU / precision / recall of the detected mask on ``data_dir`` images with seeded damage.
+
+        Each image (full size) gets scratches + dust + grain + fading (:func:`eval_damage_config`)
+        from a generator seeded with 0 + its index; the mask is thresholded without dilation.
+        """
+        from restore.data.datasets import list_images
+        from restore.data.io import read_image, to_tensor
+
+        inf = card.get("inference", {})
+        thr = float(inf.get("threshold", 0.5))
+        preds, targets, per = [], [], []
+        for i, p in enumerate(list_images(data_dir)):
+            clean = to_tensor(read_image(p))
+            g = torch.Generator().manual_seed(i)
+            damaged, mask = old_photo_damage(clean, generator=g, config=eval_damage_config())
+            pred = binarize(run(damaged), thr)
+            preds.append(pred.flatten())
+            targets.append(mask.flatten())
+            per.append({"image": p.name, **mask_scores(pred, mask)})
+        if not per:
+            raise ConfigError(f"no images in {data_dir}")
+        pooled = mask_scores(torch.cat(preds)[None, None], torch.cat(targets)[None, None])
+        return {
+            "protocol": "seeded scratches+dust+grain+fade, threshold " + str(thr),
+            **pooled,
+            "images": per,
+        }
+
+    @classmethod
+    def predictor(cls, card: Mapping[str, Any], modules: Mapping[str, nn.Module]) -> Predictor:
+        G = modules["G"]
+        multiple = int(getattr(G, "size_multiple", 1))
+
+        def fn(x: Tensor) -> Tensor:
+            return torch.sigmoid(detect_logits(G, x)).expand(-1, 3, -1, -1)
+
+        return Predictor(fn=fn, scale=1, multiple=multiple, tileable=True, halo=max(32, multiple))
+
+
+def eval_damage_config() -> OldPhotoConfig:
+    """The evaluation damage of issue 9: scratches + dust + grain + fading on every image."""
+    return OldPhotoConfig.only("scratch", "dust", "grain", "fade")
+
+
+def seeded_damage_set(
+    folder: str, n: int, size: int, seed: int, config: OldPhotoConfig
+) -> tuple[Tensor, Tensor]:
+    """Centre crops (``size`` square) of the first ``n`` images of ``folder``, damaged with ``seed``.
+
+    Returns:
+        (damaged (N, 3, s, s), mask (N, 1, s, s)).
+    """
+    from restore.data.datasets import list_images
+    from restore.data.io import read_image, to_tensor
+
+    crops = []
+    for p in list_images(folder)[:n]:
+        x = to_tensor(read_image(p))
+        h, w = x.shape[-2:]
+        if min(h, w) < size:
+            continue
+        top, left = (h - size) // 2, (w - size) // 2
+        crops.append(x[..., top : top + size, left : left + size])
+    if not crops:
+        raise ConfigError(f"data.val {folder}: no image of at least {size}x{size}")
+    g = torch.Generator().manual_seed(seed)
+    return old_photo_damage(torch.cat(crops), generator=g, config=config)
+
+
+__all__ = [
+    "DamageOptions",
+    "DamageTask",
+    "binarize",
+    "damage_config",
+    "detect_logits",
+    "dice_loss",
+    "dilate",
+    "eval_damage_config",
+    "mask_scores",
+    "seeded_damage_set",
+]
