@@ -15,11 +15,13 @@ from torch import nn
 
 from restore.core.discriminator import PatchDiscriminator
 from restore.core.generator import UNetGenerator
+from restore.core.srnet import SRNet
 from restore.errors import ConfigError
 
 NETWORKS: dict[str, type[nn.Module]] = {
     "unet": UNetGenerator,
     "patch": PatchDiscriminator,
+    "srnet": SRNet,
 }
 
 
