@@ -17,7 +17,12 @@ if TYPE_CHECKING:
 
 TASKS: dict[str, str] = {
     "damage": "restore.tasks.damage:DamageTask",
+    "colorization": "restore.tasks.colorization:ColorizationTask",
     "enhance": "restore.tasks.enhance:EnhanceTask",
+    "generation": "restore.tasks.generation:GenerationTask",
+    "inpainting": "restore.tasks.inpainting:InpaintingTask",
+    "pix2pix": "restore.tasks.style_transfer:Pix2PixTask",
+    "cyclegan": "restore.tasks.style_transfer:CycleGANTask",
     "super_resolution": "restore.tasks.super_resolution:SuperResolutionTask",
 }
 
