@@ -19,6 +19,7 @@ TASKS: dict[str, str] = {
     "damage": "restore.tasks.damage:DamageTask",
     "colorization": "restore.tasks.colorization:ColorizationTask",
     "enhance": "restore.tasks.enhance:EnhanceTask",
+    "inpainting": "restore.tasks.inpainting:InpaintingTask",
     "generation": "restore.tasks.generation:GenerationTask",
     "inpainting": "restore.tasks.inpainting:InpaintingTask",
     "pix2pix": "restore.tasks.style_transfer:Pix2PixTask",

@@ -1,0 +1,505 @@
+"""Inpainting: fill the holes of an image given its mask, with a mask-conditioned GAN.
+
+The generator (a U-Net with ``in_channels=4``) sees the image with its holes blanked to mean grey
+(0 in the signed range) plus the mask; its output is composited, known pixels from the input and
+hole pixels from the network. A PatchGAN judges ``(mask, image)`` pairs, so it knows where the
+holes were. G's loss: hole-weighted L1 on the raw output (``pixel_loss`` with a weight map),
+adversarial and feature matching on the composite. Training masks are the procedural masks of
+:mod:`restore.data.masks` (strokes thin/medium/thick, boxes, blobs, scratches), hole ratio drawn
+uniformly in ``[hole_min, hole_max]``.
+
+Inference (:func:`inpaint`) pads to the network's multiple. Images larger than the working size
+are processed as crops around the holes: connected components of the mask, bounding boxes grown
+by ``context`` pixels and merged while they overlap; a crop that fits the working size runs as
+it is, a larger one runs in overlapping tiles with feathered blending when its holes are small,
+or downscaled to the working size when a hole is too large for a tile. Only hole pixels are ever
+written: known pixels come back bit for bit. An all-ones mask gives the network nothing to go
+on: it fills the whole image from nothing (a smooth, mostly grey guess), which is what it is
+asked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar, Literal
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.utils.data import Dataset
+
+from restore.core.layers import to_signed, to_unit
+from restore.core.tiling import pad_run, tiled_apply
+from restore.errors import ConfigError
+from restore.tasks.base import (
+    Batch,
+    Logs,
+    Predictor,
+    Task,
+    conditional_d_loss,
+    conditional_g_loss,
+    pixel_loss,
+)
+
+#: Hole-ratio bucket edges of the evaluation (partial-convolution paper style).
+EVAL_EDGES: tuple[float, ...] = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
+
+
+@dataclass(frozen=True)
+class InpaintOptions:
+    """``task_args`` of the inpainting task."""
+
+    hole_min: float = 0.02  # training hole ratio range, drawn uniformly per mask
+    hole_max: float = 0.6
+    kinds: tuple[str, ...] = ("stroke", "box", "blob", "scratch")
+    hole_weight: float = 6.0  # L1 weight of hole pixels (partial-conv: 6) ...
+    valid_weight: float = 1.0  # ... and of known pixels, on the raw output
+    val_images: int = 14
+    val_size: int = 192
+    val_seed: int = 1234
+    work_size: int = 512  # largest side the network runs on at inference
+    context: int = 64  # pixels of context around each hole's bounding box at inference
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.hole_min <= self.hole_max <= 1.0:
+            raise ConfigError("task_args.hole_min / hole_max must satisfy 0 <= min <= max <= 1")
+        if self.work_size < 64 or self.context < 0:
+            raise ConfigError("task_args.work_size must be >= 64 and context >= 0")
+
+
+# ---------------------------------------------------------------------------------------------
+# The network on one padded image
+# ---------------------------------------------------------------------------------------------
+
+
+def network_input(x: Tensor, mask: Tensor) -> Tensor:
+    """G's input: the image in [-1, 1] with holes set to 0 (mean grey), then the mask.
+
+    Shape:
+        (B, 3, H, W) in [0, 1], (B, 1, H, W) in {0, 1} -> (B, 4, H, W).
+    """
+    return torch.cat([to_signed(x) * (1.0 - mask), mask], 1)
+
+
+def run_generator(G: nn.Module, x: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
+    """G on images whose sides are multiples of its ``size_multiple``.
+
+    Returns:
+        (raw output in [0, 1], composite: known pixels of ``x``, hole pixels of the output).
+    """
+    raw = to_unit(G(network_input(x, mask)))
+    return raw, torch.where(mask > 0.5, raw, x)
+
+
+def _fill(G: nn.Module, x: Tensor, mask: Tensor) -> Tensor:
+    """Composite of G on an image of any size (padded to the network multiple); no-op without holes."""
+    if not bool((mask > 0.5).any()):
+        return x
+    multiple = int(getattr(G, "size_multiple", 1))
+
+    def fn(t: Tensor, mask: Tensor) -> Tensor:
+        return run_generator(G, t, (mask > 0.5).to(t.dtype))[1].clamp(0.0, 1.0)
+
+    return pad_run(fn, x, multiple=multiple, scale=1, extra={"mask": mask})
+
+
+def hole_boxes(mask: Tensor, context: int) -> list[tuple[int, int, int, int]]:
+    """Boxes ``(y0, y1, x0, x1)`` around the holes, grown by ``context`` and merged until disjoint.
+
+    Args:
+        mask: (H, W) or (1, 1, H, W), 1 = hole.
+        context: pixels added on every side of each connected component's bounding box.
+
+    Returns:
+        Disjoint boxes, clipped to the image, covering every hole pixel.
+    """
+    import cv2
+    import numpy as np
+
+    m = (mask.reshape(mask.shape[-2:]) > 0.5).cpu().numpy().astype(np.uint8)
+    h, w = m.shape
+    n, _, stats, _ = cv2.connectedComponentsWithStats(m, connectivity=8)
+    boxes = []
+    for i in range(1, n):
+        x0, y0, bw, bh = (int(v) for v in stats[i, :4])
+        boxes.append(
+            (
+                max(0, y0 - context),
+                min(h, y0 + bh + context),
+                max(0, x0 - context),
+                min(w, x0 + bw + context),
+            )
+        )
+    merged = True
+    while merged:
+        merged = False
+        out: list[tuple[int, int, int, int]] = []
+        for b in boxes:
+            for j, o in enumerate(out):
+                if b[0] < o[1] and o[0] < b[1] and b[2] < o[3] and o[2] < b[3]:
+                    out[j] = (min(b[0], o[0]), max(b[1], o[1]), min(b[2], o[2]), max(b[3], o[3]))
+                    merged = True
+                    break
+            else:
+                out.append(b)
+        boxes = out
+    return boxes
+
+
+def _largest_hole(mask: Tensor) -> int:
+    """Largest bounding-box side of a connected hole component in (1, 1, h, w)."""
+    import cv2
+    import numpy as np
+
+    m = (mask[0, 0] > 0.5).cpu().numpy().astype(np.uint8)
+    n, _, stats, _ = cv2.connectedComponentsWithStats(m, connectivity=8)
+    return int(stats[1:, 2:4].max()) if n > 1 else 0
+
+
+def _fill_large(G: nn.Module, x: Tensor, mask: Tensor, work_size: int, context: int) -> Tensor:
+    """Fill one crop larger than ``work_size``: tiled at full resolution, or downscaled."""
+    h, w = x.shape[-2:]
+    if _largest_hole(mask) + 2 * context <= work_size:
+        halo = min(context, work_size // 4)
+        return tiled_apply(
+            lambda t, mask: _fill(G, t, mask), x, tile=work_size, halo=halo, extra={"mask": mask}
+        )
+    s = work_size / max(h, w)
+    size = (max(1, round(h * s)), max(1, round(w * s)))
+    xs = F.interpolate(x, size=size, mode="bilinear", antialias=True, align_corners=False)
+    ms = (F.interpolate(mask, size=size, mode="area") > 0).to(x.dtype)  # any hole -> hole
+    ys = _fill(G, xs * (1 - ms), ms)
+    return F.interpolate(ys, size=(h, w), mode="bilinear", align_corners=False).clamp(0.0, 1.0)
+
+
+def inpaint(
+    G: nn.Module, x: Tensor, mask: Tensor, *, work_size: int = 512, context: int = 64
+) -> Tensor:
+    """Fill the holes of ``x`` with generator ``G``; known pixels are returned exactly.
+
+    Images whose sides fit ``work_size`` run whole (padded to G's multiple). Larger ones run on
+    crops around the holes (see the module docstring), so memory follows the holes' extent, not
+    the image's.
+
+    Args:
+        G: the trained generator (eval mode).
+        x: images in [0, 1]; hole pixels may hold anything.
+        mask: 1 = hole. An all-zero mask returns ``x`` without running G; an all-one mask makes
+            G invent the whole image from nothing.
+        work_size: largest side G runs on.
+        context: known pixels kept around each hole's bounding box.
+
+    Returns:
+        Inpainted images in [0, 1].
+
+    Shape:
+        (B, 3, H, W), (B, 1, H, W) -> (B, 3, H, W).
+    """
+    if x.dim() != 4 or mask.dim() != 4 or mask.shape[1] != 1:
+        raise ValueError(
+            f"expected (B, 3, H, W) and (B, 1, H, W), got {tuple(x.shape)}, {tuple(mask.shape)}"
+        )
+    if mask.shape[0] != x.shape[0] or mask.shape[-2:] != x.shape[-2:]:
+        raise ValueError(
+            f"mask size {tuple(mask.shape[-2:])} does not match the image size {tuple(x.shape[-2:])}"
+        )
+    hole = mask > 0.5
+    if not bool(hole.any()):
+        return x.clone()
+    m = hole.to(x.dtype)
+    out = x.clone()
+    h, w = x.shape[-2:]
+    for b in range(x.shape[0]):
+        xb, mb = x[b : b + 1], m[b : b + 1]
+        if max(h, w) <= work_size:
+            out[b : b + 1] = _fill(G, xb, mb)
+            continue
+        for y0, y1, x0, x1 in hole_boxes(mb, context):
+            cx, cm = xb[..., y0:y1, x0:x1], mb[..., y0:y1, x0:x1]
+            if max(y1 - y0, x1 - x0) <= work_size:
+                filled = _fill(G, cx, cm)
+            else:
+                filled = _fill_large(G, cx, cm, work_size, context)
+            out[b : b + 1, :, y0:y1, x0:x1] = filled
+    # Only hole pixels change: known pixels are the input's values, bit for bit.
+    return torch.where(hole, out, x)
+
+
+# ---------------------------------------------------------------------------------------------
+# The task
+# ---------------------------------------------------------------------------------------------
+
+
+class InpaintingTask(Task):
+    name: ClassVar[str] = "inpainting"
+    Options: ClassVar[type] = InpaintOptions
+    best_metric: ClassVar[tuple[str, Literal["max", "min"]] | None] = ("psnr", "max")
+
+    def __init__(self, cfg) -> None:
+        super().__init__(cfg)
+        from restore.data.masks import MASK_KINDS
+
+        bad = [k for k in self.opts.kinds if k not in MASK_KINDS]
+        if bad or not self.opts.kinds:
+            raise ConfigError(f"task_args.kinds must be a non-empty subset of {MASK_KINDS}")
+        if cfg.model.generator_args.get("in_channels") != 4:
+            raise ConfigError("inpainting needs model.generator_args.in_channels: 4 (image + mask)")
+        if cfg.loss.adv_weight > 0 and cfg.model.discriminator_args.get("in_channels") != 4:
+            raise ConfigError(
+                "inpainting needs model.discriminator_args.in_channels: 4 (mask + image)"
+            )
+        self._adv_cfg = replace(cfg.loss, pixel="none")  # the pixel term is ours (weighted)
+        self._val: tuple[Tensor, Tensor] | None = None
+
+    def train_dataset(self) -> Dataset:
+        from restore.data.datasets import ImageFolder
+
+        d = self.cfg.data
+        if not d.train:
+            raise ConfigError("data.train must name a folder of clean training images")
+        return ImageFolder(
+            d.train, patch_size=d.patch_size, cache=d.cache, seed=self.cfg.train.seed
+        )
+
+    def _masks(self, b: int, h: int, w: int, generator: torch.Generator, device) -> Tensor:
+        from restore.data.masks import random_masks
+
+        return random_masks(
+            b,
+            h,
+            w,
+            kinds=self.opts.kinds,  # type: ignore[arg-type]
+            hole_range=(self.opts.hole_min, self.opts.hole_max),
+            generator=generator,
+            device=device,
+        )
+
+    def make_batch(self, raw: Tensor, generator: torch.Generator) -> Batch:
+        clean = raw.float() / 255.0
+        b, _, h, w = clean.shape
+        flip = torch.rand(b, device=clean.device, generator=generator) < 0.5
+        clean = torch.where(flip[:, None, None, None], clean.flip(-1), clean)
+        mask = self._masks(b, h, w, generator, clean.device)
+        return {"input": clean * (1.0 - mask), "mask": mask, "target": clean}
+
+    def forward(self, nets: Mapping[str, nn.Module], batch: Batch) -> Batch:
+        raw, fake = run_generator(nets["G"], batch["input"], batch["mask"])
+        return {"raw": raw, "fake": fake}
+
+    def d_loss(self, nets, batch: Batch, out: Batch, step: int) -> tuple[Tensor, Logs]:
+        return conditional_d_loss(
+            nets["D"],
+            batch["mask"],
+            to_signed(batch["target"]),
+            to_signed(out["fake"]),
+            self.cfg.loss,
+            step,
+        )
+
+    def g_loss(
+        self, nets, batch: Batch, out: Batch, step: int, gan_on: bool
+    ) -> tuple[Tensor, Logs]:
+        m = batch["mask"]
+        weight = m * self.opts.hole_weight + (1.0 - m) * self.opts.valid_weight
+        pix = pixel_loss(
+            to_signed(out["raw"]), to_signed(batch["target"]), self.cfg.loss.pixel, weight
+        )
+        adv, logs = conditional_g_loss(
+            nets.get("D"),
+            m,
+            to_signed(batch["target"]),
+            to_signed(out["fake"]),
+            self._adv_cfg,
+            gan_on,
+        )
+        loss = self.cfg.loss.pixel_weight * pix + adv
+        logs["g_pixel"] = pix.detach()
+        logs["g_loss"] = loss.detach()
+        return loss, logs
+
+    def _val_set(self, device: torch.device) -> tuple[Tensor, Tensor] | None:
+        if not self.cfg.data.val:
+            return None
+        if self._val is None:
+            from restore.data.datasets import list_images
+            from restore.data.io import read_image, to_tensor
+
+            s = self.opts.val_size
+            crops = []
+            for p in list_images(self.cfg.data.val)[: self.opts.val_images]:
+                x = to_tensor(read_image(p))
+                h, w = x.shape[-2:]
+                if min(h, w) >= s:
+                    top, left = (h - s) // 2, (w - s) // 2
+                    crops.append(x[..., top : top + s, left : left + s])
+            if not crops:
+                raise ConfigError(f"data.val {self.cfg.data.val}: no image of at least {s}x{s}")
+            clean = torch.cat(crops)
+            g = torch.Generator().manual_seed(self.opts.val_seed)
+            from restore.data.masks import random_masks
+
+            mask = random_masks(len(clean), s, s, hole_range=(0.1, 0.5), generator=g)
+            self._val = (clean, mask)
+        clean, mask = self._val
+        return clean.to(device), mask.to(device)
+
+    def validate(self, generators: Mapping[str, nn.Module]) -> dict[str, float]:
+        from restore.eval.baselines import inpaint_telea
+        from restore.eval.metrics import psnr
+
+        G = generators["G"]
+        val = self._val_set(next(G.parameters()).device)
+        if val is None:
+            return {}
+        clean, mask = val
+        out = torch.cat([inpaint(G, clean[i : i + 1], mask[i : i + 1]) for i in range(len(clean))])
+        telea = inpaint_telea(clean * (1 - mask), mask)
+        return {
+            "psnr": float(psnr(out, clean).mean()),
+            "psnr_telea": float(psnr(telea, clean).mean()),
+        }
+
+    def samples(self, batch: Batch, out: Batch) -> Tensor:
+        n = min(4, batch["input"].shape[0])
+        m = batch["mask"][:n]
+        shown = batch["input"][:n] * (1 - m) + 0.5 * m
+        rows = [shown, out["fake"][:n].clamp(0, 1), batch["target"][:n]]
+        return torch.stack(rows, 1).flatten(0, 1)
+
+    def inference_config(self) -> dict[str, Any]:
+        return {"work_size": self.opts.work_size, "context": self.opts.context}
+
+    @classmethod
+    def predictor(cls, card: Mapping[str, Any], modules: Mapping[str, nn.Module]) -> Predictor:
+        G = modules["G"]
+        inf = card.get("inference", {})
+        work_size, context = int(inf.get("work_size", 512)), int(inf.get("context", 64))
+
+        def fn(x: Tensor, mask: Tensor | None = None) -> Tensor:
+            if mask is None:
+                raise ValueError(
+                    "inpainting needs a mask: model(image, mask=mask), nonzero/white = hole"
+                )
+            return inpaint(G, x, mask.to(x.dtype), work_size=work_size, context=context)
+
+        # Not tileable: fn finds the holes and crops around them itself (bounded memory).
+        return Predictor(fn=fn, scale=1, multiple=1, tileable=False, halo=0)
+
+    @classmethod
+    def evaluate(
+        cls, run: Callable[..., Tensor], data_dir: str, card: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Bucketed protocol on centre crops of ``data_dir`` beside Telea / NS / biharmonic."""
+        return evaluate_buckets(lambda x, m: run(x, mask=m), [data_dir])
+
+
+# ---------------------------------------------------------------------------------------------
+# Evaluation: one seeded mask per (image, hole-ratio bucket), centre crops, classical baselines
+# ---------------------------------------------------------------------------------------------
+
+
+def bucket_mask(name: str, size: tuple[int, int], low: float, high: float, seed: int) -> Tensor:
+    """The seeded procedural mask of image ``name`` for hole-ratio bucket ``[low, high)``.
+
+    Stroke (thin / medium / thick), box or blob, chosen by the seeded generator; its ratio lies
+    strictly inside the bucket. Shape: (1, 1, H, W).
+    """
+    import zlib
+
+    from restore.data.masks import random_masks
+
+    g = torch.Generator().manual_seed(
+        seed * 1_000_003 + zlib.crc32(name.encode()) + round(low * 1000)
+    )
+    eps = 0.005
+    return random_masks(1, *size, hole_range=(max(0.01, low + eps), high - eps), generator=g)
+
+
+def evaluate_buckets(
+    inpaint_fn: Callable[[Tensor, Tensor], Tensor] | None,
+    image_dirs: Sequence[str],
+    *,
+    crop: int = 256,
+    edges: Sequence[float] = EVAL_EDGES,
+    seed: int = 0,
+    baselines: bool = True,
+) -> dict[str, Any]:
+    """:func:`restore.eval.protocols.inpaint_protocol` once per hole-ratio bucket, merged.
+
+    Every image is centre-cropped to at most ``crop`` x ``crop`` (biharmonic is slow on large
+    images) and written losslessly to a temporary folder; each bucket gets its own seeded mask per
+    image (:func:`bucket_mask`). The colleague's protocol does the compositing and scoring.
+
+    Returns:
+        ``{"task", "settings", "methods", "rows", "buckets": label -> method -> means, "mean"}``.
+    """
+    import tempfile
+    from pathlib import Path
+
+    from restore.data.datasets import list_images
+    from restore.data.io import from_tensor, read_image, to_tensor, write_image
+    from restore.eval.metrics import summarize
+    from restore.eval.protocols import inpaint_protocol
+
+    rows: list[dict[str, Any]] = []
+    buckets: dict[str, Any] = {}
+    methods: list[str] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for d in image_dirs:
+            prefix = Path(d).parts[-3] if len(Path(d).parts) >= 3 else Path(d).name
+            for p in list_images(d):
+                x = to_tensor(read_image(p))
+                h, w = x.shape[-2:]
+                ch, cw = min(crop, h), min(crop, w)
+                top, left = (h - ch) // 2, (w - cw) // 2
+                arr = from_tensor(x[..., top : top + ch, left : left + cw])
+                write_image(Path(tmp) / f"{prefix}_{p.stem}.png", arr)
+        for low, high in zip(edges, edges[1:]):
+
+            def masks_fn(name: str, image: Tensor, low=low, high=high) -> Tensor:
+                return bucket_mask(name, tuple(image.shape[-2:]), low, high, seed)
+
+            r = inpaint_protocol(inpaint_fn, tmp, masks_fn, baselines=baselines, edges=edges)
+            methods = list(r["methods"])
+            rows += r["rows"]
+            buckets.update(r["buckets"])
+    mean = {
+        m: summarize(
+            [
+                {k: v for k, v in r.items() if k not in ("method", "bucket")}
+                for r in rows
+                if r["method"] == m
+            ]
+        )["mean"]
+        for m in methods
+    }
+    settings = {
+        "image_dirs": list(image_dirs),
+        "crop": crop,
+        "edges": list(edges),
+        "seed": seed,
+        "masks": "stroke/box/blob",
+    }
+    return {
+        "task": "inpaint",
+        "settings": settings,
+        "methods": methods,
+        "count": len(rows) // max(1, len(methods)),
+        "mean": mean,
+        "buckets": buckets,
+        "rows": rows,
+    }
+
+
+__all__ = [
+    "EVAL_EDGES",
+    "InpaintOptions",
+    "InpaintingTask",
+    "bucket_mask",
+    "evaluate_buckets",
+    "hole_boxes",
+    "inpaint",
+    "network_input",
+    "run_generator",
+]
