@@ -242,6 +242,8 @@ def resolve_checkpoint(path: str | Path) -> Path:
         CheckpointError: nothing resumable there, or a pickle file.
     """
     p = Path(path)
+    if not p.exists():
+        raise CheckpointError(f"no checkpoint to resume at {p}: no such file or folder")
     if p.is_dir():
         latest = (
             p / "checkpoints" / "latest.json" if (p / "checkpoints").is_dir() else p / "latest.json"
@@ -386,6 +388,9 @@ def train(
         num_workers=cfg.data.workers,
         pin_memory=dev.type == "cuda",
         persistent_workers=cfg.data.workers > 0,
+        generator=torch.Generator().manual_seed(
+            tc.seed
+        ),  # keeps the global RNG (resumed exactly) untouched
     )
     if info.is_main:
         out_dir.mkdir(parents=True, exist_ok=True)

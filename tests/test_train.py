@@ -1,0 +1,222 @@
+"""The one training loop: end to end, exact resume, non-finite losses, CLI, torchrun (gloo)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from restore.config import load_config
+from restore.core.checkpoint import load_tensors
+from restore.errors import CheckpointError, TrainingError
+from restore.train import train
+
+REPO = Path(__file__).resolve().parents[1]
+TINY = REPO / "configs" / "tiny.yaml"
+
+
+@pytest.fixture(scope="module")
+def image_dir(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("imgs")
+    rng = np.random.default_rng(0)
+    for i in range(6):
+        # smooth random images: a learnable signal, not pure noise
+        base = rng.random((6, 6, 3))
+        img = np.kron(base, np.ones((8, 8, 1)))
+        Image.fromarray((img * 255).astype(np.uint8)).save(d / f"{i}.png")
+    return d
+
+
+def tiny_cfg(image_dir: Path, out: Path, *extra: str):
+    return load_config(
+        TINY,
+        [
+            f"data.train={image_dir}",
+            "data.val=",
+            f"train.out_dir={out}",
+            "train.progress=false",
+            *extra,
+        ],
+    )
+
+
+def test_trains_end_to_end(image_dir, tmp_path):
+    res = train(tiny_cfg(image_dir, tmp_path))
+    run = tmp_path / "tiny"
+    assert res.step == 8 and res.out_dir == run
+    rows = (run / "log.csv").read_text().splitlines()
+    header = rows[0].split(",")
+    for col in (
+        "step",
+        "lr_g",
+        "it_s",
+        "g_pixel",
+        "g_loss",
+        "d_loss",
+        "d_real_acc",
+        "d_fake_acc",
+        "g_adv",
+    ):
+        assert col in header, col
+    assert len(rows) == 1 + 4  # log_every=2 over 8 steps
+    assert sorted(p.name for p in (run / "samples").iterdir()) == [
+        "step_0000004.png",
+        "step_0000008.png",
+    ]
+    latest = json.loads((run / "checkpoints" / "latest.json").read_text())
+    assert latest == {"checkpoint": "step_0000008", "step": 8}
+    card = json.loads((run / "model.json").read_text())
+    assert card["task"] == "enhance" and card["training"]["steps"] == 8
+    tensors, _ = load_tensors(run / "model.safetensors")
+    assert any(k.startswith("G.") for k in tensors)
+    # nothing half-written anywhere
+    assert not [p for p in run.rglob("*.tmp")]
+
+
+def _weights(path: Path) -> dict[str, torch.Tensor]:
+    return load_tensors(path)[0]
+
+
+def test_resume_is_bit_exact(image_dir, tmp_path):
+    # 2N uninterrupted steps, keeping the checkpoint at N ...
+    full = tmp_path / "full"
+    train(tiny_cfg(image_dir, full, "train.ckpt_every=4", "train.keep_checkpoints=5"))
+    ck4 = full / "tiny" / "checkpoints" / "step_0000004.safetensors"
+    # ... against N steps resumed from that checkpoint in a fresh run folder
+    resumed = tmp_path / "resumed"
+    train(tiny_cfg(image_dir, resumed, "train.ckpt_every=4"), resume=ck4)
+    a = _weights(full / "tiny" / "checkpoints" / "step_0000008.safetensors")
+    b = _weights(resumed / "tiny" / "checkpoints" / "step_0000008.safetensors")
+    assert a.keys() == b.keys()
+    assert any(k.startswith("opt.D.") for k in a) and any(k.startswith("ema.G.") for k in a)
+    diff = [k for k in a if not torch.equal(a[k], b[k])]
+    assert not diff, f"resume is not exact: {diff[:5]}"
+
+
+def test_resume_from_run_folder_and_refusals(image_dir, tmp_path):
+    train(tiny_cfg(image_dir, tmp_path, "train.steps=4"))
+    res = train(tiny_cfg(image_dir, tmp_path), resume=tmp_path / "tiny")
+    assert res.step == 8
+    log_steps = [
+        int(r.split(",")[0]) for r in (tmp_path / "tiny" / "log.csv").read_text().splitlines()[1:]
+    ]
+    assert log_steps == [2, 4, 6, 8]  # the resumed log continues, no duplicate rows
+    with pytest.raises(CheckpointError, match="no checkpoint to resume"):
+        train(tiny_cfg(image_dir, tmp_path), resume=tmp_path / "empty_dir_that_is_missing")
+    pth = tmp_path / "model.pth"
+    pth.write_bytes(b"\x80\x04K\x01.")
+    with pytest.raises(CheckpointError, match="pickle"):
+        train(tiny_cfg(image_dir, tmp_path), resume=pth)
+
+
+def test_non_finite_loss_stops_with_step_and_checkpoint(image_dir, tmp_path, monkeypatch):
+    from restore.tasks.enhance import EnhanceTask
+
+    orig = EnhanceTask.g_loss
+
+    def poisoned(self, nets, batch, out, step, gan_on):
+        loss, logs = orig(self, nets, batch, out, step, gan_on)
+        return (loss * float("nan") if step >= 5 else loss), logs
+
+    monkeypatch.setattr(EnhanceTask, "g_loss", poisoned)
+    with pytest.raises(
+        TrainingError, match=r"non-finite loss at step 5 .*step_0000004\.safetensors"
+    ):
+        train(tiny_cfg(image_dir, tmp_path))
+    # the NaN step was never checkpointed
+    latest = json.loads((tmp_path / "tiny" / "checkpoints" / "latest.json").read_text())
+    assert latest["step"] == 4
+
+
+def test_lr_schedule():
+    from restore.train import lr_factor
+
+    cfg = load_config(TINY, ["train.steps=100", "optim.warmup_steps=10", "optim.schedule=cosine"])
+    assert lr_factor(cfg, 0) == pytest.approx(0.1)
+    assert lr_factor(cfg, 9) == pytest.approx(1.0)
+    assert lr_factor(cfg, 10) == pytest.approx(1.0)
+    assert lr_factor(cfg, 55) == pytest.approx(0.5)
+    assert lr_factor(cfg, 100) == pytest.approx(0.0, abs=1e-12)
+
+
+def _cli(
+    *args: str, env: dict | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess:
+    e = {**os.environ, "RESTORE_NO_PROGRESS": "1", "OMP_NUM_THREADS": "1", **(env or {})}
+    return subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, env=e, cwd=cwd, timeout=300
+    )
+
+
+def test_cli_train_and_bad_config(image_dir, tmp_path):
+    r = _cli(
+        "-m",
+        "restore",
+        "train",
+        str(TINY),
+        "--set",
+        f"data.train={image_dir}",
+        "--set",
+        "data.val=",
+        "--set",
+        f"train.out_dir={tmp_path}",
+        "--set",
+        "train.steps=2",
+    )
+    assert r.returncode == 0, r.stderr
+    assert "trained tiny for 2 steps" in r.stdout
+    r = _cli("-m", "restore", "train", str(TINY), "--set", "optim.lr_gg=1")
+    assert r.returncode == 1
+    assert "unknown config key optim.lr_gg" in r.stderr
+    assert "Traceback" not in r.stderr
+    r = _cli(
+        "-m",
+        "restore",
+        "train",
+        str(TINY),
+        "--set",
+        "model.generator_args.widht=3",
+        "--set",
+        f"data.train={image_dir}",
+    )
+    assert r.returncode == 1 and "model.generator_args.widht" in r.stderr
+
+
+def test_torchrun_two_gloo_processes_and_resume(image_dir, tmp_path):
+    base = [
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node",
+        "2",
+        "--master_port",
+        "29517",
+        "-m",
+        "restore",
+        "train",
+        str(TINY),
+        "--device",
+        "cpu",
+        "--set",
+        f"data.train={image_dir}",
+        "--set",
+        "data.val=",
+        "--set",
+        f"train.out_dir={tmp_path}",
+        "--set",
+        "data.batch_size=2",
+    ]
+    r = _cli(*base, "--set", "train.steps=4")
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-4000:]
+    run = tmp_path / "tiny"
+    assert (run / "checkpoints" / "step_0000004.safetensors").is_file()
+    assert r.stdout.count("trained tiny") == 1  # rank 0 reports, rank 1 stays quiet
+    r = _cli(*base, "--resume", str(run))
+    assert r.returncode == 0, r.stderr[-4000:]
+    assert json.loads((run / "checkpoints" / "latest.json").read_text())["step"] == 8
