@@ -394,6 +394,8 @@ def train(
     )
     if info.is_main:
         out_dir.mkdir(parents=True, exist_ok=True)
+        for stale in out_dir.rglob(".*.tmp"):  # half-written files of a run killed mid-write
+            stale.unlink(missing_ok=True)
         ckpt.atomic_write_json(out_dir / "config.json", to_dict(cfg))
     csv_log = (
         _CsvLog(out_dir / "log.csv", start if resume is not None else None)
