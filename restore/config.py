@@ -113,6 +113,7 @@ class TrainConfig:
     tensorboard: bool = False
     precision: Literal["auto", "fp32", "bf16"] = "auto"  # auto: bf16 autocast on CUDA, fp32 on CPU
     channels_last: bool = False
+    compile: bool = False  # torch.compile the networks' forward (measure first: scripts/bench)
     progress: bool = True
 
     def __post_init__(self) -> None:

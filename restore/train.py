@@ -347,6 +347,8 @@ def train(
         m.to(dev)
         if tc.channels_last:
             m.to(memory_format=torch.channels_last)
+        if tc.compile:
+            m.compile()  # in place: parameter names (and checkpoints) stay the same
         m.train()
     g_keys = [k for k in task.generator_keys if k in nets]
     d_keys = [k for k in task.discriminator_keys if k in nets]
