@@ -65,6 +65,74 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_photo(args: argparse.Namespace) -> int:
+    """``restore photo``: detect damage, inpaint, enhance (+ colorize, upscale) one photo."""
+    from pathlib import Path
+
+    from restore.core.checkpoint import atomic_write_json
+    from restore.data.io import from_tensor, read_image, write_image
+    from restore.errors import RestoreError
+    from restore.photo import STAGES, restore_photo
+
+    src, dst = Path(args.input), Path(args.output)
+    outputs = [dst] + [Path(p) for p in (args.save_mask, args.report) if p]
+    if args.save_steps:
+        if not Path(args.save_steps).is_dir():
+            raise RestoreError(f"--save-steps {args.save_steps}: not an existing folder")
+        outputs.append(Path(args.save_steps) / "x.png")
+    for p in outputs:  # fail before any work, so nothing partial is left behind
+        if not p.parent.is_dir():
+            raise RestoreError(f"{p}: the folder {p.parent} does not exist")
+        if src.exists() and p.exists() and p.resolve() == src.resolve():
+            raise RestoreError(f"{p}: refusing to overwrite the input {src}")
+    models = {}
+    for spec in args.model or []:
+        stage, sep, name = spec.partition("=")
+        if not sep or stage not in STAGES:
+            raise RestoreError(f"--model {spec!r}: expected STAGE=MODEL, STAGE in {list(STAGES)}")
+        models[stage] = name
+    img = read_image(src)
+    steps: dict | None = {} if (args.save_steps or args.save_mask) else None
+    try:
+        out, report = restore_photo(
+            img,
+            detect=not args.no_detect,
+            inpaint=not args.no_inpaint,
+            enhance=not args.no_enhance,
+            colorize=args.colorize,
+            upscale=args.upscale,
+            mask=args.mask,
+            device=args.device,
+            models=models,
+            threshold=args.threshold,
+            dilate=args.dilate,
+            tile=args.tile,
+            steps=steps,
+        )
+    except ValueError as e:  # bad option values; user errors are RestoreErrors already
+        if isinstance(e, RestoreError):
+            raise
+        raise RestoreError(str(e)) from e
+    for w in report["warnings"]:
+        print(f"restore photo: warning: {w}", file=sys.stderr)
+    protect = [src] + ([Path(args.mask)] if args.mask else [])
+    if args.save_mask and "mask" not in (steps or {}):
+        raise RestoreError("--save-mask: there is no mask (detection off and no --mask given)")
+    if steps is not None and args.save_steps:
+        for i, (name, t) in enumerate(steps.items()):
+            path = Path(args.save_steps) / f"{i:02d}_{name}.png"
+            write_image(path, from_tensor(t[:1]), protect=protect)
+    if steps is not None and args.save_mask:
+        write_image(args.save_mask, from_tensor(steps["mask"][:1]), protect=protect)
+    write_image(dst, out, protect=protect)
+    report["output"] = str(dst)
+    if args.report:
+        atomic_write_json(Path(args.report), report)
+    ran = [f"{s['stage']} {s['seconds']:.2f}s" for s in report["stages"] if s["ran"]]
+    print(f"restored {src} -> {dst} on {report['device']} ({', '.join(ran) or 'no stage ran'})")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and docs)."""
     p = argparse.ArgumentParser(
@@ -103,6 +171,34 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     e.add_argument("--device", default=None)
     e.set_defaults(func=_cmd_eval)
+
+    ph = sub.add_parser(
+        "photo",
+        help="restore a damaged photo: find scratches/dust, inpaint, enhance (+ colorize, upscale)",
+    )
+    ph.add_argument("input", help="the damaged photo (any size; gray, RGBA and 16-bit are kept)")
+    ph.add_argument("-o", "--output", required=True, help="the result (never the input)")
+    ph.add_argument("--mask", metavar="FILE", help="damage mask (white = damaged) to use as is")
+    ph.add_argument("--save-mask", metavar="FILE", help="also write the damage mask used")
+    ph.add_argument("--save-steps", metavar="DIR", help="also write every intermediate image")
+    ph.add_argument("--report", metavar="FILE", help="write a JSON report (stages, device, times)")
+    ph.add_argument("--no-detect", action="store_true", help="do not look for damage")
+    ph.add_argument("--no-inpaint", action="store_true", help="do not inpaint the damage")
+    ph.add_argument("--no-enhance", action="store_true", help="do not undo fading, grain, blur")
+    ph.add_argument("--colorize", action="store_true", help="colour a black-and-white photo")
+    ph.add_argument("--upscale", type=int, choices=(2, 4), help="super-resolve x2 or x4")
+    ph.add_argument("--threshold", type=float, help="damage probability threshold (default 0.5)")
+    ph.add_argument("--dilate", type=int, help="pixels the damage mask grows by (default 1)")
+    ph.add_argument("--tile", type=int, help="tile side for large images (default: automatic)")
+    ph.add_argument(
+        "--model",
+        action="append",
+        metavar="STAGE=MODEL",
+        help="another model for a stage (detect, inpaint, enhance, colorize, upscale): "
+        "a shipped name, weights file or run folder (repeatable)",
+    )
+    ph.add_argument("--device", default=None, help="cpu, cuda, cuda:N (default: CUDA if any)")
+    ph.set_defaults(func=_cmd_photo)
     return p
 
 

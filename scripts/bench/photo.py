@@ -1,0 +1,96 @@
+"""Speed of `restore photo` end to end (detect, inpaint, enhance) on a 1024x768 photo, CPU.
+
+    python scripts/bench/photo.py [--runs 5] [--threads 2]
+
+The photo is assets/old_photo.jpg resized to 1024x768. Times are wall-clock medians over
+``--runs`` runs after one warm-up (models loaded once, as `restore enhance --task photo` does;
+the one-off load time is printed apart). Side by side, the classical pipeline on the same mask
+(cv2.inpaint Telea + cv2.fastNlMeansDenoisingColored) is timed the same way. Bar: <= 5 s median.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "scripts"))
+
+import cv2  # noqa: E402
+import torch  # noqa: E402
+
+from restore.data.io import read_image, to_tensor  # noqa: E402
+from restore.photo import PhotoRestorer  # noqa: E402
+
+
+def cpu_name() -> str:
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
+        for line in out.splitlines():
+            if line.startswith("Model name"):
+                return line.split(":", 1)[1].strip()
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    from eval_photo import classical
+
+    px = cv2.resize(
+        read_image(REPO / "assets" / "old_photo.jpg").pixels,
+        (1024, 768),
+        interpolation=cv2.INTER_CUBIC,
+    )
+    x = to_tensor(px)
+    t0 = time.perf_counter()
+    pr = PhotoRestorer(device="cpu")
+    load_s = time.perf_counter() - t0
+    pr.restore_tensor(x)  # warm-up
+    totals, stages = [], {}
+    mask = None
+    for _ in range(args.runs):
+        steps: dict = {}
+        t0 = time.perf_counter()
+        _, rep = pr.restore_tensor(x, steps=steps)
+        totals.append(time.perf_counter() - t0)
+        mask = steps.get("mask")
+        for s in rep["stages"]:
+            if s["ran"]:
+                stages.setdefault(s["stage"], []).append(s["seconds"])
+    base = []
+    for _ in range(args.runs):
+        t0 = time.perf_counter()
+        classical(x, mask)
+        base.append(time.perf_counter() - t0)
+    med = statistics.median
+    print(f"machine: {cpu_name()}, {args.threads} threads, torch {torch.__version__}")
+    print(f"models: {pr.model_names}; load once: {load_s:.2f} s")
+    print("| 1024x768, CPU | median s | min s | max s |")
+    print("|---|---|---|---|")
+    for name, ts in stages.items():
+        print(f"| {name} | {med(ts):.3f} | {min(ts):.3f} | {max(ts):.3f} |")
+    print(f"| restore photo total | {med(totals):.3f} | {min(totals):.3f} | {max(totals):.3f} |")
+    print(
+        f"| classical (same mask: Telea + NLM denoise) | {med(base):.3f} | {min(base):.3f} | {max(base):.3f} |"
+    )
+    ok = med(totals) <= 5.0
+    print(f"bar <= 5 s median: {'met' if ok else 'MISSED'} ({med(totals):.2f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

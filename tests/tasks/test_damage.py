@@ -1,0 +1,128 @@
+"""The damage (detector) task: losses, masks, a few training steps, the predictor and evaluate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from restore.config import load_config
+from restore.errors import ConfigError
+from restore.tasks.damage import (
+    DamageOptions,
+    binarize,
+    dice_loss,
+    dilate,
+    eval_damage_config,
+    mask_scores,
+)
+from restore.train import train
+
+REPO = Path(__file__).resolve().parents[2]
+RECIPE = REPO / "configs" / "damage.yaml"
+
+
+def tiny_damage_cfg(image_dir: Path, out: Path, *extra: str):
+    return load_config(
+        RECIPE,
+        [
+            "name=damage_tiny",
+            f"data.train={image_dir}",
+            f"data.val={image_dir}",
+            "data.patch_size=32",
+            "data.batch_size=2",
+            "model.generator_args.base_channels=4",
+            "model.generator_args.depth=3",
+            "model.generator_args.max_channels=8",
+            "task_args.val_images=2",
+            "task_args.val_size=32",
+            "train.steps=4",
+            "train.log_every=2",
+            "train.val_every=2",
+            "train.sample_every=4",
+            "train.ckpt_every=4",
+            "optim.warmup_steps=1",
+            f"train.out_dir={out}",
+            *extra,
+        ],
+    )
+
+
+@pytest.fixture(scope="module")
+def image_dir(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("imgs")
+    rng = np.random.default_rng(0)
+    for i in range(3):
+        img = np.kron(rng.random((8, 8, 3)), np.ones((8, 8, 1)))
+        Image.fromarray((img * 255).astype(np.uint8)).save(d / f"{i}.png")
+    return d
+
+
+def test_dice_loss_values():
+    t = torch.zeros(1, 1, 4, 4)
+    t[..., :2, :] = 1
+    perfect = torch.where(t > 0, torch.tensor(20.0), torch.tensor(-20.0))
+    assert dice_loss(perfect, t, eps=0.0) < 1e-6
+    assert dice_loss(-perfect, t, eps=0.0) > 0.999
+    assert dice_loss(torch.full((1, 1, 4, 4), -30.0), torch.zeros(1, 1, 4, 4)) < 1e-6
+
+
+def test_scores_and_binarize():
+    pred = torch.zeros(1, 1, 4, 4)
+    tgt = torch.zeros(1, 1, 4, 4)
+    pred[..., 0, :] = 1  # 4 predicted
+    tgt[..., 0, :2] = 1  # 2 true, both found
+    tgt[..., 3, 3] = 1  # 1 missed
+    s = mask_scores(pred, tgt)
+    assert s["iou"] == pytest.approx(2 / 5)
+    assert s["precision"] == pytest.approx(0.5)
+    assert s["recall"] == pytest.approx(2 / 3)
+    prob = torch.zeros(1, 3, 5, 5)
+    prob[..., 2, 2] = 0.9
+    m = binarize(prob, 0.5)
+    assert m.shape == (1, 1, 5, 5) and m.sum() == 1
+    assert binarize(prob, 0.5, grow=1).sum() == 9
+    assert torch.equal(dilate(m, 0), m)
+
+
+def test_options_are_checked():
+    with pytest.raises(ValueError, match="threshold"):
+        DamageOptions(threshold=1.5)
+
+
+def test_eval_damage_is_the_issue_protocol():
+    cfg = eval_damage_config()
+    assert cfg.scratch_prob == cfg.dust_prob == cfg.grain_prob == cfg.fade_prob == 1.0
+    assert cfg.crease_prob == cfg.jpeg_prob == cfg.blur_prob == 0.0
+
+
+def test_gan_loss_is_refused(image_dir, tmp_path):
+    with pytest.raises(ConfigError, match="adv_weight"):
+        from restore.tasks import create_task
+
+        create_task(tiny_damage_cfg(image_dir, tmp_path, "loss.adv_weight=1.0"))
+
+
+def test_trains_and_predicts(image_dir, tmp_path):
+    res = train(tiny_damage_cfg(image_dir, tmp_path))
+    run = tmp_path / "damage_tiny"
+    assert res.step == 4
+    header = (run / "log.csv").read_text().splitlines()[0].split(",")
+    assert {"g_bce", "g_dice", "val_iou", "val_precision", "val_recall"} <= set(header)
+    assert (run / "model.safetensors").is_file()
+
+    import restore
+    from restore.tasks.damage import DamageTask
+
+    r = restore.load(run, device="cpu")
+    assert r.card["task"] == "damage" and r.card["inference"]["threshold"] == 0.5
+    x = torch.rand(1, 3, 40, 52)
+    prob = r.run_tensor(x)
+    assert prob.shape == (1, 3, 40, 52)
+    assert 0 <= float(prob.min()) and float(prob.max()) <= 1
+    assert torch.equal(prob[:, 0], prob[:, 1])  # one probability, replicated
+    out = DamageTask.evaluate(r.run_tensor, str(image_dir), r.card)
+    assert len(out["images"]) == 3 and 0.0 <= out["iou"] <= 1.0
