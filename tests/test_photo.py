@@ -14,8 +14,7 @@ import pytest
 import torch
 
 from restore.cli import main
-from restore.config import from_dict
-from restore.config import Config
+from restore.config import Config, from_dict
 from restore.data.io import read_image, write_image
 from restore.photo import PhotoRestorer, cv2_inpaint, restore_photo
 from restore.tasks import create_task
@@ -84,7 +83,9 @@ def test_cli_end_to_end_with_steps_mask_and_report(photo, models, tmp_path):
     m = read_image(mask).pixels
     assert m.shape == (48, 64, 3) and set(np.unique(m)) <= {0, 255}
     names = sorted(p.name for p in steps.iterdir())
-    assert names[0] == "00_input.png" and "01_mask.png" in names and names[-1].endswith("enhance.png")
+    assert (
+        names[0] == "00_input.png" and "01_mask.png" in names and names[-1].endswith("enhance.png")
+    )
     r = json.loads(rep.read_text())
     assert r["device"] == "cpu" and r["input_size"] == [48, 64] and r["output_size"] == [48, 64]
     stages = {s["stage"]: s for s in r["stages"]}
