@@ -22,14 +22,12 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-import numpy as np
 import torch
-from PIL import Image as PILImage
 from torch import Tensor
 
 from restore.data.color import rgb_to_gray, rgb_to_y_studio
+from restore.data.io import read_image, to_tensor
 from restore.data.resize import round_half_away, to_uint8
-from restore.errors import ImageReadError
 from restore.eval.baselines import INPAINT_BASELINES, grayscale_baseline
 from restore.eval.metrics import (
     DEFAULT_HOLE_EDGES,
@@ -63,20 +61,8 @@ MaskFn = Callable[[str, Tensor], Tensor]
 
 def _load(path: Path) -> tuple[Tensor, bool]:
     """Read an image as (1, 3, H, W) float32 in [0, 1]; also say whether it is grey."""
-    try:
-        with PILImage.open(path) as im:
-            im.load()
-            gray = im.mode in ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F")
-            if im.mode.startswith("I;16") or im.mode == "I":
-                arr = np.asarray(im, dtype=np.float32) / 65535.0
-            else:
-                arr = np.asarray(im.convert("RGB"), dtype=np.float32) / 255.0
-    except (OSError, ValueError) as err:
-        raise ImageReadError(f"cannot read image {str(path)!r}: {err}") from err
-    if arr.ndim == 2:
-        arr = np.repeat(arr[..., None], 3, axis=2)
-    tensor = torch.from_numpy(np.ascontiguousarray(arr)).permute(2, 0, 1)[None]
-    return tensor.contiguous(), gray
+    image = read_image(path)
+    return to_tensor(image), image.grayscale
 
 
 def _images(folder: str | os.PathLike[str]) -> dict[str, Path]:
