@@ -3,8 +3,12 @@
 A Restorer takes a path, a PIL image, a numpy array (H x W or H x W x C; uint8, uint16 or float in
 [0, 1]) or a torch tensor ((3, H, W) or (B, 3, H, W) float in [0, 1]) and returns the same kind (a
 path in gives a PIL image out). Alpha channels are split off and put back (resized with the image),
-16-bit stays 16-bit, grayscale stays grayscale unless the task adds colour. Lists are processed
-item by item and returned as lists.
+16-bit stays 16-bit, grayscale stays grayscale unless the task adds colour. A list is returned as a
+list; images of the same size in it run through the model as one batch.
+
+Task arguments are keywords: ``mask=`` (path, PIL, array or tensor; white / nonzero = hole),
+``scale=`` (an output scale other than the model's: the result is resized), ``seed=`` (an int:
+a ``torch.Generator`` seeded with it goes to a stochastic model; deterministic models ignore it).
 
 Example:
     >>> import numpy as np, restore
@@ -16,27 +20,45 @@ Example:
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
-from restore.core.tiling import auto_tile, tiled_apply
-from restore.data.io import Image, read_image, to_tensor
-from restore.errors import RestoreError
+from restore.core.tiling import auto_tile, pad_run, tiled_apply
+from restore.data.io import Image, from_tensor, read_image, to_tensor
+from restore.errors import ConfigError, RestoreError
 from restore.models import load_predictor
-from restore.runtime import pick_device
+from restore.runtime import autocast, pick_device
 from restore.tasks.base import Predictor
 
 log = logging.getLogger(__name__)
 
 ImageLike = Any  # str | Path | PIL.Image.Image | np.ndarray | torch.Tensor
 MIN_TILE = 64
+#: Keywords every model understands (handled here, not by the task's predictor).
+API_KEYWORDS = frozenset({"mask", "scale", "seed"})
+_DTYPES = {
+    "fp32": torch.float32,
+    "float32": torch.float32,
+    "bf16": torch.bfloat16,
+    "bfloat16": torch.bfloat16,
+}
+
+
+class ImageModel(Protocol):
+    """What :func:`call_model` and :func:`process_images` need: a Restorer or a Pipeline."""
+
+    output_rgb: bool
+
+    def run_tensor(self, x: Tensor, **kwargs: Any) -> Tensor: ...
 
 
 class Restorer:
@@ -44,9 +66,14 @@ class Restorer:
 
     Args (of :meth:`from_pretrained`):
         name_or_path: shipped model name, weights ``.safetensors`` file or ``restore train`` run folder.
-        device: ``"cpu"``, ``"cuda"``, ... (default: CUDA when available).
-        dtype: compute dtype on CUDA (``torch.bfloat16`` or ``torch.float32``); the CPU uses float32.
+        device: ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"auto"`` (default: CUDA when available).
+        dtype: compute precision on CUDA, ``torch.bfloat16`` (default where supported) or
+            ``torch.float32`` (also ``"bf16"`` / ``"fp32"``); the CPU always computes in float32.
         tile: tile side for large images; ``None`` picks one from the free memory; ``0`` disables tiling.
+
+    Example:
+        >>> r = Restorer.from_pretrained("enhance", device="cpu")   # doctest: +SKIP
+        >>> r("old.jpg").save("new.png")                           # doctest: +SKIP
     """
 
     def __init__(
@@ -56,17 +83,24 @@ class Restorer:
         modules: Mapping[str, nn.Module],
         *,
         device: torch.device,
-        dtype: torch.dtype,
-        tile: int | None,
+        dtype: torch.dtype = torch.float32,
+        tile: int | None = None,
     ) -> None:
+        if tile is not None and tile < 0:
+            raise ValueError(f"tile must be >= 0 (0 disables tiling), got {tile}")
         self.predictor = predictor
         self.card = dict(card)
-        self.modules = dict(modules)
+        self.modules = {k: m.to(device) for k, m in modules.items()}
         self.device = device
         self.dtype = dtype
-        for m in self.modules.values():
-            m.to(device)
         self.tile = tile
+        params = list(inspect.signature(predictor.fn).parameters.values())[1:]  # after the image
+        self._var_kw = any(p.kind is p.VAR_KEYWORD for p in params)
+        self._params = {
+            p.name: p.default is p.empty
+            for p in params
+            if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
+        }
 
     @classmethod
     def from_pretrained(
@@ -74,50 +108,105 @@ class Restorer:
         name_or_path: str | os.PathLike[str],
         *,
         device: str | torch.device | None = None,
-        dtype: torch.dtype | None = None,
+        dtype: torch.dtype | str | None = None,
         tile: int | None = None,
     ) -> Restorer:
+        """Load a shipped model or trained weights (see the class docstring for the arguments)."""
         dev = pick_device(device)
-        if dtype is None or dev.type == "cpu":
-            dtype = torch.float32
         predictor, card, modules = load_predictor(name_or_path)
-        return cls(predictor, card, modules, device=dev, dtype=dtype, tile=tile)
+        return cls(predictor, card, modules, device=dev, dtype=resolve_dtype(dev, dtype), tile=tile)
 
-    # -- the tensor path ------------------------------------------------------------------------
+    # -- what the model is ----------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return str(self.card.get("name", "?"))
+
+    @property
+    def task(self) -> str:
+        return str(self.card.get("task", "?"))
+
     @property
     def scale(self) -> int:
+        """Output size / input size."""
         return self.predictor.scale
 
-    def run_tensor(self, x: Tensor, **kwargs: Any) -> Tensor:
+    @property
+    def output_rgb(self) -> bool:
+        """True when the model adds colour (a grayscale input gives a colour output)."""
+        inf = self.card.get("inference", {})
+        return bool(inf.get("output_rgb", self.task == "colorize"))
+
+    @property
+    def needs_mask(self) -> bool:
+        """True when the model must be given ``mask=``."""
+        return self._params.get("mask", False)
+
+    @property
+    def uses_mask(self) -> bool:
+        """True when the model takes ``mask=`` (needed or optional)."""
+        return "mask" in self._params
+
+    def accepts(self, keyword: str) -> bool:
+        """Whether ``keyword`` is understood by this model's predictor (or by the API itself)."""
+        return keyword in API_KEYWORDS or keyword in self._params or self._var_kw
+
+    # -- the tensor path ------------------------------------------------------------------------
+    def run_tensor(
+        self, x: Tensor, *, seed: int | None = None, scale: float | None = None, **kwargs: Any
+    ) -> Tensor:
         """The model on float images in [0, 1], tiled when large; output on ``x``'s device.
 
+        Args:
+            x: the images.
+            seed: seeds a ``torch.Generator`` for a stochastic predictor (one taking ``generator``).
+            scale: output scale when it differs from the model's (the output is resized, area /
+                bicubic with antialiasing).
+            **kwargs: task keywords; tensors (masks, (B, 1, H, W)) are moved and tiled along.
+
         Shape:
-            (B, 3, H, W) -> (B, 3, H*scale, W*scale); tensor keyword arguments (masks) are
-            (B, 1, H, W) and are tiled along.
+            (B, 3, H, W) -> (B, 3, H*scale, W*scale).
+
+        Raises:
+            ValueError: a wrong shape, an unknown keyword or a missing mask.
         """
         if x.dim() != 4 or x.shape[1] != 3:
             raise ValueError(f"expected (B, 3, H, W) images, got {tuple(x.shape)}")
+        unknown = [k for k in kwargs if not self.accepts(k)]
+        if unknown:
+            known = sorted(API_KEYWORDS | set(self._params))
+            raise ValueError(f"{self.name} does not take {unknown}; it takes {known}")
+        if self.needs_mask and kwargs.get("mask") is None:
+            raise ValueError(f"{self.name} ({self.task}) needs mask= (white / nonzero = hole)")
+        if "mask" in kwargs and not (self.uses_mask or self._var_kw):
+            kwargs.pop("mask")  # a mask given to a model that does not use one
+        if seed is not None and ("generator" in self._params or self._var_kw):
+            kwargs["generator"] = torch.Generator(device=self.device).manual_seed(int(seed))
+        if "scale" in self._params and scale is not None:
+            kwargs["scale"], scale = scale, None
+        y = self._run(x, kwargs)
+        if scale is not None and scale != self.scale:
+            h, w = round(x.shape[-2] * scale), round(x.shape[-1] * scale)
+            y = F.interpolate(y, size=(h, w), mode="bicubic", antialias=True).clamp(0, 1)
+        return y
+
+    def _run(self, x: Tensor, kwargs: dict[str, Any]) -> Tensor:
         p = self.predictor
-        src_device = x.device
-        spatial = {k: v.to(self.device) for k, v in kwargs.items() if isinstance(v, Tensor)}
-        other = {k: v for k, v in kwargs.items() if not isinstance(v, Tensor)}
+        spatial = {k: v.to(self.device) for k, v in kwargs.items() if _is_spatial(v, x)}
+        other = {k: v for k, v in kwargs.items() if k not in spatial}
         xin = x.to(self.device)
 
         def fn(t: Tensor, **sp: Tensor) -> Tensor:
-            with torch.inference_mode(), _autocast(self.device, self.dtype):
+            with torch.inference_mode(), autocast(self.device, self.dtype == torch.bfloat16):
                 return p.fn(t, **sp, **other).float()
 
         tile = self.tile
         if tile is None:
-            tile = auto_tile(
-                self.device,
-                int(self.card.get("inference", {}).get("bytes_per_pixel", 4096)),
-                p.multiple,
-            )
+            bpp = int(self.card.get("inference", {}).get("bytes_per_pixel", 4096))
+            tile = auto_tile(self.device, bpp * max(1, x.shape[0]), p.multiple)
         while True:
             try:
                 if not p.tileable or tile == 0:
-                    y = fn_padded(fn, xin, p, spatial)
+                    y = pad_run(fn, xin, multiple=p.multiple, scale=p.scale, extra=spatial)
                 else:
                     y = tiled_apply(
                         fn,
@@ -128,11 +217,12 @@ class Restorer:
                         multiple=p.multiple,
                         extra=spatial,
                     )
-                return y.to(src_device)
+                return y.to(x.device)
             except torch.OutOfMemoryError:
                 if self.device.type != "cuda" or not p.tileable or tile <= MIN_TILE:
                     raise RestoreError(
-                        f"out of memory on {self.device} even with {tile}px tiles; try device='cpu' or a smaller tile="
+                        f"out of memory on {self.device} even with {tile}px tiles; "
+                        "try device='cpu' or a smaller tile="
                     ) from None
                 torch.cuda.empty_cache()
                 tile = max(MIN_TILE, (tile or 1024) // 2)
@@ -140,93 +230,186 @@ class Restorer:
 
     # -- any kind of image ------------------------------------------------------------------------
     def __call__(self, image: ImageLike | Sequence[ImageLike], **kwargs: Any) -> Any:
-        if isinstance(image, list):
-            return [self(im, **kwargs) for im in image]
-        if isinstance(image, Tensor):
-            return self._call_tensor(image, **kwargs)
-        img, kind = _as_image(image)
-        out = self.process_image(img, **kwargs)
-        return _from_image(out, kind)
+        """Restore ``image`` (or a list of them); returns the same kind. See the module docstring."""
+        return call_model(self, image, **kwargs)
 
     def process_image(self, img: Image, **kwargs: Any) -> Image:
         """The model on an :class:`~restore.data.io.Image` (alpha, 16-bit, grayscale kept)."""
-        x = to_tensor(img)
-        kw = {k: (_mask_tensor(v, img.size) if k == "mask" else v) for k, v in kwargs.items()}
-        y = self.run_tensor(x, **kw)
-        from restore.data.io import from_tensor
-
-        out_gray = (
-            bool(self.card.get("inference", {}).get("output_rgb", False)) is False and img.grayscale
-        )
-        if out_gray:
-            y = y.mean(1, keepdim=True)
-        pixels = from_tensor(y, bit_depth=img.bit_depth)
-        if pixels.ndim == 2:
-            pixels = np.repeat(pixels[..., None], 3, axis=2)
-        return img.with_pixels(pixels, grayscale=out_gray)
-
-    def _call_tensor(self, t: Tensor, **kwargs: Any) -> Tensor:
-        single = t.dim() == 3
-        x = t[None] if single else t
-        if not x.is_floating_point():
-            raise ValueError(f"tensor images must be float in [0, 1], got {t.dtype}")
-        kw = {
-            k: (_mask_tensor(v, tuple(x.shape[-2:])) if k == "mask" else v)
-            for k, v in kwargs.items()
-        }
-        y = self.run_tensor(x.float(), **kw).to(t.dtype)
-        return y[0] if single else y
+        mask = kwargs.pop("mask", None)
+        return process_images(self, [img], masks=[mask], **kwargs)[0]
 
     def __repr__(self) -> str:
-        return f"Restorer({self.card.get('name', '?')!r}, task={self.card.get('task')!r}, device={self.device})"
+        return (
+            f"Restorer({self.name!r}, task={self.task!r}, scale={self.scale}, device={self.device})"
+        )
 
 
-def fn_padded(fn, x: Tensor, p: Predictor, spatial: Mapping[str, Tensor]) -> Tensor:
-    from restore.core.tiling import pad_run
+def load(name_or_path: str | os.PathLike[str], **kwargs: Any) -> Restorer:
+    """Load a shipped model by name, or trained weights by path; see :class:`Restorer`.
 
-    return pad_run(fn, x, multiple=p.multiple, scale=p.scale, extra=spatial)
+    Generation models (card ``task: generation``) load as a :class:`restore.generate.Sampler`.
+    """
+    from restore.models import resolve
+
+    if resolve(name_or_path)[1].get("task") == "generation":
+        from restore.generate import Sampler
+
+        return Sampler.from_pretrained(name_or_path, **kwargs)  # type: ignore[return-value]
+    return Restorer.from_pretrained(name_or_path, **kwargs)
 
 
-def _autocast(device: torch.device, dtype: torch.dtype):
-    from restore.runtime import autocast
+def resolve_dtype(device: torch.device, dtype: torch.dtype | str | None) -> torch.dtype:
+    """The compute dtype: bf16 on CUDA when supported (default), always float32 on the CPU."""
+    if isinstance(dtype, str):
+        if dtype not in _DTYPES and dtype != "auto":
+            raise ConfigError(f"unknown dtype {dtype!r}; use one of {sorted(_DTYPES)} or auto")
+        dtype = _DTYPES.get(dtype)
+    if dtype not in (None, torch.float32, torch.bfloat16):
+        raise ConfigError(f"dtype must be torch.float32 or torch.bfloat16, got {dtype}")
+    if device.type != "cuda":
+        return torch.float32
+    if dtype is None:
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float32
+    return dtype
 
-    return autocast(device, device.type == "cuda" and dtype == torch.bfloat16)
+
+# ---------------------------------------------------------------------------------------------
+# Shared by Restorer and Pipeline: any image kind in, the same kind out.
+# ---------------------------------------------------------------------------------------------
+
+
+def call_model(model: ImageModel, image: ImageLike | Sequence[ImageLike], **kwargs: Any) -> Any:
+    """``model`` on one image or a list of them, each returned in the kind it came in.
+
+    A list's ``mask=`` may be a list (one mask per image) or one mask for all.
+    """
+    if isinstance(image, (list, tuple)):
+        masks = kwargs.pop("mask", None)
+        if not isinstance(masks, (list, tuple)):
+            masks = [masks] * len(image)
+        if len(masks) != len(image):
+            raise ValueError(f"{len(image)} images but {len(masks)} masks")
+        out: list[Any] = [None] * len(image)
+        plain: list[int] = []
+        for i, im in enumerate(image):
+            if isinstance(im, Tensor):
+                out[i] = _call_tensor(model, im, mask=masks[i], **kwargs)
+            else:
+                plain.append(i)
+        loaded = [_as_image(image[i]) for i in plain]
+        imgs = process_images(
+            model, [m[0] for m in loaded], masks=[masks[i] for i in plain], **kwargs
+        )
+        for i, res, (_, kind) in zip(plain, imgs, loaded):
+            out[i] = _from_image(res, kind)
+        return out
+    if isinstance(image, Tensor):
+        return _call_tensor(model, image, **kwargs)
+    img, kind = _as_image(image)
+    mask = kwargs.pop("mask", None)
+    return _from_image(process_images(model, [img], masks=[mask], **kwargs)[0], kind)
+
+
+def process_images(
+    model: ImageModel,
+    images: Sequence[Image],
+    *,
+    masks: Sequence[Any] | None = None,
+    **kwargs: Any,
+) -> list[Image]:
+    """``model`` on :class:`~restore.data.io.Image` objects; same-size images go as one batch.
+
+    Args:
+        model: a :class:`Restorer` or :class:`~restore.pipeline.Pipeline`.
+        images: the inputs.
+        masks: one mask (or ``None``) per image, any kind :func:`mask_tensor` takes.
+        **kwargs: task keywords for every image.
+
+    Returns:
+        One Image per input, metadata kept (alpha resized along, bit depth kept).
+    """
+    masks = list(masks) if masks is not None else [None] * len(images)
+    groups: dict[tuple[int, int, bool], list[int]] = {}
+    for i, (img, m) in enumerate(zip(images, masks)):
+        groups.setdefault((*img.size, m is None), []).append(i)
+    out: list[Image | None] = [None] * len(images)
+    for (h, w, no_mask), idx in groups.items():
+        x = torch.cat([to_tensor(images[i]) for i in idx])
+        kw = dict(kwargs)
+        if not no_mask:
+            kw["mask"] = torch.cat([mask_tensor(masks[i], (h, w)) for i in idx])
+        y = model.run_tensor(x, **kw)
+        for j, i in enumerate(idx):
+            out[i] = finish_image(images[i], y[j : j + 1], model.output_rgb)
+    return out  # type: ignore[return-value]
+
+
+def finish_image(img: Image, y: Tensor, output_rgb: bool) -> Image:
+    """A model output (1, 3, H', W') in [0, 1] -> an Image with ``img``'s metadata and bit depth."""
+    out_gray = img.grayscale and not output_rgb
+    if out_gray:
+        y = y.mean(1, keepdim=True)
+    pixels = from_tensor(y, bit_depth=img.bit_depth)
+    if pixels.ndim == 2:
+        pixels = np.repeat(pixels[..., None], 3, axis=2)
+    return img.with_pixels(pixels, grayscale=out_gray)
+
+
+def _is_spatial(v: Any, x: Tensor) -> bool:
+    return isinstance(v, Tensor) and v.dim() == 4 and tuple(v.shape[-2:]) == tuple(x.shape[-2:])
+
+
+def _call_tensor(model: ImageModel, t: Tensor, **kwargs: Any) -> Tensor:
+    single = t.dim() == 3
+    x = t[None] if single else t
+    if x.dim() != 4 or x.shape[1] != 3:
+        raise ValueError(f"tensor images must be (3, H, W) or (B, 3, H, W), got {tuple(t.shape)}")
+    if not x.is_floating_point():
+        raise ValueError(f"tensor images must be float in [0, 1], got {t.dtype}")
+    if kwargs.get("mask") is not None:
+        m = mask_tensor(kwargs["mask"], tuple(x.shape[-2:]))
+        kwargs["mask"] = m.expand(x.shape[0], -1, -1, -1) if m.shape[0] == 1 else m
+    elif "mask" in kwargs:
+        kwargs.pop("mask")
+    y = model.run_tensor(x.float(), **kwargs).to(t.dtype)
+    return y[0] if single else y
 
 
 def _as_image(image: ImageLike) -> tuple[Image, str]:
     """Any supported input -> (Image, kind) where kind says how to give the result back."""
+    if isinstance(image, Image):
+        return image, "image"
     if isinstance(image, (str, os.PathLike)):
         return read_image(Path(image)), "path"
     if _is_pil(image):
         return _from_pil(image), "pil"
     if isinstance(image, np.ndarray):
         a = image
+        keep = ":1" if a.ndim == 3 and a.shape[2] == 1 else ""  # (H, W, 1) comes back so
         if np.issubdtype(a.dtype, np.floating):
             if not np.isfinite(a).all():
                 raise ValueError("float image arrays must be finite")
-            kind = f"float:{a.dtype.str}"
+            kind = f"float:{a.dtype.str}{keep}"
             a = np.clip(np.rint(a.astype(np.float64) * 65535.0), 0, 65535).astype(np.uint16)
             return Image.from_array(a), kind
         if a.dtype not in (np.uint8, np.uint16):
             raise ValueError(f"image arrays must be uint8, uint16 or float, got {a.dtype}")
-        return Image.from_array(a), f"array:{a.shape[2] if a.ndim == 3 else 0}"
+        return Image.from_array(a), f"array{keep}"
     raise TypeError(
         f"cannot process a {type(image).__name__}: give a path, PIL image, numpy array or tensor"
     )
 
 
 def _is_pil(x: Any) -> bool:
-    try:
-        import PIL.Image
-    except ImportError:  # pragma: no cover
-        return False
+    import PIL.Image
+
     return isinstance(x, PIL.Image.Image)
 
 
 def _from_pil(im: Any) -> Image:
     mode = im.mode
     if mode in ("I;16", "I;16B", "I;16L", "I"):
-        return Image.from_array(np.asarray(im).astype(np.uint16))
+        return Image.from_array(np.clip(np.asarray(im), 0, 65535).astype(np.uint16))
     if mode in ("L", "LA", "RGB", "RGBA"):
         return Image.from_array(np.asarray(im))
     conv = "RGBA" if ("A" in mode or "transparency" in im.info) else "RGB"
@@ -234,32 +417,38 @@ def _from_pil(im: Any) -> Image:
 
 
 def _from_image(img: Image, kind: str) -> Any:
-    if kind.startswith("float:"):
-        dt = np.dtype(kind.split(":", 1)[1])
-        a = _stack(img).astype(np.float64) / (65535.0 if img.bit_depth == 16 else 255.0)
-        return a.astype(dt)
-    if kind.startswith("array:"):
-        return _stack(img)
+    if kind == "image":
+        return img
+    if kind.startswith(("float:", "array")):
+        a = _stack(img)
+        if kind.endswith(":1") and a.ndim == 2:
+            a = a[..., None]
+        if kind.startswith("float:"):
+            dt = np.dtype(kind.split(":")[1])
+            a = (a.astype(np.float64) / (65535.0 if img.bit_depth == 16 else 255.0)).astype(dt)
+        return a
     import PIL.Image
 
     a = _stack(img)
     if a.dtype == np.uint16:
         if a.ndim == 2:
             return PIL.Image.fromarray(a)  # mode I;16
-        a = (a // 257).astype(np.uint8)  # PIL has no 16-bit RGB mode
+        a = ((a.astype(np.uint32) + 128) // 257).astype(np.uint8)  # PIL has no 16-bit RGB mode
     return PIL.Image.fromarray(a)
 
 
 def _stack(img: Image) -> np.ndarray:
     """Image -> (H, W) gray, (H, W, 2) gray+alpha, (H, W, 3) RGB or (H, W, 4) RGBA array."""
     px = img.pixels[..., 0] if img.grayscale else img.pixels
-    if img.alpha is None:
-        return px
-    return np.dstack([px, img.alpha]) if px.ndim == 3 else np.dstack([px, img.alpha])
+    return px if img.alpha is None else np.dstack([px, img.alpha])
 
 
-def _mask_tensor(mask: Any, size: tuple[int, int]) -> Tensor:
-    """A mask (path, PIL, array or tensor; nonzero / white = hole) -> (1, 1, H, W) float {0, 1}."""
+def mask_tensor(mask: Any, size: tuple[int, int]) -> Tensor:
+    """A mask (path, PIL, array or tensor; white / nonzero = hole) -> (B, 1, H, W) float in {0, 1}.
+
+    Raises:
+        ValueError: the mask's size differs from ``size`` (H, W).
+    """
     if isinstance(mask, Tensor):
         m = mask.float()
         while m.dim() < 4:
@@ -285,6 +474,12 @@ def _mask_tensor(mask: Any, size: tuple[int, int]) -> Tensor:
     return (m > 0.5).float()
 
 
-def load(name_or_path: str | os.PathLike[str], **kwargs: Any) -> Restorer:
-    """Load a shipped model by name, or trained weights by path; see :class:`Restorer`."""
-    return Restorer.from_pretrained(name_or_path, **kwargs)
+__all__ = [
+    "Restorer",
+    "call_model",
+    "finish_image",
+    "load",
+    "mask_tensor",
+    "process_images",
+    "resolve_dtype",
+]

@@ -65,6 +65,58 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_enhance(args: argparse.Namespace) -> int:
+    from restore.batch import REPORT_NAME, enhance_folder
+
+    rep = enhance_folder(
+        args.in_dir,
+        args.out_dir,
+        args.model,
+        task=args.task,
+        masks=args.masks,
+        format=args.format,
+        quality=args.quality,
+        suffix=args.suffix,
+        overwrite=args.overwrite,
+        dry_run=args.dry_run,
+        allow_in_place=args.allow_in_place,
+        device=args.device,
+        dtype=args.dtype,
+        tile=args.tile,
+        batch_size=args.batch_size,
+        workers=args.workers,
+        seed=args.seed,
+        progress=not args.no_progress,
+    )
+    import os
+
+    if int(os.environ.get("RANK", "0")) != 0:
+        return EXIT_OK if rep.ok else EXIT_ERROR
+    if rep.dry_run:
+        for p in rep.planned:
+            print(f"{p['input']} -> {p['output']}")
+        print(
+            f"dry run: {len(rep.planned)} to do, {rep.skipped} already done, "
+            f"{len(rep.failed)} refused, {len(rep.ignored)} ignored (not images)"
+        )
+        for f in rep.failed:
+            print(f"  refused {f['input']}: {f['reason']}")
+        return EXIT_OK
+    for f in rep.failed[:20]:
+        print(f"FAILED {f['input']}: {f['reason']}", file=sys.stderr)
+    if len(rep.failed) > 20:
+        print(f"... and {len(rep.failed) - 20} more (see the report)", file=sys.stderr)
+    rate = rep.written / rep.seconds if rep.seconds > 0 else 0.0
+    print(
+        f"{rep.written} written, {rep.skipped} already done, {len(rep.failed)} failed, "
+        f"{len(rep.ignored)} ignored (not images) in {rep.seconds:.1f}s ({rate:.2f} img/s)"
+    )
+    if not rep.model_loaded:
+        print("nothing needed the model: it was not loaded (all outputs exist or inputs failed)")
+    print(f"report: {os.path.join(args.out_dir, REPORT_NAME)}")
+    return EXIT_OK if rep.ok else EXIT_ERROR
+
+
 def _cmd_photo(args: argparse.Namespace) -> int:
     """``restore photo``: detect damage, inpaint, enhance (+ colorize, upscale) one photo."""
     from pathlib import Path
@@ -171,6 +223,46 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     e.add_argument("--device", default=None)
     e.set_defaults(func=_cmd_eval)
+
+    n = sub.add_parser(
+        "enhance",
+        help="run a model over a folder of images (recursive, resumable, with a report)",
+        description="Run a model over every image under IN_DIR, writing to the same relative paths "
+        "under OUT_DIR. A rerun skips finished outputs; bad files are reported in "
+        "OUT_DIR/restore_report.json and the exit code is 1 if any failed. Works under torchrun.",
+    )
+    n.add_argument("in_dir", metavar="IN_DIR")
+    n.add_argument("out_dir", metavar="OUT_DIR")
+    n.add_argument(
+        "--task",
+        choices=["sr", "inpaint", "colorize", "photo", "style"],
+        help="what to do (default model: sr-x4, inpaint, colorize, the photo pipeline, "
+        "style-painting); default photo",
+    )
+    n.add_argument(
+        "--model", help="model name or weights path (a,b,c for a pipeline); default: the task's"
+    )
+    n.add_argument("--masks", metavar="DIR", help="masks matched by relative path (white = hole)")
+    n.add_argument(
+        "--format",
+        choices=["png", "jpg", "tif", "webp", "bmp"],
+        help="output format (default: the input's)",
+    )
+    n.add_argument("--quality", type=int, help="JPEG / lossy WebP quality 1-100")
+    n.add_argument("--suffix", default="", help="appended to each output's file stem")
+    n.add_argument("--overwrite", action="store_true", help="redo outputs that already exist")
+    n.add_argument("--dry-run", action="store_true", help="list what would be done, do nothing")
+    n.add_argument(
+        "--allow-in-place", action="store_true", help="allow OUT_DIR inside (or equal to) IN_DIR"
+    )
+    n.add_argument("--device", default=None, help="auto (default), cpu, cuda, cuda:N")
+    n.add_argument("--dtype", default=None, help="auto (default: bf16 on CUDA), fp32, bf16")
+    n.add_argument("--tile", type=int, default=None, help="tile side (0: no tiling; default auto)")
+    n.add_argument("--batch-size", type=int, help="images per model call (default 8 CUDA, 1 CPU)")
+    n.add_argument("--workers", type=int, help="decoding threads (default: up to 4)")
+    n.add_argument("--seed", type=int, help="seed for stochastic models")
+    n.add_argument("--no-progress", action="store_true", help="no progress bar")
+    n.set_defaults(func=_cmd_enhance)
 
     ph = sub.add_parser(
         "photo",

@@ -1,0 +1,359 @@
+"""restore enhance / restore.batch: a folder of ~200 mixed files, resume after SIGKILL, reports,
+masks, dry runs, in-place safety, and sharding across two torchrun (gloo) processes."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import PIL.Image
+import pytest
+import torch
+import torch.nn.functional as F
+
+from restore.api import Restorer
+from restore.batch import REPORT_NAME, enhance_folder, output_path, plan
+from restore.cli import main
+from restore.errors import ConfigError
+from restore.tasks.base import Predictor
+
+REPO = Path(__file__).resolve().parents[1]
+ENV = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+
+
+# ------------------------------------------------------------------------------------ fixtures
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    # Tiny convolutions: two intra-op threads only add contention on a shared 2-core machine.
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory) -> Path:
+    """A random-weight tiny enhance model exported as restore train does (model.safetensors/json)."""
+    from restore.config import load_config
+    from restore.tasks import create_task
+    from restore.train import export_weights
+
+    cfg = load_config(REPO / "configs" / "tiny.yaml")
+    task = create_task(cfg)
+    torch.manual_seed(0)
+    G = task.build_networks()["G"]
+    run = tmp_path_factory.mktemp("run")
+    export_weights(run / "model", task, cfg, {"G": G}, 0, {})
+    return run
+
+
+def _sr2(tiny_model: Path) -> Restorer:
+    """The tiny model followed by a x2 upsampling: a stand-in super-resolution model."""
+    base = Restorer.from_pretrained(tiny_model, device="cpu")
+    p = base.predictor
+
+    def fn(x: torch.Tensor) -> torch.Tensor:
+        return F.interpolate(p.fn(x), scale_factor=2, mode="nearest")
+
+    card = {**base.card, "name": "toy-sr2", "task": "sr"}
+    pred = Predictor(fn=fn, scale=2, multiple=p.multiple, halo=p.halo)
+    return Restorer(pred, card, base.modules, device=torch.device("cpu"))
+
+
+def _toy_inpaint() -> Restorer:
+    def fn(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        return x * (1 - mask) + 0.5 * mask
+
+    card = {"name": "toy-inpaint", "task": "inpaint"}
+    return Restorer(Predictor(fn=fn), card, {}, device=torch.device("cpu"))
+
+
+def _save(im: PIL.Image.Image, fmt: str, **kw) -> bytes:
+    buf = io.BytesIO()
+    im.save(buf, fmt, **kw)
+    return buf.getvalue()
+
+
+def _rgb(rng, h, w) -> np.ndarray:
+    return rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+
+
+def make_mixed_folder(root: Path, n: int = 200, seed: int = 0) -> tuple[dict, set, set]:
+    """~n files of every kind in nested folders.
+
+    Returns:
+        (good: rel -> (H, W, format, mode-ish) of the upright input, bad: rels, ignored: rels)
+    """
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    good: dict[str, tuple[int, int, str, str]] = {}
+    bad: set[str] = set()
+    ignored: set[str] = set()
+    kinds = [
+        "png", "jpeg", "tiff", "bmp", "webp", "corrupt", "empty", "notimage", "png16", "tiff16",
+        "rgba", "gray", "palette", "cmyk", "gif", "mtiff", "exif", "txt", "la", "truncjpg",
+    ]  # fmt: skip
+    folders = ["", "a", "a/b", "c/d/e"]
+    for i in range(n):
+        kind = kinds[i % len(kinds)]
+        h, w = (int(v) for v in rng.integers(16, 41, 2))
+        d = root / folders[i % len(folders)]
+        d.mkdir(parents=True, exist_ok=True)
+        stem = f"{kind}_{i:03d}"
+        rgb = _rgb(rng, h, w)
+        ext, data, info = None, None, None
+        if kind in ("png", "jpeg", "tiff", "bmp", "webp"):
+            ext = {"jpeg": ".jpg", "tiff": ".tif"}.get(kind, "." + kind)
+            fmt = {"jpeg": "JPEG"}.get(kind, kind.upper())
+            data, info = _save(PIL.Image.fromarray(rgb), fmt), (h, w, fmt, "RGB")
+        elif kind == "corrupt":
+            ext, data = ".png", _save(PIL.Image.fromarray(rgb), "PNG")[:40] + b"\x00garbage" * 8
+        elif kind == "truncjpg":
+            ext, data = ".jpg", _save(PIL.Image.fromarray(rgb), "JPEG")[:-200]
+        elif kind == "empty":
+            ext, data = ".jpg", b""
+        elif kind == "notimage":
+            ext, data = ".png", b"this is a text file, not a PNG\n" * 4
+        elif kind == "txt":
+            ext, data = ".txt", b"notes\n"
+        elif kind == "png16":
+            a = rng.integers(0, 65536, (h, w, 3), dtype=np.uint16)
+            ext, data, info = ".png", cv2.imencode(".png", a)[1].tobytes(), (h, w, "PNG", "RGB16")
+        elif kind == "tiff16":
+            a = rng.integers(0, 65536, (h, w), dtype=np.uint16)
+            ext, data, info = ".tiff", cv2.imencode(".tiff", a)[1].tobytes(), (h, w, "TIFF", "L16")
+        elif kind == "rgba":
+            a = np.dstack([rgb, rng.integers(0, 256, (h, w), dtype=np.uint8)])
+            ext, data, info = ".png", _save(PIL.Image.fromarray(a), "PNG"), (h, w, "PNG", "RGBA")
+        elif kind == "la":
+            a = rng.integers(0, 256, (h, w, 2), dtype=np.uint8)
+            ext, data, info = (
+                ".png",
+                _save(PIL.Image.fromarray(a, "LA"), "PNG"),
+                (h, w, "PNG", "LA"),
+            )
+        elif kind == "gray":
+            im = PIL.Image.fromarray(rgb[..., 0])
+            ext, data, info = ".jpg", _save(im, "JPEG"), (h, w, "JPEG", "L")
+        elif kind == "palette":
+            im = PIL.Image.fromarray(rgb).convert("P", palette=PIL.Image.Palette.ADAPTIVE)
+            ext, data, info = ".png", _save(im, "PNG"), (h, w, "PNG", "RGB")
+        elif kind == "cmyk":
+            im = PIL.Image.fromarray(rgb).convert("CMYK")
+            ext, data, info = ".jpg", _save(im, "JPEG"), (h, w, "JPEG", "RGB")
+        elif kind == "gif":
+            frames = [PIL.Image.fromarray(_rgb(rng, h, w)).convert("P") for _ in range(3)]
+            buf = io.BytesIO()
+            frames[0].save(buf, "GIF", save_all=True, append_images=frames[1:])
+            ext, data, info = ".gif", buf.getvalue(), (h, w, "PNG", "RGB")
+        elif kind == "mtiff":
+            frames = [PIL.Image.fromarray(_rgb(rng, h, w)) for _ in range(2)]
+            buf = io.BytesIO()
+            frames[0].save(buf, "TIFF", save_all=True, append_images=frames[1:])
+            ext, data, info = ".tif", buf.getvalue(), (h, w, "TIFF", "RGB")
+        elif kind == "exif":
+            im = PIL.Image.fromarray(rgb)
+            exif = PIL.Image.Exif()
+            exif[0x0112] = 6  # rotate 90 degrees clockwise to display
+            ext, data = ".jpg", _save(im, "JPEG", exif=exif.tobytes())
+            info = (w, h, "JPEG", "RGB")  # upright: sides swapped
+        rel = f"{folders[i % len(folders)]}/{stem}{ext}".lstrip("/")
+        (root / rel).write_bytes(data)
+        if kind == "txt":
+            ignored.add(rel)
+        elif info is None:
+            bad.add(rel)
+        else:
+            good[rel] = info
+    return good, bad, ignored
+
+
+def check_outputs(out: Path, good: dict, scale: int) -> None:
+    """Every good input has a decodable output of the right size, format and kind."""
+    for rel, (h, w, fmt, kind) in good.items():
+        dst = output_path(rel, out)
+        assert dst.is_file(), rel
+        with PIL.Image.open(dst) as im:
+            im.load()
+            assert im.format == fmt, (rel, im.format)
+            assert im.size == (w * scale, h * scale), (rel, im.size)
+            if kind == "RGBA":
+                assert im.mode == "RGBA"
+            if kind == "LA":
+                assert im.mode == "LA"
+            if kind == "L":
+                assert im.mode == "L"
+            if kind == "L16":
+                assert im.mode.startswith("I;16")
+        if kind == "RGB16":
+            import cv2
+
+            a = cv2.imread(str(dst), cv2.IMREAD_UNCHANGED)
+            assert a.dtype == np.uint16 and a.shape == (h * scale, w * scale, 3)
+    leftovers = [p for p in out.rglob("*") if p.name.endswith(".tmp")]
+    assert not leftovers
+
+
+# --------------------------------------------------------------------------------------- tests
+
+
+def test_mixed_folder_in_process(tiny_model, tmp_path):
+    src, out = tmp_path / "in", tmp_path / "out"
+    good, bad, ignored = make_mixed_folder(src, 200)
+    model = _sr2(tiny_model)
+    rep = enhance_folder(src, out, model, progress=False)
+    check_outputs(out, good, scale=2)
+    report = json.loads((out / REPORT_NAME).read_text())
+    assert {f["input"] for f in report["failed"]} == bad
+    assert all(f["reason"] for f in report["failed"])
+    assert set(report["ignored"]) == ignored
+    assert report["written"] == len(good) == rep.written
+    assert report["total"] == len(good) + len(bad)
+    # the outputs are the model's: each one equals the API on the same file
+    rel = next(r for r, v in good.items() if v[3] == "RGB" and v[2] == "PNG")
+    expect = np.asarray(model(src / rel))
+    assert np.array_equal(np.asarray(PIL.Image.open(output_path(rel, out))), expect)
+    # a rerun does no model work
+    rep2 = enhance_folder(src, out, str(tiny_model), progress=False)
+    assert rep2.written == 0 and rep2.skipped == len(good) and not rep2.model_loaded
+
+
+def test_gpu_style_batching_matches_single(tiny_model, tmp_path):
+    """Equal sizes batched together give the same outputs as one by one."""
+    src = tmp_path / "in"
+    src.mkdir()
+    rng = np.random.default_rng(1)
+    for i in range(9):
+        h, w = [(24, 32), (32, 24), (20, 20)][i % 3]
+        PIL.Image.fromarray(_rgb(rng, h, w)).save(src / f"{i}.png")
+    model = _sr2(tiny_model)
+    enhance_folder(src, tmp_path / "one", model, batch_size=1, progress=False)
+    enhance_folder(src, tmp_path / "many", model, batch_size=4, progress=False)
+    for i in range(9):
+        a = np.asarray(PIL.Image.open(tmp_path / "one" / f"{i}.png"), np.int16)
+        b = np.asarray(PIL.Image.open(tmp_path / "many" / f"{i}.png"), np.int16)
+        assert np.abs(a - b).max() <= 1
+
+
+def test_masks_folder_matched_by_relative_path(tmp_path):
+    src, masks, out = tmp_path / "in", tmp_path / "masks", tmp_path / "out"
+    (src / "x").mkdir(parents=True)
+    (masks / "x").mkdir(parents=True)
+    rng = np.random.default_rng(2)
+    for name in ("a.png", "x/b.jpg", "c.png", "d.png"):
+        PIL.Image.fromarray(_rgb(rng, 20, 24)).save(src / name)
+    hole = np.zeros((20, 24), np.uint8)
+    hole[5:10, 5:10] = 255
+    PIL.Image.fromarray(hole).save(masks / "a.bmp")  # any suffix
+    PIL.Image.fromarray(hole).save(masks / "x" / "b.png")
+    PIL.Image.fromarray(np.zeros((8, 8), np.uint8)).save(masks / "c.png")  # wrong size
+    rep = enhance_folder(src, out, _toy_inpaint(), task="inpaint", masks=masks, progress=False)
+    assert rep.written == 2
+    reasons = {f["input"]: f["reason"] for f in rep.failed}
+    assert set(reasons) == {"c.png", "d.png"}
+    assert "no mask" in reasons["d.png"] and "mask" in reasons["c.png"]
+    a = np.asarray(PIL.Image.open(out / "a.png"))
+    assert (a[5:10, 5:10] == 128).all() and not (a[12:, 12:] == 128).all()
+
+
+def test_plan_refuses_writing_into_the_input(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    PIL.Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(src / "a.png")
+    with pytest.raises(ConfigError, match="allow-in-place"):
+        plan(src, src / "out")
+    with pytest.raises(ConfigError, match="allow-in-place"):
+        plan(src, src)
+    jobs, _, refused = plan(src, src, allow_in_place=True)
+    assert [j.dst.name for j in jobs] == ["a_restored.png"] and not refused
+    # a finished in-place run does not take its outputs for inputs
+    PIL.Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(src / "a_restored.png")
+    jobs, _, _ = plan(src, src, allow_in_place=True)
+    assert [j.rel for j in jobs] == ["a.png"]
+    # outputs that would collide are refused, not overwritten
+    PIL.Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(src / "a.jpg")
+    jobs, _, refused = plan(src, tmp_path / "o", format="png")
+    assert len(jobs) == 2 and [r["input"] for r in refused] == ["a.png"]
+
+
+def test_cli_sigkill_then_resume_then_noop(tiny_model, tmp_path, capsys):
+    src, out = tmp_path / "in", tmp_path / "out"
+    good, bad, _ = make_mixed_folder(src, 60, seed=3)
+    big = src / "big"
+    big.mkdir()
+    rng = np.random.default_rng(4)
+    for i in range(40):  # larger images, so the kill lands halfway
+        PIL.Image.fromarray(_rgb(rng, 160, 192)).save(big / f"{i:02d}.png")
+        good[f"big/{i:02d}.png"] = (160, 192, "PNG", "RGB")
+    n_good = len(good)
+    args = ["enhance", str(src), str(out), "--model", str(tiny_model), "--no-progress"]
+    # dry run: lists, writes nothing
+    assert main([*args, "--dry-run"]) == 0 and not out.exists()
+    assert f"dry run: {n_good + len(bad)} to do" in capsys.readouterr().out
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "restore", *args],
+        env=ENV,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if out.is_dir() and sum(1 for p in out.rglob("*.png") if not p.name.startswith(".")) >= 3:
+            break
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done_before = {p for p in out.rglob("*") if p.is_file() and not p.name.startswith(".")}
+    assert 0 < len(done_before) < n_good, "the kill did not land halfway"
+    for p in done_before:  # what exists is complete
+        PIL.Image.open(p).load()
+    assert main(args) == 1  # the bad files
+    report = json.loads((out / REPORT_NAME).read_text())
+    assert {f["input"] for f in report["failed"]} == bad
+    assert report["skipped"] == len(done_before) and report["written"] == n_good - len(done_before)
+    check_outputs(out, good, scale=1)
+    # a rerun over the finished folder does no model work, and says so
+    capsys.readouterr()
+    assert main(args) == 1
+    said = capsys.readouterr().out
+    assert "not loaded" in said and "0 written" in said
+    assert json.loads((out / REPORT_NAME).read_text())["model_loaded"] is False
+    # --overwrite redoes them (in process)
+    rep = enhance_folder(src / "big", out / "big", str(tiny_model), overwrite=True, progress=False)
+    assert rep.written == 40 and rep.model_loaded
+
+
+@pytest.mark.slow  # ~20 s: three interpreters start (run with -m slow)
+def test_torchrun_two_gloo_ranks_shard_without_gaps(tiny_model, tmp_path):
+    src, out = tmp_path / "in", tmp_path / "out"
+    src.mkdir()
+    rng = np.random.default_rng(5)
+    names = [f"{d}/{i:02d}.png" for d in ("p", "q") for i in range(7)]
+    for n in names:
+        (src / n).parent.mkdir(exist_ok=True)
+        PIL.Image.fromarray(_rgb(rng, 16, 20)).save(src / n)
+    (src / "p" / "bad.jpg").write_bytes(b"nope")
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2"]
+    cmd += ["--master_port", str(29500 + os.getpid() % 1000)]
+    cmd += ["-m", "restore", "enhance", str(src), str(out), "--model", str(tiny_model)]
+    res = subprocess.run(
+        [*cmd, "--no-progress"], env=ENV, cwd=REPO, capture_output=True, text=True, timeout=240
+    )
+    assert res.returncode != 0  # bad.jpg failed on one rank
+    outputs = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.png"))
+    assert outputs == sorted(names)
+    report = json.loads((out / REPORT_NAME).read_text())
+    assert report["world_size"] == 2 and report["written"] == len(names)
+    assert [f["input"] for f in report["failed"]] == ["p/bad.jpg"]
+    assert not list(out.glob("restore_report.rank*.json"))
