@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from torch import nn
 
+from restore.core.dcgan import DCGANDiscriminator, DCGANGenerator
 from restore.core.discriminator import PatchDiscriminator
 from restore.core.generator import UNetGenerator
 from restore.core.srnet import SRNet
@@ -21,6 +22,8 @@ from restore.errors import ConfigError
 NETWORKS: dict[str, type[nn.Module]] = {
     "unet": UNetGenerator,
     "patch": PatchDiscriminator,
+    "dcgan_g": DCGANGenerator,
+    "dcgan_d": DCGANDiscriminator,
     "srnet": SRNet,
 }
 
