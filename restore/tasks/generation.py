@@ -1,0 +1,391 @@
+"""Unconditional generation: a DCGAN from noise, with DiffAugment and mode-collapse watching.
+
+``make_batch`` turns real uint8 images into floats in [0, 1] and draws the latents ``z`` (and the
+DiffAugment parameters) from the step's ``torch.Generator``; ``forward`` runs G once; D judges real
+and fake images alone (``conditional_d_loss`` / ``conditional_g_loss`` with ``cond=None``, so the
+adversarial mode, lazy R1 and the D accuracies come from ``loss:`` as for every task).
+
+DiffAugment (Zhao et al. 2020) for small data sets: the same random distribution of colour,
+translation and cutout is applied to real and to fake images every time D sees them, with
+differentiable ops, so G is trained through the augmentation and cannot learn it.
+
+``validate`` samples ``val_samples`` images from fixed latents and reports the coverage numbers:
+with a digit classifier (MNIST), the share classified with confidence >= 0.9 and the entropy of the
+predicted class histogram (uniform over 10 classes = ln 10 = 2.303 nats), and FID in the classifier's
+penultimate features (otherwise in fixed random conv features) against real training images. A
+collapse (entropy below ``collapse_entropy`` or more than ``collapse_drop`` below its best) is
+logged as a warning.
+
+Data: ``task_args.source: mnist`` reads IDX files from ``data.train``; ``folder`` reads an image
+folder, centre-cropped to a square and resized to ``data.patch_size``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.utils.data import Dataset
+
+from restore.core.layers import to_signed, to_unit
+from restore.errors import ConfigError, RestoreError
+from restore.tasks.base import Batch, Logs, Predictor, Task, conditional_d_loss, conditional_g_loss
+
+log = logging.getLogger(__name__)
+
+AUGMENTS = ("color", "translation", "cutout")
+WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
+UNIFORM_10 = math.log(10.0)
+
+
+@dataclass(frozen=True)
+class GenerationOptions:
+    """``task_args`` of the generation task."""
+
+    source: Literal["folder", "mnist"] = "folder"
+    channels: int = 3  # 1 for MNIST; a folder is converted to gray when 1
+    flip: bool = False  # random horizontal flips of real images (not for digits)
+    augment: str = ""  # DiffAugment policy, comma-separated subset of color,translation,cutout
+    translation: float = 0.125  # max shift, fraction of the side
+    cutout: float = 0.5  # side of the cut square, fraction of the side
+    val_samples: int = 2000  # generated images per validation
+    val_real: int = 2000  # real images for the validation FID
+    val_seed: int = 1234
+    classifier: str = ""  # digit classifier .safetensors (or "mnist-classifier"); "" = none
+    collapse_entropy: float = 1.8  # warn below this class entropy (nats)
+    collapse_drop: float = 0.3  # ... or when it falls this far below its best
+
+    def __post_init__(self) -> None:
+        if self.channels not in (1, 3):
+            raise ConfigError(f"task_args.channels must be 1 or 3, got {self.channels}")
+        bad = [a for a in self.policy if a not in AUGMENTS]
+        if bad:
+            raise ConfigError(f"task_args.augment: unknown {bad}; known: {', '.join(AUGMENTS)}")
+
+    @property
+    def policy(self) -> tuple[str, ...]:
+        return tuple(a.strip() for a in self.augment.split(",") if a.strip())
+
+
+# ---------------------------------------------------------------------------------------------
+# DiffAugment: parameters drawn from a generator in make_batch, applied (differentiably) in D's view
+# ---------------------------------------------------------------------------------------------
+
+
+def draw_augment(
+    n: int, size: int, opts: GenerationOptions, generator: torch.Generator, device: torch.device
+) -> dict[str, Tensor]:
+    """Random DiffAugment parameters for ``n`` images of side ``size`` (empty without a policy)."""
+    p: dict[str, Tensor] = {}
+    if "color" in opts.policy:
+        p["brightness"] = torch.rand(n, generator=generator, device=device) - 0.5
+        p["saturation"] = torch.rand(n, generator=generator, device=device) * 2.0
+        p["contrast"] = torch.rand(n, generator=generator, device=device) + 0.5
+    if "translation" in opts.policy:
+        r = int(size * opts.translation + 0.5)
+        p["shift"] = torch.randint(-r, r + 1, (n, 2), generator=generator, device=device).float()
+    if "cutout" in opts.policy:
+        c = int(size * opts.cutout + 0.5)
+        p["cut_size"] = torch.full((1,), float(c), device=device)
+        p["cut_centre"] = torch.randint(
+            0, size + (1 - c % 2), (n, 2), generator=generator, device=device
+        ).float()
+    return p
+
+
+def diff_augment(x: Tensor, p: Mapping[str, Tensor]) -> Tensor:
+    """Apply DiffAugment with parameters from :func:`draw_augment` (differentiable in ``x``).
+
+    Shape:
+        ``(B, C, H, W)`` in [-1, 1] -> same shape. Colour: brightness shift, saturation and
+        contrast scaling; translation by whole pixels with zero (mid-gray) fill (kornia); cutout:
+        one square set to zero per image.
+    """
+    if "brightness" in p:
+        x = x + p["brightness"].view(-1, 1, 1, 1)
+        if x.shape[1] == 3:
+            mean = x.mean(1, keepdim=True)
+            x = (x - mean) * p["saturation"].view(-1, 1, 1, 1) + mean
+        mean = x.mean((1, 2, 3), keepdim=True)
+        x = (x - mean) * p["contrast"].view(-1, 1, 1, 1) + mean
+    if "shift" in p:
+        from kornia.geometry.transform import translate
+
+        x = translate(x, p["shift"], mode="nearest", padding_mode="zeros", align_corners=True)
+    if "cut_centre" in p:
+        h, w = x.shape[-2:]
+        c = p["cut_size"][0]
+        ys = torch.arange(h, device=x.device).view(1, h, 1).float()
+        xs = torch.arange(w, device=x.device).view(1, 1, w).float()
+        cy = p["cut_centre"][:, 0].view(-1, 1, 1)
+        cx = p["cut_centre"][:, 1].view(-1, 1, 1)
+        inside = (ys >= cy - c / 2) & (ys < cy + c / 2) & (xs >= cx - c / 2) & (xs < cx + c / 2)
+        x = x * (~inside).unsqueeze(1).to(x.dtype)
+    return x
+
+
+# ---------------------------------------------------------------------------------------------
+# Coverage and the collapse flag
+# ---------------------------------------------------------------------------------------------
+
+
+def class_coverage(probs: Tensor, threshold: float = 0.9) -> tuple[float, float, Tensor]:
+    """Coverage of a classifier's verdicts on generated images.
+
+    Args:
+        probs: (N, K) class probabilities.
+        threshold: confidence that counts as a clear class.
+
+    Returns:
+        (share of rows with max prob >= threshold, entropy in nats of the argmax histogram,
+        the histogram as (K,) frequencies). Uniform over 10 classes gives ln 10 = 2.303.
+    """
+    conf, pred = probs.max(1)
+    freq = torch.bincount(pred, minlength=probs.shape[1]).double() / max(1, probs.shape[0])
+    nz = freq[freq > 0]
+    entropy = float(-(nz * nz.log()).sum())
+    return float((conf >= threshold).double().mean()), entropy, freq
+
+
+def collapse_warning(
+    entropy: float, best: float | None, min_entropy: float = 1.8, max_drop: float = 0.3
+) -> str | None:
+    """A message when the class entropy says the generator is collapsing, else None.
+
+    Args:
+        entropy: current class entropy (nats).
+        best: best entropy seen so far in this run (None at the first validation).
+        min_entropy: entropy below which the samples cover too few classes.
+        max_drop: allowed fall below ``best``.
+    """
+    if entropy < min_entropy:
+        return f"mode collapse: class entropy {entropy:.3f} nats < {min_entropy} (uniform 2.303)"
+    if best is not None and best - entropy > max_drop:
+        return f"mode collapse: class entropy {entropy:.3f} nats fell {best - entropy:.3f} below its best {best:.3f}"
+    return None
+
+
+def load_classifier(path: str) -> nn.Module:
+    """The digit classifier from a ``.safetensors`` file (``"mnist-classifier"``: the shipped one)."""
+    from restore.core import checkpoint as ckpt
+    from restore.core.dcgan import DigitClassifier
+
+    p = WEIGHTS_DIR / f"{path}.safetensors" if path == "mnist-classifier" else Path(path)
+    if not p.is_file():
+        raise ConfigError(
+            f"task_args.classifier: {p} not found (train it: python scripts/mnist_classifier.py)"
+        )
+    tensors, _ = ckpt.load_tensors(p)
+    net = DigitClassifier()
+    ckpt.load_into(net, tensors, source=f"classifier {p}")
+    return net.eval().requires_grad_(False)
+
+
+# ---------------------------------------------------------------------------------------------
+# Data
+# ---------------------------------------------------------------------------------------------
+
+
+class SquareImages(Dataset):
+    """An image folder as uint8 (C, size, size) images: centre square crop, area resize.
+
+    Shape:
+        item: (channels, size, size) uint8.
+    """
+
+    def __init__(self, root: str, size: int, channels: int = 3) -> None:
+        from restore.data.datasets import ImageFolder
+
+        self.folder = ImageFolder(root, patch_size=None, cache=False)
+        self.size, self.channels = size, channels
+        self._cache: dict[int, Tensor] = {}
+
+    def __len__(self) -> int:
+        return len(self.folder)
+
+    def __getitem__(self, index: int) -> Tensor:
+        if index not in self._cache:
+            x = self.folder[index]
+            h, w = x.shape[-2:]
+            s = min(h, w)
+            x = x[:, (h - s) // 2 : (h - s) // 2 + s, (w - s) // 2 : (w - s) // 2 + s]
+            if s != self.size:
+                x = F.interpolate(x[None].float(), size=(self.size,) * 2, mode="area")[0]
+                x = x.round().clamp(0, 255).to(torch.uint8)
+            if self.channels == 1:
+                x = x.float().mean(0, keepdim=True).round().to(torch.uint8)
+            self._cache[index] = x.contiguous()
+        return self._cache[index]
+
+
+def run_generator(G: nn.Module, z: Tensor) -> Tensor:
+    """Images in [0, 1] (unclamped) from latents ``z`` (B, latent_dim)."""
+    return to_unit(G(z))
+
+
+# ---------------------------------------------------------------------------------------------
+# The task
+# ---------------------------------------------------------------------------------------------
+
+
+class GenerationTask(Task):
+    name: ClassVar[str] = "generation"
+    Options: ClassVar[type] = GenerationOptions
+    best_metric: ClassVar[tuple[str, Literal["max", "min"]] | None] = ("fid", "min")
+
+    def __init__(self, cfg) -> None:
+        super().__init__(cfg)
+        g = cfg.model.generator_args
+        self.latent_dim = int(g.get("latent_dim", 64))
+        if int(g.get("out_channels", self.opts.channels)) != self.opts.channels:
+            raise ConfigError("model.generator_args.out_channels must equal task_args.channels")
+        self.size = cfg.data.patch_size
+        self._val: dict[str, Any] = {}
+        self._best_entropy: float | None = None
+
+    # -- data ---------------------------------------------------------------------------------
+    def train_dataset(self) -> Dataset:
+        d = self.cfg.data
+        if not d.train:
+            raise ConfigError("data.train must name an image folder or a folder of MNIST IDX files")
+        if self.opts.source == "mnist":
+            from restore.data.mnist import MnistDataset
+
+            if self.opts.channels != 1 or self.size != 28:
+                raise ConfigError(
+                    "source: mnist needs task_args.channels: 1 and data.patch_size: 28"
+                )
+            return MnistDataset(d.train)
+        return SquareImages(d.train, self.size, self.opts.channels)
+
+    def make_batch(self, raw: Tensor, generator: torch.Generator) -> Batch:
+        real = raw.float() / 255.0
+        n, dev = real.shape[0], real.device
+        if self.opts.flip:
+            flip = torch.rand(n, device=dev, generator=generator) < 0.5
+            real = torch.where(flip[:, None, None, None], real.flip(-1), real)
+        batch = {
+            "real": real,
+            "z": torch.randn(n, self.latent_dim, generator=generator, device=dev),
+        }
+        for view in ("d_real", "d_fake", "g_fake"):
+            for k, v in draw_augment(n, self.size, self.opts, generator, dev).items():
+                batch[f"{view}.{k}"] = v
+        return batch
+
+    def _view(self, x: Tensor, batch: Batch, view: str) -> Tensor:
+        prefix = f"{view}."
+        p = {k[len(prefix) :]: v for k, v in batch.items() if k.startswith(prefix)}
+        return diff_augment(to_signed(x), p)
+
+    # -- the GAN step -------------------------------------------------------------------------
+    def forward(self, nets: Mapping[str, nn.Module], batch: Batch) -> Batch:
+        return {"fake": run_generator(nets["G"], batch["z"])}
+
+    def d_loss(self, nets, batch: Batch, out: Batch, step: int) -> tuple[Tensor, Logs]:
+        real = self._view(batch["real"], batch, "d_real")
+        fake = self._view(out["fake"], batch, "d_fake")
+        return conditional_d_loss(nets["D"], None, real, fake, self.cfg.loss, step)
+
+    def g_loss(
+        self, nets, batch: Batch, out: Batch, step: int, gan_on: bool
+    ) -> tuple[Tensor, Logs]:
+        fake = self._view(out["fake"], batch, "g_fake")
+        real = self._view(batch["real"], batch, "d_real")
+        return conditional_g_loss(nets.get("D"), None, real, fake, self.cfg.loss, gan_on)
+
+    # -- validation -----------------------------------------------------------------------------
+    def _features(self) -> nn.Module:
+        if "features" not in self._val:
+            from restore.core.dcgan import FeatureView, RandomConvFeatures
+
+            clf = load_classifier(self.opts.classifier) if self.opts.classifier else None
+            self._val["classifier"] = clf
+            self._val["features"] = (
+                FeatureView(clf) if clf is not None else RandomConvFeatures(self.opts.channels)
+            )
+        return self._val["features"]
+
+    def validate(self, generators: Mapping[str, nn.Module]) -> dict[str, float]:
+        from restore.eval.fid import fid_from_features
+
+        G = generators["G"]
+        dev = next(G.parameters()).device
+        feat = self._features().to(dev)
+        if "real_feats" not in self._val and self.opts.val_real > 1:
+            ds = self.train_dataset()
+            g = torch.Generator().manual_seed(self.opts.val_seed)
+            idx = torch.randperm(len(ds), generator=g)[: self.opts.val_real].tolist()
+            real = torch.stack([ds[i] for i in idx]).float() / 255.0
+            self._val["real_feats"] = _chunked(feat, real.to(dev))
+        g = torch.Generator().manual_seed(self.opts.val_seed)
+        z = torch.randn(self.opts.val_samples, self.latent_dim, generator=g).to(dev)
+        fake = _chunked(lambda t: run_generator(G, t).clamp(0, 1), z)
+        metrics: dict[str, float] = {}
+        clf = self._val["classifier"]
+        if clf is not None:
+            probs = _chunked(lambda t: clf.to(dev)(t).softmax(1), fake)
+            conf, entropy, _ = class_coverage(probs)
+            metrics.update(confident=conf, class_entropy=entropy)
+            msg = collapse_warning(
+                entropy, self._best_entropy, self.opts.collapse_entropy, self.opts.collapse_drop
+            )
+            metrics["collapse"] = float(msg is not None)
+            if msg:
+                log.warning(msg)
+            self._best_entropy = max(entropy, self._best_entropy or entropy)
+        if "real_feats" in self._val:
+            metrics["fid"] = float(fid_from_features(self._val["real_feats"], _chunked(feat, fake)))
+        return metrics
+
+    def samples(self, batch: Batch, out: Batch) -> Tensor:
+        x = out["fake"][:32].clamp(0, 1)
+        return x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x
+
+    def inference_config(self) -> dict[str, Any]:
+        return {
+            "latent_dim": self.latent_dim,
+            "channels": self.opts.channels,
+            "image_size": self.size,
+        }
+
+    @classmethod
+    def evaluate(cls, run, data_dir: str, card: Mapping[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError(
+            "generation models are scored by scripts/eval_generation.py (coverage, FID, KID)"
+        )
+
+    @classmethod
+    def predictor(cls, card: Mapping[str, Any], modules: Mapping[str, nn.Module]) -> Predictor:
+        def fn(x: Tensor, **kwargs: Any) -> Tensor:
+            raise RestoreError(
+                f"{card.get('name', 'this model')} generates from noise and takes no image: "
+                "use restore.load(name).sample(n, seed=0) or `restore generate`"
+            )
+
+        return Predictor(fn=fn, tileable=False)
+
+
+def _chunked(fn, x: Tensor, chunk: int = 500) -> Tensor:
+    with torch.no_grad():
+        return torch.cat([fn(x[i : i + chunk]) for i in range(0, x.shape[0], chunk)])
+
+
+__all__ = [
+    "GenerationOptions",
+    "GenerationTask",
+    "SquareImages",
+    "class_coverage",
+    "collapse_warning",
+    "diff_augment",
+    "draw_augment",
+    "load_classifier",
+    "run_generator",
+]

@@ -1,0 +1,232 @@
+from __future__ import annotations
+
+import gzip
+import logging
+import struct
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from restore.config import Config, from_dict
+from restore.core.checkpoint import save_tensors
+from restore.core.dcgan import DCGANDiscriminator, DCGANGenerator, DigitClassifier
+from restore.core.registry import build_network
+from restore.tasks.generation import (
+    GenerationOptions,
+    GenerationTask,
+    class_coverage,
+    collapse_warning,
+    diff_augment,
+    draw_augment,
+)
+
+
+def _idx(arr: np.ndarray) -> bytes:
+    return (
+        bytes([0, 0, 8, arr.ndim])
+        + b"".join(struct.pack(">I", d) for d in arr.shape)
+        + arr.tobytes()
+    )
+
+
+@pytest.fixture(scope="module")
+def mnist_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("mnist")
+    rng = np.random.default_rng(0)
+    (d / "x-images-idx3-ubyte.gz").write_bytes(
+        gzip.compress(_idx(rng.integers(0, 256, (16, 28, 28), dtype=np.uint8)))
+    )
+    (d / "x-labels-idx1-ubyte.gz").write_bytes(
+        gzip.compress(_idx(np.arange(16, dtype=np.uint8) % 10))
+    )
+    return d
+
+
+@pytest.fixture(scope="module")
+def classifier_file(tmp_path_factory):
+    torch.manual_seed(0)
+    p = tmp_path_factory.mktemp("clf") / "clf.safetensors"
+    save_tensors(p, DigitClassifier().state_dict())
+    return p
+
+
+def tiny_config(mnist_dir, out_dir, classifier="") -> Config:
+    return from_dict(
+        Config,
+        {
+            "name": "tiny_gen",
+            "task": "generation",
+            "task_args": {
+                "source": "mnist",
+                "channels": 1,
+                "augment": "color,translation,cutout",
+                "val_samples": 8,
+                "val_real": 8,
+                "classifier": str(classifier),
+            },
+            "model": {
+                "generator": "dcgan_g",
+                "generator_args": {
+                    "latent_dim": 8,
+                    "base_channels": 4,
+                    "out_channels": 1,
+                    "image_size": 28,
+                },
+                "discriminator": "dcgan_d",
+                "discriminator_args": {"in_channels": 1, "base_channels": 4, "image_size": 28},
+            },
+            "loss": {
+                "adversarial": "vanilla",
+                "pixel": "none",
+                "pixel_weight": 0.0,
+                "r1_gamma": 0.1,
+                "r1_every": 2,
+            },
+            "data": {"train": str(mnist_dir), "patch_size": 28, "batch_size": 4},
+            "train": {
+                "steps": 4,
+                "log_every": 2,
+                "sample_every": 4,
+                "val_every": 2,
+                "ckpt_every": 4,
+                "ema_decay": 0.9,
+                "out_dir": str(out_dir),
+                "progress": False,
+            },
+        },
+    )
+
+
+@pytest.fixture(scope="module")
+def trained(mnist_dir, classifier_file, tmp_path_factory):
+    from restore.train import train
+
+    out = tmp_path_factory.mktemp("runs")
+    return train(tiny_config(mnist_dir, out, classifier_file), device="cpu")
+
+
+def test_dcgan_shapes_and_registry():
+    for size, c in ((28, 1), (32, 3)):
+        g = build_network(
+            "dcgan_g", {"latent_dim": 8, "base_channels": 4, "out_channels": c, "image_size": size}
+        )
+        d = build_network("dcgan_d", {"in_channels": c, "base_channels": 4, "image_size": size})
+        x = g(torch.randn(3, 8))
+        assert x.shape == (3, c, size, size) and x.abs().max() <= 1
+        assert d(x).shape == (3, 1)
+    with pytest.raises(ValueError, match="image_size"):
+        DCGANGenerator(image_size=30)
+    logits, feats = DCGANDiscriminator(base_channels=4)(
+        torch.zeros(1, 1, 28, 28), return_features=True
+    )
+    assert len(feats) == 2
+
+
+def test_task_trains_and_logs_health(trained):
+    import csv
+
+    rows = list(csv.DictReader((trained.out_dir / "log.csv").open()))
+    cols = set(rows[0])
+    assert {"d_loss", "d_real_acc", "d_fake_acc", "g_adv", "r1"} <= cols
+    val = [r for r in rows if r.get("val_fid")]
+    assert val and {"val_confident", "val_class_entropy", "val_collapse"} <= set(rows[-1])
+    assert 0.0 <= trained.metrics["class_entropy"] <= np.log(10) + 1e-9
+    assert (trained.out_dir / "model.safetensors").is_file()
+
+
+def test_sample_deterministic_shape_dtype(trained):
+    import restore
+    from restore.generate import Sampler
+
+    s = restore.load(trained.out_dir, device="cpu")
+    assert isinstance(s, Sampler)
+    a = s.sample(5, seed=0)
+    assert a.shape == (5, 28, 28, 1) and a.dtype == np.uint8
+    np.testing.assert_array_equal(a, s.sample(5, seed=0))
+    assert not np.array_equal(a, s.sample(5, seed=1))
+    # batch-independent up to float rounding: a larger draw starts with the same images
+    assert np.abs(s.sample(7, seed=0)[:5].astype(int) - a).max() <= 1
+    t = s.sample(3, seed=0, truncation=0.5)
+    assert t.shape == (3, 28, 28, 1)
+    path = s.interpolate(0, 1, steps=4)
+    assert path.shape == (4, 28, 28, 1)
+    assert np.abs(path[0].astype(int) - a[0]).max() <= 1
+
+
+def test_cli_generate_writes_grid(trained, tmp_path):
+    from restore.cli import main
+    from restore.data.io import read_image
+
+    out = tmp_path / "grid.png"
+    assert (
+        main(
+            [
+                "generate",
+                "--model",
+                str(trained.out_dir),
+                "-n",
+                "6",
+                "--nrow",
+                "3",
+                "--seed",
+                "0",
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    img = read_image(out)
+    assert img.size == (2 + 2 * 30, 2 + 3 * 30)  # 2 rows x 3 columns of 28 px, 2 px padding
+
+
+def test_collapse_flag_function():
+    assert collapse_warning(2.3, None) is None
+    assert "collapse" in collapse_warning(1.5, None)
+    assert collapse_warning(2.0, 2.25) is None
+    assert "fell" in collapse_warning(1.9, 2.25)
+    uniform = torch.eye(10).repeat(10, 1)
+    conf, ent, freq = class_coverage(uniform)
+    assert (
+        conf == 1.0
+        and ent == pytest.approx(np.log(10))
+        and torch.allclose(freq, torch.full((10,), 0.1, dtype=torch.float64))
+    )
+
+
+class ConstantG(nn.Module):
+    """A collapsed generator: the same image for every latent."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.img = nn.Parameter(torch.linspace(-1, 1, 28 * 28).view(1, 1, 28, 28))
+
+    def forward(self, z):
+        return self.img.expand(z.shape[0], -1, -1, -1)
+
+
+def test_constant_generator_is_flagged(mnist_dir, classifier_file, tmp_path, caplog):
+    task = GenerationTask(tiny_config(mnist_dir, tmp_path, classifier_file))
+    with caplog.at_level(logging.WARNING, logger="restore.tasks.generation"):
+        m = task.validate({"G": ConstantG()})
+    assert m["class_entropy"] == 0.0 and m["collapse"] == 1.0
+    assert "mode collapse" in caplog.text
+
+
+def test_diff_augment_seeded_and_differentiable():
+    o = GenerationOptions(augment="color,translation,cutout")
+    p1 = draw_augment(4, 28, o, torch.Generator().manual_seed(0), torch.device("cpu"))
+    p2 = draw_augment(4, 28, o, torch.Generator().manual_seed(0), torch.device("cpu"))
+    x = torch.rand(4, 3, 28, 28, requires_grad=True)
+    y1, y2 = diff_augment(x, p1), diff_augment(x, p2)
+    assert torch.equal(y1, y2)
+    y1.sum().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+    # translation moves whole pixels, filling with 0
+    x = torch.arange(36.0).view(1, 1, 6, 6)
+    y = diff_augment(x, {"shift": torch.tensor([[2.0, -1.0]])})
+    assert torch.equal(y[0, 0, :5, 2:], x[0, 0, 1:, :4]) and (y[0, 0, :, :2] == 0).all()
+    with pytest.raises(Exception, match="unknown"):
+        GenerationOptions(augment="flip")
