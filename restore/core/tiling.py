@@ -1,8 +1,9 @@
 """Run an image-to-image function on large images in overlapping tiles, without seams.
 
 Each tile carries ``halo`` pixels of context on every side that has a neighbour; neighbouring
-outputs overlap there and are blended with linear (feathered) weights, so no seam shows and, for a
-network whose receptive field fits in the halo, the result matches the untiled output. Peak
+outputs overlap there and are blended with linear (feathered) weights over the inner half of the halo
+(the outer half, cut off from its own context, gets weight 0), so no seam shows and, for a
+network whose receptive radius fits in half the halo, the result matches the untiled output. Peak
 memory of the network is that of one tile, whatever the image size.
 """
 
@@ -48,13 +49,23 @@ def _starts(length: int, tile: int, halo: int) -> list[int]:
 
 
 def _ramp(length: int, lo_fade: int, hi_fade: int, device: torch.device) -> Tensor:
+    """Blend weights along one axis of a tile: 1 in the core, fading towards context sides.
+
+    The outer half of each context strip gets weight 0 (those outputs lack context of their own,
+    being near the tile's cut edge) and the inner half ramps up linearly. Neighbouring tiles
+    still overlap by a full strip, and a network whose receptive radius is at most half the halo
+    gives the untiled result exactly.
+    """
     w = torch.ones(length, device=device)
-    if lo_fade > 0:
-        w[:lo_fade] = (torch.arange(lo_fade, device=device) + 0.5) / lo_fade
-    if hi_fade > 0:
-        w[length - hi_fade :] = torch.minimum(
-            w[length - hi_fade :], (torch.arange(hi_fade, 0, -1, device=device) - 0.5) / hi_fade
-        )
+    for fade, sl in ((lo_fade, slice(0, lo_fade)), (hi_fade, slice(length - hi_fade, length))):
+        if fade <= 0:
+            continue
+        dead = fade // 2
+        ramp = torch.zeros(fade, device=device)
+        ramp[dead:] = (torch.arange(fade - dead, device=device) + 0.5) / (fade - dead)
+        if sl.start != 0:
+            ramp = ramp.flip(0)
+        w[sl] = torch.minimum(w[sl], ramp)
     return w
 
 
