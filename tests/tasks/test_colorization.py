@@ -20,6 +20,7 @@ from restore.tasks.colorization import (
     AB_SCALE,
     colorize,
     lab_to_rgb_in_gamut,
+    lightness,
     rgb_to_lab,
     work_shape,
 )
@@ -131,6 +132,14 @@ def test_gamut_reduction_keeps_lightness_where_clipping_would_not():
     lab = rgb_to_lab(rgb)
     cos = torch.nn.functional.cosine_similarity(lab[:, 1:], ab, dim=1)
     assert float(cos[lab[:, 1:].norm(dim=1) > 5].min()) > 0.99
+
+
+def test_lightness_matches_kornia_for_grey_and_colour():
+    torch.manual_seed(0)
+    x = torch.rand(2, 3, 9, 11)
+    for img in (x, x[:, :1].expand(-1, 3, -1, -1)):
+        ref = kornia.color.rgb_to_lab(img)[:, :1]
+        assert torch.allclose(lightness(img), ref, atol=1e-4)
 
 
 def test_work_shape_keeps_aspect_on_the_net_grid():
