@@ -343,6 +343,8 @@ def enhance_folder(
     t0 = time.perf_counter()
     rank, world = _dist()
     out_root = Path(out_dir)
+    if task == "inpaint" and masks is None:
+        raise ConfigError("the inpaint task needs a folder of masks (--masks DIR, white = hole)")
     jobs, ignored, refused = plan(
         in_dir,
         out_dir,
@@ -371,8 +373,13 @@ def enhance_folder(
         rep.seconds = time.perf_counter() - t0
         return rep
     out_root.mkdir(parents=True, exist_ok=True)
-    if remove_stale_temps(jobs):
-        log.info("removed temporary files left by an interrupted run")
+    stale = remove_stale_temps(jobs)
+    if rank == 0:
+        for f in out_root.glob(".restore_report*.tmp"):
+            with suppress(OSError):
+                f.unlink()
+    if stale:
+        log.info("removed %d temporary files left by an interrupted run", stale)
     dist = None
     if world > 1:
         from restore.runtime import init_distributed
@@ -468,8 +475,8 @@ def _run(
         rep.model_loaded = True
         return loaded[0]
 
-    kw = {} if seed is None else {"seed": seed}
     need_mask = task == "inpaint"
+    kw: dict[str, Any] = {}
     bar = tqdm(total=len(todo), unit="img", disable=not progress, dynamic_ncols=True)
 
     def fail(job: Job, err: BaseException) -> None:
@@ -520,6 +527,12 @@ def _run(
             if not chunk:
                 continue
             m = get_model()
+            if seed is not None and not kw:
+                if getattr(m, "accepts", lambda k: False)("seed"):
+                    kw["seed"] = seed
+                else:
+                    log.warning("%s takes no seed; seed=%d ignored", m, seed)
+                    seed = None
             for group in [chunk] if len(chunk) == 1 else [chunk, *([c] for c in chunk)]:
                 try:
                     outs = process_images(

@@ -357,3 +357,28 @@ def test_torchrun_two_gloo_ranks_shard_without_gaps(tiny_model, tmp_path):
     assert report["world_size"] == 2 and report["written"] == len(names)
     assert [f["input"] for f in report["failed"]] == ["p/bad.jpg"]
     assert not list(out.glob("restore_report.rank*.json"))
+
+
+def test_photo_task_uses_the_photo_pipeline(tiny_model, tmp_path, monkeypatch):
+    """--task photo: restore.photo.PhotoRestorer; without a damage detector shipped it runs
+    without detection (masks from --masks), inpainting with cv2 when no inpaint model is shipped."""
+    import shutil
+
+    import restore.models
+    from restore.batch import load_model
+
+    weights = tmp_path / "weights"
+    weights.mkdir()
+    shutil.copy(tiny_model / "model.safetensors", weights / "enhance.safetensors")
+    shutil.copy(tiny_model / "model.json", weights / "enhance.json")
+    monkeypatch.setattr(restore.models, "WEIGHTS_DIR", weights)
+    model = load_model("photo", None, device="cpu")
+    assert type(model).__name__ in ("PhotoRestorer", "Pipeline")
+    src = tmp_path / "in"
+    src.mkdir()
+    PIL.Image.fromarray(_rgb(np.random.default_rng(6), 20, 28)).save(src / "p.png")
+    rep = enhance_folder(src, tmp_path / "out", task="photo", device="cpu", progress=False)
+    assert rep.written == 1 and rep.ok
+    assert PIL.Image.open(tmp_path / "out" / "p.png").size == (28, 20)
+    with pytest.raises(ConfigError, match="masks"):
+        enhance_folder(src, tmp_path / "o2", task="inpaint")
