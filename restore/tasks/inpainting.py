@@ -60,6 +60,7 @@ class InpaintOptions:
     val_seed: int = 1234
     work_size: int = 512  # largest side the network runs on at inference
     context: int = 64  # pixels of context around each hole's bounding box at inference
+    prefill: bool = False  # G corrects a push-pull fill instead of filling grey holes
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.hole_min <= self.hole_max <= 1.0:
@@ -73,33 +74,68 @@ class InpaintOptions:
 # ---------------------------------------------------------------------------------------------
 
 
-def network_input(x: Tensor, mask: Tensor) -> Tensor:
-    """G's input: the image in [-1, 1] with holes set to 0 (mean grey), then the mask.
+def push_pull_fill(x: Tensor, mask: Tensor) -> Tensor:
+    """A smooth classical fill of the holes (push-pull pyramid), the generator's starting point.
+
+    Push: masked averages over a pyramid of 2x2 cells. Pull: from the coarsest level down, a
+    cell with known pixels keeps their average, an empty one takes the bilinear upsampling of
+    the level above. All-hole images come back mean grey (0.5). Not differentiable on purpose.
+
+    Shape:
+        (B, C, H, W) in [0, 1], (B, 1, H, W) in {0, 1} -> (B, C, H, W); known pixels unchanged.
+    """
+    known = (mask < 0.5).to(x.dtype)
+    levels = [(x * known, known)]
+    while min(levels[-1][1].shape[-2:]) > 1:
+        v, w = levels[-1]
+        levels.append((F.avg_pool2d(v, 2, ceil_mode=True), F.avg_pool2d(w, 2, ceil_mode=True)))
+    v, w = levels[-1]
+    fill = torch.where(w > 0, v / w.clamp_min(1e-8), torch.full_like(v, 0.5))
+    for v, w in reversed(levels[:-1]):
+        up = F.interpolate(fill, size=v.shape[-2:], mode="bilinear", align_corners=False)
+        fill = torch.where(w > 0, v / w.clamp_min(1e-8), up)
+    return torch.where(mask > 0.5, fill, x)
+
+
+def network_input(x: Tensor, mask: Tensor, prefill: bool = False) -> Tensor:
+    """G's input: the image in [-1, 1] with its holes blanked to 0 (mean grey) or pre-filled by
+    :func:`push_pull_fill` (``prefill``), then the mask.
 
     Shape:
         (B, 3, H, W) in [0, 1], (B, 1, H, W) in {0, 1} -> (B, 4, H, W).
     """
-    return torch.cat([to_signed(x) * (1.0 - mask), mask], 1)
+    base = push_pull_fill(x, mask) if prefill else x * (1.0 - mask)
+    return torch.cat([to_signed(base), mask], 1)
 
 
-def run_generator(G: nn.Module, x: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
+def run_generator(
+    G: nn.Module, x: Tensor, mask: Tensor, prefill: bool = False
+) -> tuple[Tensor, Tensor]:
     """G on images whose sides are multiples of its ``size_multiple``.
 
+    Without ``prefill`` G's output (tanh) is the fill; with it, G's raw output is a correction
+    added to the push-pull fill (generator ``output: none``).
+
     Returns:
-        (raw output in [0, 1], composite: known pixels of ``x``, hole pixels of the output).
+        (raw output in [0, 1] (unclamped in training), composite: known pixels of ``x``, hole
+        pixels of the output).
     """
-    raw = to_unit(G(network_input(x, mask)))
+    inp = network_input(x, mask, prefill)
+    if prefill:
+        raw = to_unit(inp[:, :3]) + G(inp)
+    else:
+        raw = to_unit(G(inp))
     return raw, torch.where(mask > 0.5, raw, x)
 
 
-def _fill(G: nn.Module, x: Tensor, mask: Tensor) -> Tensor:
+def _fill(G: nn.Module, x: Tensor, mask: Tensor, prefill: bool = False) -> Tensor:
     """Composite of G on an image of any size (padded to the network multiple); no-op without holes."""
     if not bool((mask > 0.5).any()):
         return x
     multiple = int(getattr(G, "size_multiple", 1))
 
     def fn(t: Tensor, mask: Tensor) -> Tensor:
-        return run_generator(G, t, (mask > 0.5).to(t.dtype))[1].clamp(0.0, 1.0)
+        return run_generator(G, t, (mask > 0.5).to(t.dtype), prefill)[1].clamp(0.0, 1.0)
 
     return pad_run(fn, x, multiple=multiple, scale=1, extra={"mask": mask})
 
@@ -157,24 +193,36 @@ def _largest_hole(mask: Tensor) -> int:
     return int(stats[1:, 2:4].max()) if n > 1 else 0
 
 
-def _fill_large(G: nn.Module, x: Tensor, mask: Tensor, work_size: int, context: int) -> Tensor:
+def _fill_large(
+    G: nn.Module, x: Tensor, mask: Tensor, work_size: int, context: int, prefill: bool
+) -> Tensor:
     """Fill one crop larger than ``work_size``: tiled at full resolution, or downscaled."""
     h, w = x.shape[-2:]
     if _largest_hole(mask) + 2 * context <= work_size:
         halo = min(context, work_size // 4)
         return tiled_apply(
-            lambda t, mask: _fill(G, t, mask), x, tile=work_size, halo=halo, extra={"mask": mask}
+            lambda t, mask: _fill(G, t, mask, prefill),
+            x,
+            tile=work_size,
+            halo=halo,
+            extra={"mask": mask},
         )
     s = work_size / max(h, w)
     size = (max(1, round(h * s)), max(1, round(w * s)))
     xs = F.interpolate(x, size=size, mode="bilinear", antialias=True, align_corners=False)
     ms = (F.interpolate(mask, size=size, mode="area") > 0).to(x.dtype)  # any hole -> hole
-    ys = _fill(G, xs * (1 - ms), ms)
+    ys = _fill(G, xs * (1 - ms), ms, prefill)
     return F.interpolate(ys, size=(h, w), mode="bilinear", align_corners=False).clamp(0.0, 1.0)
 
 
 def inpaint(
-    G: nn.Module, x: Tensor, mask: Tensor, *, work_size: int = 512, context: int = 64
+    G: nn.Module,
+    x: Tensor,
+    mask: Tensor,
+    *,
+    work_size: int = 512,
+    context: int = 64,
+    prefill: bool = False,
 ) -> Tensor:
     """Fill the holes of ``x`` with generator ``G``; known pixels are returned exactly.
 
@@ -213,14 +261,14 @@ def inpaint(
     for b in range(x.shape[0]):
         xb, mb = x[b : b + 1], m[b : b + 1]
         if max(h, w) <= work_size:
-            out[b : b + 1] = _fill(G, xb, mb)
+            out[b : b + 1] = _fill(G, xb, mb, prefill)
             continue
         for y0, y1, x0, x1 in hole_boxes(mb, context):
             cx, cm = xb[..., y0:y1, x0:x1], mb[..., y0:y1, x0:x1]
             if max(y1 - y0, x1 - x0) <= work_size:
-                filled = _fill(G, cx, cm)
+                filled = _fill(G, cx, cm, prefill)
             else:
-                filled = _fill_large(G, cx, cm, work_size, context)
+                filled = _fill_large(G, cx, cm, work_size, context, prefill)
             out[b : b + 1, :, y0:y1, x0:x1] = filled
     # Only hole pixels change: known pixels are the input's values, bit for bit.
     return torch.where(hole, out, x)
@@ -248,6 +296,12 @@ class InpaintingTask(Task):
         if cfg.loss.adv_weight > 0 and cfg.model.discriminator_args.get("in_channels") != 4:
             raise ConfigError(
                 "inpainting needs model.discriminator_args.in_channels: 4 (mask + image)"
+            )
+        out_kind = cfg.model.generator_args.get("output", "tanh")
+        if self.opts.prefill != (out_kind == "none"):
+            raise ConfigError(
+                "task_args.prefill: true needs model.generator_args.output: none (G adds a "
+                "correction), prefill: false needs tanh"
             )
         self._adv_cfg = replace(cfg.loss, pixel="none")  # the pixel term is ours (weighted)
         self._val: tuple[Tensor, Tensor] | None = None
@@ -284,7 +338,7 @@ class InpaintingTask(Task):
         return {"input": clean * (1.0 - mask), "mask": mask, "target": clean}
 
     def forward(self, nets: Mapping[str, nn.Module], batch: Batch) -> Batch:
-        raw, fake = run_generator(nets["G"], batch["input"], batch["mask"])
+        raw, fake = run_generator(nets["G"], batch["input"], batch["mask"], self.opts.prefill)
         return {"raw": raw, "fake": fake}
 
     def d_loss(self, nets, batch: Batch, out: Batch, step: int) -> tuple[Tensor, Logs]:
@@ -353,7 +407,12 @@ class InpaintingTask(Task):
         if val is None:
             return {}
         clean, mask = val
-        out = torch.cat([inpaint(G, clean[i : i + 1], mask[i : i + 1]) for i in range(len(clean))])
+        out = torch.cat(
+            [
+                inpaint(G, clean[i : i + 1], mask[i : i + 1], prefill=self.opts.prefill)
+                for i in range(len(clean))
+            ]
+        )
         telea = inpaint_telea(clean * (1 - mask), mask)
         return {
             "psnr": float(psnr(out, clean).mean()),
@@ -368,20 +427,27 @@ class InpaintingTask(Task):
         return torch.stack(rows, 1).flatten(0, 1)
 
     def inference_config(self) -> dict[str, Any]:
-        return {"work_size": self.opts.work_size, "context": self.opts.context}
+        return {
+            "work_size": self.opts.work_size,
+            "context": self.opts.context,
+            "prefill": self.opts.prefill,
+        }
 
     @classmethod
     def predictor(cls, card: Mapping[str, Any], modules: Mapping[str, nn.Module]) -> Predictor:
         G = modules["G"]
         inf = card.get("inference", {})
         work_size, context = int(inf.get("work_size", 512)), int(inf.get("context", 64))
+        prefill = bool(inf.get("prefill", False))
 
         def fn(x: Tensor, mask: Tensor | None = None) -> Tensor:
             if mask is None:
                 raise ValueError(
                     "inpainting needs a mask: model(image, mask=mask), nonzero/white = hole"
                 )
-            return inpaint(G, x, mask.to(x.dtype), work_size=work_size, context=context)
+            return inpaint(
+                G, x, mask.to(x.dtype), work_size=work_size, context=context, prefill=prefill
+            )
 
         # Not tileable: fn finds the holes and crops around them itself (bounded memory).
         return Predictor(fn=fn, scale=1, multiple=1, tileable=False, halo=0)
