@@ -19,6 +19,8 @@ TASKS: dict[str, str] = {
     "damage": "restore.tasks.damage:DamageTask",
     "colorization": "restore.tasks.colorization:ColorizationTask",
     "enhance": "restore.tasks.enhance:EnhanceTask",
+    "pix2pix": "restore.tasks.style_transfer:Pix2PixTask",
+    "cyclegan": "restore.tasks.style_transfer:CycleGANTask",
     "inpainting": "restore.tasks.inpainting:InpaintingTask",
     "generation": "restore.tasks.generation:GenerationTask",
     "inpainting": "restore.tasks.inpainting:InpaintingTask",

@@ -1,0 +1,522 @@
+"""Style transfer: paired pix2pix and unpaired CycleGAN, trained from two folders.
+
+Both tasks read domain A from ``data.train`` and domain B from ``data.train_b``:
+
+- ``pix2pix`` (Isola et al. 2017): pairs matched by file name (:class:`PairedFolders`), one U-Net
+  ``G`` (A -> B), a conditional PatchGAN ``D`` judging ``(a, b)`` pairs, plus an L1 pixel loss.
+- ``cyclegan`` (Zhu et al. 2017): unpaired samples (:class:`UnpairedFolders`), two generators
+  ``G`` (A -> B) and ``G_b`` (B -> A), two unconditional discriminators ``D`` (on B) and ``D_b``
+  (on A), cycle-consistency and identity losses, and a pool of past fakes per discriminator.
+
+The image pool (``task_args.pool_size``, 50 as in the paper) is the one piece of training state
+that lives on the task object. It stays deterministic: every random draw it makes comes from
+numbers drawn in :meth:`CycleGANTask.make_batch` from the loop's step generator, a fixed amount
+per step whatever the pool holds, so the data and RNG streams do not depend on it. It is not
+checkpointed: a resumed run restarts with an empty pool (it refills within ``pool_size`` images,
+and until then D sees the current fakes, exactly as at the start of training), so a resumed
+CycleGAN run is reproducible but not bit-identical to an uninterrupted one.
+
+Inference: the predictor runs ``G`` (A -> B); ``direction="b2a"`` runs ``G_b`` (CycleGAN exports
+both generators), e.g. ``restore.load(path).run_tensor(x, direction="b2a")``.
+
+Evaluation (:meth:`CycleGANTask.evaluate`): KID between the model's outputs on held-out content
+photos and the style images, beside KID between the photos themselves and the style images, in
+an offline feature space (:class:`StyleFeatures`: colour statistics and Gram matrices of a fixed,
+seeded random conv net; no downloaded weights).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.utils.data import Dataset
+
+from restore.core.layers import to_signed, to_unit
+from restore.core.registry import build_network
+from restore.errors import ConfigError
+from restore.tasks.base import (
+    Batch,
+    Logs,
+    Predictor,
+    Task,
+    conditional_d_loss,
+    conditional_g_loss,
+    pixel_loss,
+)
+
+Direction = Literal["a2b", "b2a"]
+
+
+def _need_folders(cfg) -> None:
+    d = cfg.data
+    if not d.train or not d.train_b:
+        raise ConfigError(
+            "style transfer needs two folders: data.train (domain A) and data.train_b (domain B)"
+        )
+
+
+def _to_float_pair(raw: Any, generator: torch.Generator) -> tuple[Tensor, Tensor]:
+    """uint8 ``(a, b)`` batches -> float [0, 1], each flipped left-right with probability 1/2."""
+    a, b = raw
+    a, b = a.float() / 255.0, b.float() / 255.0
+    flips = torch.rand(2, a.shape[0], device=a.device, generator=generator) < 0.5
+    return (
+        torch.where(flips[0][:, None, None, None], a.flip(-1), a),
+        torch.where(flips[1][:, None, None, None], b.flip(-1), b),
+    )
+
+
+def translate(G: nn.Module, x: Tensor) -> Tensor:
+    """Apply a style generator (tanh output) to images in [0, 1]; returns images in [0, 1].
+
+    Shape:
+        (B, 3, H, W) -> (B, 3, H, W), H and W multiples of ``G.size_multiple``.
+    """
+    return to_unit(G(to_signed(x)))
+
+
+def _predictor(modules: Mapping[str, nn.Module], card: Mapping[str, Any]) -> Predictor:
+    default = card.get("inference", {}).get("direction", "a2b")
+    keys = {"a2b": "G", "b2a": "G_b"}
+    norm = card.get("generator_args", {}).get("norm", "batch")
+    G = modules["G"]
+    multiple = int(getattr(G, "size_multiple", 1))
+
+    def fn(x: Tensor, direction: Direction | None = None) -> Tensor:
+        d = direction or default
+        if d not in keys:
+            raise ValueError(f"direction must be 'a2b' or 'b2a', got {d!r}")
+        if keys[d] not in modules:
+            raise ValueError(
+                f"direction {d!r} needs module {keys[d]!r}; this model has {list(modules)}"
+            )
+        return translate(modules[keys[d]], x).clamp(0, 1)
+
+    # instance norm makes every output pixel depend on the whole input: no tiling then
+    return Predictor(
+        fn=fn, scale=1, multiple=multiple, tileable=norm != "instance", halo=max(32, multiple)
+    )
+
+
+def _shrink_uint8(a: Any, short_side: int) -> Any:
+    """(H, W, 3) uint8 array shrunk (area filter) so that its shorter side is ``short_side``."""
+    import cv2
+
+    h, w = a.shape[:2]
+    s = short_side / min(h, w)
+    if s >= 1:
+        return a
+    return cv2.resize(a, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+
+
+def _samples(rows: list[Tensor]) -> Tensor:
+    n = min(4, rows[0].shape[0])
+    return torch.stack([r[:n].clamp(0, 1) for r in rows], 1).flatten(0, 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# pix2pix (paired)
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pix2PixOptions:
+    """``task_args`` of pix2pix (the losses are in ``loss``: ``pixel_weight`` is pix2pix's lambda)."""
+
+
+class Pix2PixTask(Task):
+    """Paired A -> B translation: U-Net ``G``, conditional PatchGAN ``D`` (6 input channels), L1."""
+
+    name: ClassVar[str] = "pix2pix"
+    Options: ClassVar[type] = Pix2PixOptions
+
+    def __init__(self, cfg) -> None:
+        super().__init__(cfg)
+        _need_folders(cfg)
+
+    def train_dataset(self) -> Dataset:
+        from restore.data.datasets import PairedFolders
+
+        d = self.cfg.data
+        return PairedFolders(
+            d.train, d.train_b, patch_size=d.patch_size, cache=d.cache, seed=self.cfg.train.seed
+        )
+
+    def make_batch(self, raw: Any, generator: torch.Generator) -> Batch:
+        a, b = raw
+        a, b = a.float() / 255.0, b.float() / 255.0
+        flip = torch.rand(a.shape[0], device=a.device, generator=generator) < 0.5
+        f = flip[:, None, None, None]  # the same flip for both halves of a pair
+        return {"a": torch.where(f, a.flip(-1), a), "b": torch.where(f, b.flip(-1), b)}
+
+    def forward(self, nets: Mapping[str, nn.Module], batch: Batch) -> Batch:
+        return {"fake_b": translate(nets["G"], batch["a"])}
+
+    def d_loss(self, nets, batch: Batch, out: Batch, step: int) -> tuple[Tensor, Logs]:
+        a, b = to_signed(batch["a"]), to_signed(batch["b"])
+        return conditional_d_loss(nets["D"], a, b, to_signed(out["fake_b"]), self.cfg.loss, step)
+
+    def g_loss(self, nets, batch: Batch, out: Batch, step: int, gan_on: bool):
+        a, b = to_signed(batch["a"]), to_signed(batch["b"])
+        return conditional_g_loss(
+            nets.get("D"), a, b, to_signed(out["fake_b"]), self.cfg.loss, gan_on
+        )
+
+    def samples(self, batch: Batch, out: Batch) -> Tensor:
+        """Rows of a | G(a) | b."""
+        return _samples([batch["a"], out["fake_b"], batch["b"]])
+
+    def inference_config(self) -> dict[str, Any]:
+        return {"direction": "a2b"}
+
+    @classmethod
+    def predictor(cls, card: Mapping[str, Any], modules: Mapping[str, nn.Module]) -> Predictor:
+        return _predictor(modules, card)
+
+
+# ---------------------------------------------------------------------------------------------
+# CycleGAN (unpaired)
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CycleGANOptions:
+    """``task_args`` of CycleGAN."""
+
+    lambda_cycle: float = 10.0  # weight of |G_b(G(a)) - a| + |G(G_b(b)) - b|
+    lambda_identity: float = 0.5  # identity weight, relative to lambda_cycle (0 turns it off)
+    pool_size: int = 50  # past fakes kept per discriminator (0: D sees only the current fakes)
+    direction: Direction = "a2b"  # default direction of the exported predictor
+    short_side: int = 0  # >0: shrink both domains' images once, at load, to this shorter side
+
+    def __post_init__(self) -> None:
+        if self.lambda_cycle < 0 or self.lambda_identity < 0 or self.pool_size < 0:
+            raise ConfigError("task_args.lambda_cycle, lambda_identity and pool_size must be >= 0")
+        if self.direction not in ("a2b", "b2a"):
+            raise ConfigError(f"task_args.direction must be a2b or b2a, got {self.direction!r}")
+
+
+class ImagePool:
+    """Shrivastava et al.'s history of generated images, as CycleGAN uses it, seeded from outside.
+
+    ``query(images, u, idx)``: while the pool has room each image is stored and returned; once it
+    is full, image ``i`` with ``u[i] < 0.5`` swaps with pool entry ``idx[i]`` (D sees the old one)
+    and otherwise is returned as is. ``u`` (uniform [0, 1)) and ``idx`` (integers in
+    ``[0, size)``) come from the caller's ``torch.Generator``, so the pool is deterministic.
+
+    Args:
+        size: capacity; 0 returns the images unchanged.
+
+    Shape:
+        images (B, C, H, W); u (B,); idx (B,) -> (B, C, H, W).
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.images: list[Tensor] = []
+
+    def query(self, images: Tensor, u: Tensor, idx: Tensor) -> Tensor:
+        if self.size == 0:
+            return images
+        out = []
+        u_l, idx_l = u.tolist(), idx.tolist()
+        for i, img in enumerate(images.detach()):
+            if len(self.images) < self.size:
+                self.images.append(img.clone())
+                out.append(img)
+            elif u_l[i] < 0.5:
+                j = int(idx_l[i]) % self.size
+                out.append(self.images[j])
+                self.images[j] = img.clone()
+            else:
+                out.append(img)
+        return torch.stack(out)
+
+
+class CycleGANTask(Task):
+    """Unpaired A <-> B translation with two generators, two discriminators and cycle losses."""
+
+    name: ClassVar[str] = "cyclegan"
+    Options: ClassVar[type] = CycleGANOptions
+    generator_keys: ClassVar[tuple[str, ...]] = ("G", "G_b")
+    discriminator_keys: ClassVar[tuple[str, ...]] = ("D", "D_b")
+
+    def __init__(self, cfg) -> None:
+        super().__init__(cfg)
+        _need_folders(cfg)
+        # Training state beyond the networks (see the module docstring: not checkpointed).
+        self.pools = {"D": ImagePool(self.opts.pool_size), "D_b": ImagePool(self.opts.pool_size)}
+
+    def build_networks(self) -> dict[str, nn.Module]:
+        """``G``, ``G_b`` from ``model.generator``; ``D``, ``D_b`` from ``model.discriminator``."""
+        m = self.cfg.model
+        nets = {
+            k: build_network(m.generator, m.generator_args, key="model.generator_args")
+            for k in self.generator_keys
+        }
+        if self.cfg.loss.adv_weight > 0:
+            for k in self.discriminator_keys:
+                nets[k] = build_network(
+                    m.discriminator, m.discriminator_args, key="model.discriminator_args"
+                )
+        return nets
+
+    def train_dataset(self) -> Dataset:
+        from restore.data.datasets import UnpairedFolders
+
+        d = self.cfg.data
+        ds = UnpairedFolders(
+            d.train, d.train_b, patch_size=d.patch_size, cache=d.cache, seed=self.cfg.train.seed
+        )
+        if self.opts.short_side > 0:
+            if not d.cache:
+                raise ConfigError("task_args.short_side needs data.cache: true")
+            # shrink each decoded image once in the dataset's uint8 cache, so that photos and
+            # paintings of very different pixel sizes are seen at a similar scale
+            for store in (ds.a, ds.b):
+                for i in range(len(store)):
+                    store.cache[i] = _shrink_uint8(store.get(i), self.opts.short_side)
+        return ds
+
+    def make_batch(self, raw: Any, generator: torch.Generator) -> Batch:
+        a, b = _to_float_pair(raw, generator)
+        n, dev = a.shape[0], a.device
+        size = max(1, self.opts.pool_size)
+        # the image pools' random numbers, drawn every step so the generator stream is fixed
+        return {
+            "a": a,
+            "b": b,
+            "pool_u": torch.rand(2, n, device=dev, generator=generator),
+            "pool_idx": torch.randint(size, (2, n), device=dev, generator=generator),
+        }
+
+    def forward(self, nets: Mapping[str, nn.Module], batch: Batch) -> Batch:
+        G, G_b = nets["G"], nets["G_b"]
+        a, b = batch["a"], batch["b"]
+        fake_b = translate(G, a)
+        fake_a = translate(G_b, b)
+        out = {
+            "fake_b": fake_b,
+            "rec_a": translate(G_b, fake_b),
+            "fake_a": fake_a,
+            "rec_b": translate(G, fake_a),
+        }
+        if self.opts.lambda_identity > 0:
+            out["idt_b"] = translate(G, b)  # G should leave B images alone
+            out["idt_a"] = translate(G_b, a)
+        return out
+
+    def d_loss(self, nets, batch: Batch, out: Batch, step: int) -> tuple[Tensor, Logs]:
+        u, idx = batch["pool_u"], batch["pool_idx"]
+        fake_b = self.pools["D"].query(out["fake_b"], u[0], idx[0])
+        fake_a = self.pools["D_b"].query(out["fake_a"], u[1], idx[1])
+        cfg = self.cfg.loss
+        loss_b, logs_b = conditional_d_loss(
+            nets["D"], None, to_signed(batch["b"]), to_signed(fake_b), cfg, step
+        )
+        loss_a, logs_a = conditional_d_loss(
+            nets["D_b"], None, to_signed(batch["a"]), to_signed(fake_a), cfg, step
+        )
+        logs = dict(logs_b)
+        logs.update({f"{k}_b": v for k, v in logs_a.items()})
+        return loss_b + loss_a, logs
+
+    def g_loss(self, nets, batch: Batch, out: Batch, step: int, gan_on: bool):
+        cfg, o = self.cfg.loss, self.opts
+        a, b = to_signed(batch["a"]), to_signed(batch["b"])
+        s = {k: to_signed(v) for k, v in out.items()}
+        # adversarial halves only (the pixel term of conditional_g_loss is switched off)
+        adv_cfg = replace(cfg, pixel="none")
+        adv_b, logs_b = conditional_g_loss(nets.get("D"), None, b, s["fake_b"], adv_cfg, gan_on)
+        adv_a, logs_a = conditional_g_loss(nets.get("D_b"), None, a, s["fake_a"], adv_cfg, gan_on)
+        kind = cfg.pixel if cfg.pixel != "none" else "l1"
+        cycle = 0.5 * (pixel_loss(s["rec_a"], a, kind) + pixel_loss(s["rec_b"], b, kind))
+        loss = adv_a + adv_b + 2 * o.lambda_cycle * cycle
+        logs: Logs = {"g_cycle": cycle.detach()}
+        if gan_on:
+            logs["g_adv"] = 0.5 * (logs_b["g_adv"] + logs_a["g_adv"])
+        if o.lambda_identity > 0:
+            idt = 0.5 * (pixel_loss(s["idt_b"], b, kind) + pixel_loss(s["idt_a"], a, kind))
+            loss = loss + 2 * o.lambda_cycle * o.lambda_identity * idt
+            logs["g_idt"] = idt.detach()
+        logs["g_loss"] = loss.detach()
+        return loss, logs
+
+    def samples(self, batch: Batch, out: Batch) -> Tensor:
+        """Rows of a | G(a) | G_b(G(a)) | b | G_b(b) | G(G_b(b))."""
+        return _samples(
+            [batch["a"], out["fake_b"], out["rec_a"], batch["b"], out["fake_a"], out["rec_b"]]
+        )
+
+    def inference_config(self) -> dict[str, Any]:
+        return {"direction": self.opts.direction}
+
+    @classmethod
+    def predictor(cls, card: Mapping[str, Any], modules: Mapping[str, nn.Module]) -> Predictor:
+        return _predictor(modules, card)
+
+    @classmethod
+    def evaluate(
+        cls, run: Callable[..., Tensor], data_dir: str, card: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """KID to the style domain of the model's outputs vs of the input photos.
+
+        Args:
+            run: the model on (B, 3, H, W) images in [0, 1].
+            data_dir: a folder with ``content/`` (held-out photos) and ``style/`` (the B domain),
+                like ``../shared/data/style``.
+            card: the model card (unused beyond the protocol's defaults).
+
+        Returns:
+            ``kid_photos_style``, ``kid_outputs_style`` (lower is closer to the style), their std
+            over KID subsets, and the protocol's settings.
+        """
+        return style_kid_protocol(run, Path(data_dir) / "content", Path(data_dir) / "style")
+
+
+# ---------------------------------------------------------------------------------------------
+# Evaluation: KID in an offline feature space
+# ---------------------------------------------------------------------------------------------
+
+
+class StyleFeatures(nn.Module):
+    """Offline "style" features: colour statistics plus Gram matrices of a seeded random conv net.
+
+    Per image: the mean and standard deviation of R, G, B and of saturation (8 numbers), and the
+    upper triangles of the Gram matrices (channel correlations, normalised by the pixel count) of
+    two ReLU conv layers with fixed random weights (seed ``seed``: 3 -> 16 channels 5x5, then
+    16 -> 16 3x3 stride 2), i.e. Gatys-style texture statistics without downloaded weights.
+    The Gram blocks are scaled by 4 so that each block has a comparable spread.
+
+    Shape:
+        (B, 3, H, W) in [0, 1] -> (B, num_features) with ``num_features = 8 + 2 * 136``.
+    """
+
+    def __init__(self, seed: int = 0, channels: int = 16) -> None:
+        super().__init__()
+        g = torch.Generator().manual_seed(seed)
+        self.conv1 = nn.Conv2d(3, channels, 5, padding=2, bias=False)
+        self.conv2 = nn.Conv2d(channels, channels, 3, stride=2, padding=1, bias=False)
+        with torch.no_grad():
+            for conv in (self.conv1, self.conv2):
+                fan_in = conv.weight[0].numel()
+                conv.weight.copy_(torch.randn(conv.weight.shape, generator=g) / fan_in**0.5)
+        self.requires_grad_(False)
+        self.channels = channels
+        tri = channels * (channels + 1) // 2
+        self.num_features = 8 + 2 * tri
+        self.register_buffer("_iu", torch.triu_indices(channels, channels), False)
+
+    def _gram(self, f: Tensor) -> Tensor:
+        b, c = f.shape[:2]
+        f = f.flatten(2)
+        gram = f @ f.transpose(1, 2) / f.shape[-1]
+        return 4 * gram[:, self._iu[0], self._iu[1]]
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = x.float()
+        sat = x.amax(1, keepdim=True) - x.amin(1, keepdim=True)
+        colour = torch.cat([x.mean((2, 3)), x.std((2, 3)), sat.mean((2, 3)), sat.std((2, 3))], 1)
+        h1 = F.relu(self.conv1(x - 0.5))
+        h2 = F.relu(self.conv2(h1))
+        return torch.cat([colour, self._gram(h1), self._gram(h2)], 1).double()
+
+
+def _load_resized(path: Path, short_side: int) -> Tensor:
+    from restore.data.io import read_image, to_tensor
+
+    x = to_tensor(read_image(path)).float()
+    if x.dtype != torch.float32 or x.max() > 1.0:
+        x = x / 255.0
+    h, w = x.shape[-2:]
+    s = short_side / min(h, w)
+    if s < 1:
+        size = (max(1, round(h * s)), max(1, round(w * s)))
+        x = F.interpolate(x, size=size, mode="bilinear", antialias=True, align_corners=False)
+    return x.clamp(0, 1)
+
+
+def _random_crops(x: Tensor, n: int, size: int, g: torch.Generator) -> Tensor:
+    h, w = x.shape[-2:]
+    size = min(size, h, w)
+    tops = torch.randint(h - size + 1, (n,), generator=g).tolist()
+    lefts = torch.randint(w - size + 1, (n,), generator=g).tolist()
+    return torch.cat([x[..., t : t + size, le : le + size] for t, le in zip(tops, lefts)])
+
+
+def style_kid_protocol(
+    run: Callable[..., Tensor],
+    content_dir: str | Path,
+    style_dir: str | Path,
+    *,
+    short_side: int = 256,
+    crop: int = 96,
+    crops_per_image: int = 16,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """KID(style, photos) and KID(style, outputs) in :class:`StyleFeatures` space.
+
+    Every image (content and style) is resized so its shorter side is at most ``short_side``;
+    the model runs on the whole resized content photo; ``crops_per_image`` random ``crop``-pixel
+    squares (seeded) of each image make the samples. The same crop positions are used for a
+    photo and its output.
+
+    Returns:
+        JSON-ready dict: ``kid_photos_style`` and ``kid_outputs_style`` (mean over 100 subsets),
+        ``*_std``, the sample counts and the settings.
+    """
+    from restore.data.datasets import list_images
+    from restore.eval.fid import kid_from_features
+
+    feat = StyleFeatures(seed=0)
+    content_paths, style_paths = list_images(content_dir), list_images(style_dir)
+    if not content_paths or not style_paths:
+        raise ConfigError(f"need images in {content_dir} and {style_dir}")
+    f_style, f_photo, f_out = [], [], []
+    with torch.no_grad():
+        for i, p in enumerate(style_paths):
+            g = torch.Generator().manual_seed(seed * 1000 + i)
+            x = _load_resized(p, short_side)
+            f_style.append(feat(_random_crops(x, crops_per_image, crop, g)))
+        for i, p in enumerate(content_paths):
+            x = _load_resized(p, short_side)
+            y = run(x).float().cpu().clamp(0, 1)
+            g = torch.Generator().manual_seed(10_000 + seed * 1000 + i)
+            state = g.get_state()
+            f_photo.append(feat(_random_crops(x, crops_per_image, crop, g)))
+            g.set_state(state)
+            f_out.append(feat(_random_crops(y, crops_per_image, crop, g)))
+    fs, fp, fo = torch.cat(f_style), torch.cat(f_photo), torch.cat(f_out)
+    kp, kp_std = kid_from_features(fs, fp, subsets=100, subset_size=100, seed=seed)
+    ko, ko_std = kid_from_features(fs, fo, subsets=100, subset_size=100, seed=seed)
+    return {
+        "kid_photos_style": float(kp),
+        "kid_photos_style_std": float(kp_std),
+        "kid_outputs_style": float(ko),
+        "kid_outputs_style_std": float(ko_std),
+        "n_content": len(content_paths),
+        "n_style": len(style_paths),
+        "protocol": (
+            f"KID (x1000 not applied) in StyleFeatures(seed=0) space (colour stats + random-conv "
+            f"Gram matrices); short side <= {short_side}, {crops_per_image} random {crop}px crops "
+            f"per image (seed {seed}), 100 subsets of 100"
+        ),
+    }
+
+
+__all__ = [
+    "CycleGANOptions",
+    "CycleGANTask",
+    "ImagePool",
+    "Pix2PixOptions",
+    "Pix2PixTask",
+    "StyleFeatures",
+    "style_kid_protocol",
+    "translate",
+]
