@@ -25,7 +25,7 @@ sys.path.insert(0, str(REPO))
 import torch  # noqa: E402
 
 from restore.api import Restorer  # noqa: E402
-from restore.tasks.inpainting import evaluate_buckets  # noqa: E402
+from restore.eval.inpaint_buckets import evaluate_buckets  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data" / "val"
 CLASSICAL = ("telea", "navier_stokes", "biharmonic")

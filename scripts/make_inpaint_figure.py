@@ -32,7 +32,7 @@ def main() -> int:
     import restore
     from restore.data.io import read_image, to_tensor, write_image
     from restore.eval.baselines import inpaint_telea
-    from restore.tasks.inpainting import bucket_mask
+    from restore.eval.inpaint_buckets import bucket_mask
 
     r = restore.load(args.model)
     lines = []

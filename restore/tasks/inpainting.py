@@ -2,7 +2,10 @@
 
 The generator (a U-Net with ``in_channels=4``) sees the image with its holes blanked to mean grey
 (0 in the signed range) plus the mask; its output is composited, known pixels from the input and
-hole pixels from the network. A PatchGAN judges ``(mask, image)`` pairs, so it knows where the
+hole pixels from the network. With ``prefill: true`` (the shipped recipe) the holes are first
+filled by a cheap push-pull pyramid (:func:`push_pull_fill`, about as good as Telea) and G, with
+a linear output, predicts a correction on top: on a CPU budget the network starts from a
+classical-quality fill instead of grey. A PatchGAN judges ``(mask, image)`` pairs, so it knows where the
 holes were. G's loss: hole-weighted L1 on the raw output (``pixel_loss`` with a weight map),
 adversarial and feature matching on the composite. Training masks are the procedural masks of
 :mod:`restore.data.masks` (strokes thin/medium/thick, boxes, blobs, scratches), hole ratio drawn
@@ -20,7 +23,7 @@ asked.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Literal
 
@@ -41,9 +44,6 @@ from restore.tasks.base import (
     conditional_g_loss,
     pixel_loss,
 )
-
-#: Hole-ratio bucket edges of the evaluation (partial-convolution paper style).
-EVAL_EDGES: tuple[float, ...] = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
 
 
 @dataclass(frozen=True)
@@ -457,113 +457,14 @@ class InpaintingTask(Task):
         cls, run: Callable[..., Tensor], data_dir: str, card: Mapping[str, Any]
     ) -> dict[str, Any]:
         """Bucketed protocol on centre crops of ``data_dir`` beside Telea / NS / biharmonic."""
+        from restore.eval.inpaint_buckets import evaluate_buckets
+
         return evaluate_buckets(lambda x, m: run(x, mask=m), [data_dir])
 
 
-# ---------------------------------------------------------------------------------------------
-# Evaluation: one seeded mask per (image, hole-ratio bucket), centre crops, classical baselines
-# ---------------------------------------------------------------------------------------------
-
-
-def bucket_mask(name: str, size: tuple[int, int], low: float, high: float, seed: int) -> Tensor:
-    """The seeded procedural mask of image ``name`` for hole-ratio bucket ``[low, high)``.
-
-    Stroke (thin / medium / thick), box or blob, chosen by the seeded generator; its ratio lies
-    strictly inside the bucket. Shape: (1, 1, H, W).
-    """
-    import zlib
-
-    from restore.data.masks import random_masks
-
-    g = torch.Generator().manual_seed(
-        seed * 1_000_003 + zlib.crc32(name.encode()) + round(low * 1000)
-    )
-    eps = 0.005
-    return random_masks(1, *size, hole_range=(max(0.01, low + eps), high - eps), generator=g)
-
-
-def evaluate_buckets(
-    inpaint_fn: Callable[[Tensor, Tensor], Tensor] | None,
-    image_dirs: Sequence[str],
-    *,
-    crop: int = 256,
-    edges: Sequence[float] = EVAL_EDGES,
-    seed: int = 0,
-    baselines: bool = True,
-) -> dict[str, Any]:
-    """:func:`restore.eval.protocols.inpaint_protocol` once per hole-ratio bucket, merged.
-
-    Every image is centre-cropped to at most ``crop`` x ``crop`` (biharmonic is slow on large
-    images) and written losslessly to a temporary folder; each bucket gets its own seeded mask per
-    image (:func:`bucket_mask`). The colleague's protocol does the compositing and scoring.
-
-    Returns:
-        ``{"task", "settings", "methods", "rows", "buckets": label -> method -> means, "mean"}``.
-    """
-    import tempfile
-    from pathlib import Path
-
-    from restore.data.datasets import list_images
-    from restore.data.io import from_tensor, read_image, to_tensor, write_image
-    from restore.eval.metrics import summarize
-    from restore.eval.protocols import inpaint_protocol
-
-    rows: list[dict[str, Any]] = []
-    buckets: dict[str, Any] = {}
-    methods: list[str] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for d in image_dirs:
-            prefix = Path(d).parts[-3] if len(Path(d).parts) >= 3 else Path(d).name
-            for p in list_images(d):
-                x = to_tensor(read_image(p))
-                h, w = x.shape[-2:]
-                ch, cw = min(crop, h), min(crop, w)
-                top, left = (h - ch) // 2, (w - cw) // 2
-                arr = from_tensor(x[..., top : top + ch, left : left + cw])
-                write_image(Path(tmp) / f"{prefix}_{p.stem}.png", arr)
-        for low, high in zip(edges, edges[1:]):
-
-            def masks_fn(name: str, image: Tensor, low=low, high=high) -> Tensor:
-                return bucket_mask(name, tuple(image.shape[-2:]), low, high, seed)
-
-            r = inpaint_protocol(inpaint_fn, tmp, masks_fn, baselines=baselines, edges=edges)
-            methods = list(r["methods"])
-            rows += r["rows"]
-            buckets.update(r["buckets"])
-    mean = {
-        m: summarize(
-            [
-                {k: v for k, v in r.items() if k not in ("method", "bucket")}
-                for r in rows
-                if r["method"] == m
-            ]
-        )["mean"]
-        for m in methods
-    }
-    settings = {
-        "image_dirs": list(image_dirs),
-        "crop": crop,
-        "edges": list(edges),
-        "seed": seed,
-        "masks": "stroke/box/blob",
-    }
-    return {
-        "task": "inpaint",
-        "settings": settings,
-        "methods": methods,
-        "count": len(rows) // max(1, len(methods)),
-        "mean": mean,
-        "buckets": buckets,
-        "rows": rows,
-    }
-
-
 __all__ = [
-    "EVAL_EDGES",
     "InpaintOptions",
     "InpaintingTask",
-    "bucket_mask",
-    "evaluate_buckets",
     "hole_boxes",
     "inpaint",
     "network_input",
