@@ -26,6 +26,7 @@ LAYERS = {
     "restore.photo": 6,
     "restore.pipeline": 6,
     "restore.evaluate": 6,
+    "restore.generate": 6,
     "restore.cli": 7,
     "restore.__main__": 7,
     "restore": 7,  # the package's __init__ re-exports the API lazily
