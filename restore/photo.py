@@ -210,6 +210,28 @@ class PhotoRestorer:
         """Output size / input size."""
         return self.upscale if "upscale" in self.models and self.upscale else 1
 
+    # What a pipeline stage answers (the same as a Restorer's), so batch and pipeline code can
+    # treat the whole photo restoration as one model.
+    name: str = "photo"
+    task: str = "photo"
+    uses_mask: bool = True  # an optional damage mask
+    needs_mask: bool = False
+
+    @property
+    def card(self) -> dict[str, Any]:
+        """A summary card: the stages and the model each uses."""
+        return {"name": self.name, "task": self.task, "stages": dict(self.model_names)}
+
+    def accepts(self, keyword: str) -> bool:
+        """Whether ``run_tensor`` takes ``keyword`` (only ``mask``)."""
+        return keyword == "mask"
+
+    def __call__(self, image: Any, **kwargs: Any) -> Any:
+        """Restore a path, PIL image, array, tensor or a list of them; returns the same kind."""
+        from restore.api import call_model
+
+        return call_model(self, image, **kwargs)
+
     # -- the tensor path ------------------------------------------------------------------------
     def detect_mask(self, x: Tensor) -> Tensor:
         """The damage mask (B, 1, H, W) in {0, 1} of photos x (B, 3, H, W) in [0, 1]."""

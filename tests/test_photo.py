@@ -184,3 +184,17 @@ def test_cv2_inpaint_keeps_known_pixels():
     m[..., 4:6, :] = 1
     y = cv2_inpaint(x, m)
     assert torch.equal(y[..., :4, :], x[..., :4, :]) and y.shape == x.shape
+
+
+def test_photo_restorer_is_an_image_model(models):
+    import restore.api
+
+    if not hasattr(restore.api, "call_model"):
+        pytest.skip("restore.api.call_model not available in this checkout")
+    pr = PhotoRestorer(models=models, device="cpu")
+    gray = (np.random.default_rng(2).random((40, 30)) * 255).astype(np.uint8)
+    out = pr(gray)
+    assert out.shape == gray.shape and out.dtype == np.uint8
+    assert pr.scale == 1 and not pr.output_rgb and pr.accepts("mask")
+    y = pr.run_tensor(torch.rand(2, 3, 24, 24), mask=torch.zeros(2, 1, 24, 24))
+    assert y.shape == (2, 3, 24, 24)
