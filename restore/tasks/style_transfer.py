@@ -386,54 +386,58 @@ class CycleGANTask(Task):
 
 
 class StyleFeatures(nn.Module):
-    """Offline "style" features: colour statistics plus Gram matrices of a seeded random conv net.
+    """Offline "style" features: colour statistics plus feature correlations of a seeded random net.
 
     Per image: the mean and standard deviation of R, G, B and of saturation (8 numbers), and the
-    upper triangles of the Gram matrices (channel correlations, normalised by the pixel count) of
-    two ReLU conv layers with fixed random weights (seed ``seed``: 3 -> 16 channels 5x5, then
-    16 -> 16 3x3 stride 2), i.e. Gatys-style texture statistics without downloaded weights.
-    The Gram blocks are scaled by 4 so that each block has a comparable spread.
+    upper triangles of the channel correlation matrices (Gram matrices of centred, unit-norm
+    channels) after each of three ReLU conv layers with fixed random weights (seed ``seed``:
+    3 -> 32 channels 3x3, 32 -> 64 3x3 stride 2, 64 -> 64 3x3 stride 2). These are Gatys-style
+    texture statistics without downloaded weights (random shallow nets are known to capture
+    texture, Ustyuzhaninov et al. 2017); normalising the Grams keeps plain brightness and
+    contrast from dominating them.
 
     Shape:
-        (B, 3, H, W) in [0, 1] -> (B, num_features) with ``num_features = 8 + 2 * 136``.
+        (B, 3, H, W) in [0, 1] -> (B, num_features), ``num_features = 8 + 528 + 2080 + 2080``.
     """
 
-    def __init__(self, seed: int = 0, channels: int = 16) -> None:
+    def __init__(self, seed: int = 0, channels: tuple[int, ...] = (32, 64, 64)) -> None:
         super().__init__()
         g = torch.Generator().manual_seed(seed)
-        self.conv1 = nn.Conv2d(3, channels, 5, padding=2, bias=False)
-        self.conv2 = nn.Conv2d(channels, channels, 3, stride=2, padding=1, bias=False)
-        with torch.no_grad():
-            for conv in (self.conv1, self.conv2):
+        chans = (3, *channels)
+        self.convs = nn.ModuleList()
+        for i in range(len(channels)):
+            conv = nn.Conv2d(chans[i], chans[i + 1], 3, 1 if i == 0 else 2, 1, bias=False)
+            with torch.no_grad():
                 fan_in = conv.weight[0].numel()
                 conv.weight.copy_(torch.randn(conv.weight.shape, generator=g) / fan_in**0.5)
+            self.convs.append(conv)
         self.requires_grad_(False)
-        self.channels = channels
-        tri = channels * (channels + 1) // 2
-        self.num_features = 8 + 2 * tri
-        self.register_buffer("_iu", torch.triu_indices(channels, channels), False)
+        self.num_features = 8 + sum(c * (c + 1) // 2 for c in channels)
 
-    def _gram(self, f: Tensor) -> Tensor:
-        b, c = f.shape[:2]
-        f = f.flatten(2)
-        gram = f @ f.transpose(1, 2) / f.shape[-1]
-        return 4 * gram[:, self._iu[0], self._iu[1]]
+    @staticmethod
+    def _correlations(h: Tensor) -> Tensor:
+        f = h.flatten(2)
+        f = f - f.mean(-1, keepdim=True)
+        f = f / (f.norm(dim=-1, keepdim=True) + 1e-6)
+        gram = f @ f.transpose(1, 2)
+        iu = torch.triu_indices(gram.shape[1], gram.shape[1], device=gram.device)
+        return gram[:, iu[0], iu[1]]
 
     def forward(self, x: Tensor) -> Tensor:
         x = x.float()
         sat = x.amax(1, keepdim=True) - x.amin(1, keepdim=True)
-        colour = torch.cat([x.mean((2, 3)), x.std((2, 3)), sat.mean((2, 3)), sat.std((2, 3))], 1)
-        h1 = F.relu(self.conv1(x - 0.5))
-        h2 = F.relu(self.conv2(h1))
-        return torch.cat([colour, self._gram(h1), self._gram(h2)], 1).double()
+        out = [torch.cat([x.mean((2, 3)), x.std((2, 3)), sat.mean((2, 3)), sat.std((2, 3))], 1)]
+        h = x - 0.5
+        for conv in self.convs:
+            h = F.relu(conv(h))
+            out.append(self._correlations(h))
+        return torch.cat(out, 1).double()
 
 
 def _load_resized(path: Path, short_side: int) -> Tensor:
     from restore.data.io import read_image, to_tensor
 
-    x = to_tensor(read_image(path)).float()
-    if x.dtype != torch.float32 or x.max() > 1.0:
-        x = x / 255.0
+    x = to_tensor(read_image(path))
     h, w = x.shape[-2:]
     s = short_side / min(h, w)
     if s < 1:
@@ -459,6 +463,7 @@ def style_kid_protocol(
     crop: int = 96,
     crops_per_image: int = 16,
     seed: int = 0,
+    feature: nn.Module | None = None,
 ) -> dict[str, Any]:
     """KID(style, photos) and KID(style, outputs) in :class:`StyleFeatures` space.
 
@@ -474,7 +479,7 @@ def style_kid_protocol(
     from restore.data.datasets import list_images
     from restore.eval.fid import kid_from_features
 
-    feat = StyleFeatures(seed=0)
+    feat = StyleFeatures(seed=0) if feature is None else feature
     content_paths, style_paths = list_images(content_dir), list_images(style_dir)
     if not content_paths or not style_paths:
         raise ConfigError(f"need images in {content_dir} and {style_dir}")
@@ -503,8 +508,8 @@ def style_kid_protocol(
         "n_content": len(content_paths),
         "n_style": len(style_paths),
         "protocol": (
-            f"KID (x1000 not applied) in StyleFeatures(seed=0) space (colour stats + random-conv "
-            f"Gram matrices); short side <= {short_side}, {crops_per_image} random {crop}px crops "
+            f"KID in StyleFeatures(seed=0) space (colour stats + channel correlations of a seeded "
+            f"random 3-layer conv net); short side <= {short_side}, {crops_per_image} random {crop}px crops "
             f"per image (seed {seed}), 100 subsets of 100"
         ),
     }
