@@ -66,6 +66,11 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _cmd_enhance(args: argparse.Namespace) -> int:
+    import os
+
+    # Set before torch loads: decoder/encoder threads share the cores with torch's OpenMP pool,
+    # and spinning OpenMP workers starve them (measured: scripts/bench/enhance.py).
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     from restore.batch import REPORT_NAME, enhance_folder
 
     rep = enhance_folder(
@@ -88,8 +93,6 @@ def _cmd_enhance(args: argparse.Namespace) -> int:
         seed=args.seed,
         progress=not args.no_progress,
     )
-    import os
-
     if int(os.environ.get("RANK", "0")) != 0:
         return EXIT_OK if rep.ok else EXIT_ERROR
     if rep.dry_run:
