@@ -72,17 +72,23 @@ def _to_float_pair(raw: Any, generator: torch.Generator) -> tuple[Tensor, Tensor
     )
 
 
-def translate(G: nn.Module, x: Tensor) -> Tensor:
-    """Apply a style generator (tanh output) to images in [0, 1]; returns images in [0, 1].
+def translate(G: nn.Module, x: Tensor, residual: bool = False) -> Tensor:
+    """Apply a style generator to images in [0, 1]; returns images in [0, 1] (unclamped).
+
+    With ``residual`` G predicts a change added to its input (in [-1, 1] units), which keeps the
+    input's full-resolution detail that the U-Net's half-resolution outermost level blurs.
 
     Shape:
         (B, 3, H, W) -> (B, 3, H, W), H and W multiples of ``G.size_multiple``.
     """
-    return to_unit(G(to_signed(x)))
+    s = to_signed(x)
+    y = G(s)
+    return to_unit(s + y if residual else y)
 
 
 def _predictor(modules: Mapping[str, nn.Module], card: Mapping[str, Any]) -> Predictor:
     default = card.get("inference", {}).get("direction", "a2b")
+    residual = bool(card.get("inference", {}).get("residual", False))
     keys = {"a2b": "G", "b2a": "G_b"}
     norm = card.get("generator_args", {}).get("norm", "batch")
     G = modules["G"]
@@ -96,7 +102,7 @@ def _predictor(modules: Mapping[str, nn.Module], card: Mapping[str, Any]) -> Pre
             raise ValueError(
                 f"direction {d!r} needs module {keys[d]!r}; this model has {list(modules)}"
             )
-        return translate(modules[keys[d]], x).clamp(0, 1)
+        return translate(modules[keys[d]], x, residual).clamp(0, 1)
 
     # instance norm makes every output pixel depend on the whole input: no tiling then
     return Predictor(
@@ -187,12 +193,20 @@ class Pix2PixTask(Task):
 
 @dataclass(frozen=True)
 class CycleGANOptions:
-    """``task_args`` of CycleGAN."""
+    """``task_args`` of CycleGAN.
+
+    The generator loss is ``adv(D(G(a))) + adv(D_b(G_b(b))) + lambda_cycle * (cycle_a + cycle_b)
+    + lambda_cycle * lambda_identity * (idt_a + idt_b)`` (the paper's weighting), each term an
+    ``loss.pixel`` distance (L1 or Charbonnier) on [-1, 1] images; ``loss.adv_weight`` scales the
+    adversarial terms and ``loss.pixel_weight`` is not used. ``g_cycle`` and ``g_idt`` in
+    ``log.csv`` are the means of the two directions.
+    """
 
     lambda_cycle: float = 10.0  # weight of |G_b(G(a)) - a| + |G(G_b(b)) - b|
     lambda_identity: float = 0.5  # identity weight, relative to lambda_cycle (0 turns it off)
     pool_size: int = 50  # past fakes kept per discriminator (0: D sees only the current fakes)
     direction: Direction = "a2b"  # default direction of the exported predictor
+    residual: bool = False  # generators predict a change added to their input
     short_side: int = 0  # >0: shrink both domains' images once, at load, to this shorter side
 
     def __post_init__(self) -> None:
@@ -299,17 +313,18 @@ class CycleGANTask(Task):
     def forward(self, nets: Mapping[str, nn.Module], batch: Batch) -> Batch:
         G, G_b = nets["G"], nets["G_b"]
         a, b = batch["a"], batch["b"]
-        fake_b = translate(G, a)
-        fake_a = translate(G_b, b)
+        r = self.opts.residual
+        fake_b = translate(G, a, r)
+        fake_a = translate(G_b, b, r)
         out = {
             "fake_b": fake_b,
-            "rec_a": translate(G_b, fake_b),
+            "rec_a": translate(G_b, fake_b, r),
             "fake_a": fake_a,
-            "rec_b": translate(G, fake_a),
+            "rec_b": translate(G, fake_a, r),
         }
         if self.opts.lambda_identity > 0:
-            out["idt_b"] = translate(G, b)  # G should leave B images alone
-            out["idt_a"] = translate(G_b, a)
+            out["idt_b"] = translate(G, b, r)  # G should leave B images alone
+            out["idt_a"] = translate(G_b, a, r)
         return out
 
     def d_loss(self, nets, batch: Batch, out: Batch, step: int) -> tuple[Tensor, Logs]:
@@ -355,7 +370,7 @@ class CycleGANTask(Task):
         )
 
     def inference_config(self) -> dict[str, Any]:
-        return {"direction": self.opts.direction}
+        return {"direction": self.opts.direction, "residual": self.opts.residual}
 
     @classmethod
     def predictor(cls, card: Mapping[str, Any], modules: Mapping[str, nn.Module]) -> Predictor:
