@@ -249,3 +249,18 @@ def test_style_features_are_fixed_and_kid_protocol_orders_domains(tmp_path):
     dark = style_kid_protocol(lambda t: t * 0.3, content, style, **kw)
     assert dark["kid_outputs_style"] < 0.2 * dark["kid_photos_style"], dark
     assert CycleGANTask.evaluate.__doc__
+
+
+def test_residual_generators_start_from_their_input():
+    class Zero(torch.nn.Module):
+        size_multiple = 1
+
+        def forward(self, x):
+            return torch.zeros_like(x)
+
+    x = torch.rand(2, 3, 8, 8)
+    assert torch.allclose(translate(Zero(), x, residual=True), x, atol=1e-6)
+    assert torch.allclose(translate(Zero(), x), torch.full_like(x, 0.5))
+    card = {"inference": {"direction": "b2a", "residual": True}, "generator_args": {}}
+    pred = CycleGANTask.predictor(card, {"G": Zero(), "G_b": Zero()})
+    assert torch.allclose(pred.fn(x), x, atol=1e-6)
