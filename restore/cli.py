@@ -168,8 +168,7 @@ def _cmd_photo(args: argparse.Namespace) -> int:
         if isinstance(e, RestoreError):
             raise
         raise RestoreError(str(e)) from e
-    for w in report["warnings"]:
-        print(f"restore photo: warning: {w}", file=sys.stderr)
+    # report["warnings"] were logged already (stderr), as the library warns
     protect = [src] + ([Path(args.mask)] if args.mask else [])
     if args.save_mask and "mask" not in (steps or {}):
         raise RestoreError("--save-mask: there is no mask (detection off and no --mask given)")
