@@ -214,18 +214,18 @@ def test_tiled_matches_untiled(scale):
         torch.nn.init.normal_(p, std=0.1)
     pred = SuperResolutionTask.predictor({"inference": {"scale": scale}}, {"G": net})
     assert pred.scale == scale and pred.halo >= 2 * net.receptive_radius
-    x = torch.rand(1, 3, 150, 113)
+    x = torch.rand(1, 3, 120, 100)  # 3 x 2 tiles of 64 + 2 * halo
     with torch.no_grad():
         full = pred.fn(x)
-        tiled = tiled_apply(pred.fn, x, tile=2 * pred.halo + 16, halo=pred.halo, scale=scale)
-    assert tiled.shape == full.shape == (1, 3, 150 * scale, 113 * scale)
+        tiled = tiled_apply(pred.fn, x, tile=2 * pred.halo + 64, halo=pred.halo, scale=scale)
+    assert tiled.shape == full.shape == (1, 3, 120 * scale, 100 * scale)
     assert (tiled - full).abs().max() <= 1 / 255
 
 
 def test_restorer_tiles_like_untiled(trained):
     """Through the API: a forced small tile equals tile=0 (no tiling) on a larger image."""
-    x = torch.rand(1, 3, 90, 70)
+    x = torch.rand(1, 3, 110, 90)  # 2 x 2 tiles of 96 (halo 32)
     a = restore.load(trained, device="cpu", tile=0).run_tensor(x)
-    b = restore.load(trained, device="cpu", tile=72).run_tensor(x)
-    assert a.shape == b.shape == (1, 3, 180, 140)
+    b = restore.load(trained, device="cpu", tile=96).run_tensor(x)
+    assert a.shape == b.shape == (1, 3, 220, 180)
     assert (a - b).abs().max() <= 1 / 255
