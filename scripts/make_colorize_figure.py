@@ -3,7 +3,7 @@
     python scripts/make_colorize_figure.py [--model colorize] [--out docs/img/colorize.jpg]
 
 Rows are validation photos (Set5 / Set14 HR, never trained on), greyed with BT.601 luma as in
-the evaluation protocol, each scaled to ``--height`` pixels; saved as JPEG (kept < 400 KB).
+the evaluation protocol, each panel scaled to ``--width`` pixels; saved as JPEG (kept < 400 KB).
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ def main() -> int:
     ap.add_argument("--model", default="colorize")
     ap.add_argument("--out", type=Path, default=REPO / "docs" / "img" / "colorize.jpg")
     ap.add_argument("--photos", nargs="+", default=PHOTOS, help="paths under ../shared/data/val")
-    ap.add_argument("--height", type=int, default=220)
-    ap.add_argument("--quality", type=int, default=85)
+    ap.add_argument("--width", type=int, default=256, help="width of each panel")
+    ap.add_argument("--quality", type=int, default=82)
     args = ap.parse_args()
     torch.set_num_threads(2)
     model = load(args.model, device="cpu")
@@ -44,23 +44,23 @@ def main() -> int:
         ours = model(grey)
         panels = [np.repeat(grey[..., None], 3, 2), ours, rgb]
         h, w = rgb.shape[:2]
-        size = (round(w * args.height / h), args.height)
+        size = (args.width, round(h * args.width / w))
         panels = [
             np.asarray(PIL.Image.fromarray(p).resize(size, PIL.Image.Resampling.LANCZOS))
             for p in panels
         ]
-        sep = np.full((args.height, gap, 3), 255, np.uint8)
+        sep = np.full((size[1], gap, 3), 255, np.uint8)
         rows.append(np.concatenate([panels[0], sep, panels[1], sep, panels[2]], 1))
     width = max(r.shape[1] for r in rows)
     header = 22
     canvas = PIL.Image.new("RGB", (width, header + sum(r.shape[0] + gap for r in rows)), "white")
     draw = PIL.ImageDraw.Draw(canvas)
-    third = (width - 2 * gap) // 3
+    third = args.width
     for i, label in enumerate(["grey input", f"ours ({args.model})", "ground truth"]):
         draw.text((i * (third + gap) + 6, 5), label, fill=(0, 0, 0))
     y = header
     for r in rows:
-        canvas.paste(PIL.Image.fromarray(r), ((width - r.shape[1]) // 2, y))
+        canvas.paste(PIL.Image.fromarray(r), (0, y))
         y += r.shape[0] + gap
     args.out.parent.mkdir(parents=True, exist_ok=True)
     canvas.save(args.out, quality=args.quality, optimize=True)

@@ -16,6 +16,7 @@ Usage: python scripts/bench/colorize.py [--model colorize] [--runs 7] [--threads
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import statistics
 import subprocess
@@ -108,7 +109,9 @@ def main() -> int:
     n_params = sum(p.numel() for p in G.parameters())
     print(f"colorize bench: {W}x{H} grey photo, {args.threads} threads, {args.runs} runs")
     print(
-        f"machine: {cpu_name()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}"
+        f"machine: {cpu_name()}, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads, "
+        f"torch {torch.__version__}, load average {os.getloadavg()[0]:.1f} (on a shared machine "
+        "with load above the core count, 1 thread beats 2)"
     )
     print(f"model: {args.model} ({n_params:,} parameters, work size {size[0]}x{size[1]})")
     print("what                                   | median s | min s")

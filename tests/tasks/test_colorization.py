@@ -187,3 +187,16 @@ def test_saturation_scales_chroma():
     assert torch.allclose(lab1[:, 1:], torch.full_like(lab1[:, 1:], 11.0), atol=0.05)
     with pytest.raises(ValueError, match="saturation"):
         colorize(Const(), x, saturation=-1.0)
+
+
+def test_shipped_colorize_keeps_size_and_lightness():
+    from restore.models import available
+
+    if "colorize" not in available():
+        pytest.skip("colorize weights not shipped in this installation")
+    model = restore.load("colorize", device="cpu")
+    grey = _photo(70, 90)[..., 0]
+    out = model(grey)
+    assert out.shape == (70, 90, 3) and out.dtype == np.uint8
+    assert float((_lum(out) - _lum(grey)).abs().max()) <= 1 / 255
+    assert np.abs(out[..., 0].astype(int) - out[..., 2]).max() > 2  # it adds colour
