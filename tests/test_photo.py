@@ -165,8 +165,10 @@ def test_refuses_to_overwrite_input_and_bad_mask(photo, models, tmp_path, capsys
 
 def test_missing_optional_model_is_skipped_with_warning(photo, models, tmp_path, monkeypatch):
     import restore.models as M
+    import restore.photo
 
     monkeypatch.setattr(M, "WEIGHTS_DIR", tmp_path / "nothing")  # nothing shipped
+    restore.photo._load_cached.cache_clear()
     pr = PhotoRestorer(models=models, colorize=True, upscale=2, device="cpu")
     y, r = pr.restore_tensor(torch.rand(1, 3, 32, 32))
     stages = {s["stage"]: s for s in r["stages"]}
@@ -198,3 +200,24 @@ def test_photo_restorer_is_an_image_model(models):
     assert pr.scale == 1 and not pr.output_rgb and pr.accepts("mask")
     y = pr.run_tensor(torch.rand(2, 3, 24, 24), mask=torch.zeros(2, 1, 24, 24))
     assert y.shape == (2, 3, 24, 24)
+
+
+def test_shipped_models_on_the_sample_photo():
+    """The shipped detector finds the sample's synthetic damage; the pipeline removes fading."""
+    from restore.models import available
+    from restore.photo import read_mask
+    from restore.tasks.damage import binarize, mask_scores
+
+    if not {"damage", "enhance"} <= set(available()):
+        pytest.skip("damage / enhance weights not shipped in this installation")
+    repo = Path(__file__).resolve().parents[1]
+    img = read_image(repo / "assets" / "old_photo.jpg")
+    crop = (..., slice(200, 392), slice(200, 392))
+    x = torch.from_numpy(img.pixels).permute(2, 0, 1)[None].float().div(255)[crop]
+    gt = read_mask(repo / "assets" / "old_photo_mask.png", img.size)[crop]
+    pr = PhotoRestorer(device="cpu")
+    m = binarize(pr.models["detect"].run_tensor(x), pr.threshold)
+    assert mask_scores(m, gt)["iou"] > 0.5
+    y, report = pr.restore_tensor(x)
+    assert [s["stage"] for s in report["stages"] if s["ran"]] == ["detect", "inpaint", "enhance"]
+    assert float(y.std()) > 1.1 * float(x.std())  # the faded print gets its contrast back
