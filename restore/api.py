@@ -139,7 +139,9 @@ class Restorer:
     @property
     def needs_mask(self) -> bool:
         """True when the model must be given ``mask=`` (an inpainting model)."""
-        return self._params.get("mask", False) or (self.task in ("inpaint", "inpainting") and self.uses_mask)
+        return self._params.get("mask", False) or (
+            self.task in ("inpaint", "inpainting") and self.uses_mask
+        )
 
     @property
     def uses_mask(self) -> bool:
