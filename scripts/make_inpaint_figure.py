@@ -52,7 +52,7 @@ def main() -> int:
     grid = torch.cat(lines[:-1], -2)[0].clamp(0, 1)
     arr = (grid.permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    write_image(args.out, arr, quality=85)
+    write_image(args.out, arr, quality=80)
     print(f"{args.out}: {arr.shape[1]}x{arr.shape[0]}, {args.out.stat().st_size / 1024:.0f} KB")
     return 0
 
