@@ -46,6 +46,8 @@ def main() -> int:
     )
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--model", action="append", default=[], metavar="STAGE=MODEL")
+    ap.add_argument("--tile", type=int, default=None, help="tile side (default: automatic)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     from eval_photo import classical
@@ -57,7 +59,9 @@ def main() -> int:
     )
     x = to_tensor(px)
     t0 = time.perf_counter()
-    pr = PhotoRestorer(device="cpu")
+    pr = PhotoRestorer(
+        device="cpu", models=dict(m.split("=", 1) for m in args.model), tile=args.tile
+    )
     load_s = time.perf_counter() - t0
     pr.restore_tensor(x)  # warm-up
     totals, stages = [], {}
