@@ -293,6 +293,31 @@ def _header_size(path: Path) -> tuple[int, int]:
         return (0, 0)
 
 
+class _Inline:
+    """A stand-in for a thread pool that runs each task at once, in the calling thread."""
+
+    def submit(self, fn: Any, *args: Any) -> Future:
+        fut: Future = Future()
+        try:
+            fut.set_result(fn(*args))
+        except BaseException as e:  # handed to whoever reads the result, as a pool would
+            fut.set_exception(e)
+        return fut
+
+    def map(self, fn: Any, items: Any) -> Iterator[Any]:
+        return map(fn, items)
+
+    def __enter__(self) -> _Inline:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+
+def _pool(n: int, name: str) -> Any:
+    return ThreadPoolExecutor(n, thread_name_prefix=name) if n > 0 else _Inline()
+
+
 def _dist() -> tuple[int, int]:
     return int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
 
@@ -333,7 +358,9 @@ def enhance_folder(
         allow_in_place: allow ``out_dir`` inside (or equal to) ``in_dir``.
         device, dtype, tile: as in :func:`restore.load`.
         batch_size: images per model call (default: 8 on CUDA, 1 on the CPU).
-        workers: reader threads (default: up to 4); writers are half as many.
+        workers: reader threads (default: up to 4, as many as cores torch leaves free; 0 runs the
+            decoding inline, the default when torch uses every core); writers are half as many
+            (at least one).
         seed: seeds stochastic models (each batch gets a generator seeded with it).
         progress: show a tqdm progress bar (rank 0).
 
@@ -456,6 +483,7 @@ def _run(
     seed: int | None,
     progress: bool,
 ) -> None:
+    import torch
     from tqdm import tqdm
 
     from restore.api import process_images
@@ -463,7 +491,12 @@ def _run(
 
     dev = model.device if hasattr(model, "run_tensor") else pick_device(device)
     batch = batch_size or (GPU_BATCH if dev.type == "cuda" else 1)
-    workers = workers or min(4, os.cpu_count() or 1)
+    if workers is None:
+        # On the CPU, decoding threads only help on cores torch leaves free; on a busy core they
+        # interrupt torch's parallel regions, so decoding then runs inline. One writer thread
+        # stays: it mostly waits on fsync (atomic, durable writes), which costs no CPU.
+        spare = (os.cpu_count() or 1) - (0 if dev.type == "cuda" else torch.get_num_threads())
+        workers = min(4, spare) if spare > 0 else 0
     loaded: list[Any] = [model] if hasattr(model, "run_tensor") else []
 
     def get_model() -> Any:
@@ -485,13 +518,13 @@ def _run(
         bar.update(1)
 
     with (
-        ThreadPoolExecutor(workers, thread_name_prefix="restore-read") as readers,
-        ThreadPoolExecutor(max(1, workers // 2), thread_name_prefix="restore-write") as writers,
+        _pool(workers, "restore-read") as readers,
+        _pool(max(1, workers // 2), "restore-write") as writers,  # fsync waits off the path
     ):
         if batch > 1:  # group equal sizes so they batch; headers only
             sizes = list(readers.map(lambda j: _header_size(j.src), todo))
             todo = [j for _, j in sorted(zip(sizes, todo), key=lambda t: t[0])]
-        window = max(2 * workers, 2 * batch)
+        window = max(2 * workers, 2 * batch, 1)
         reads: deque[tuple[Job, Future]] = deque()
         writes: deque[tuple[Job, Future]] = deque()
         pending = iter(todo)

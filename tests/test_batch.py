@@ -239,10 +239,12 @@ def test_gpu_style_batching_matches_single(tiny_model, tmp_path):
     model = _sr2(tiny_model)
     enhance_folder(src, tmp_path / "one", model, batch_size=1, progress=False)
     enhance_folder(src, tmp_path / "many", model, batch_size=4, progress=False)
+    enhance_folder(src, tmp_path / "inline", model, workers=0, progress=False)  # no I/O threads
     for i in range(9):
         a = np.asarray(PIL.Image.open(tmp_path / "one" / f"{i}.png"), np.int16)
         b = np.asarray(PIL.Image.open(tmp_path / "many" / f"{i}.png"), np.int16)
-        assert np.abs(a - b).max() <= 1
+        c = np.asarray(PIL.Image.open(tmp_path / "inline" / f"{i}.png"), np.int16)
+        assert np.abs(a - b).max() <= 1 and np.array_equal(a, c)
 
 
 def test_masks_folder_matched_by_relative_path(tmp_path):
