@@ -27,6 +27,7 @@ from torch.utils.data import Dataset
 from restore.config import Config, LossConfig, from_dict
 from restore.core import losses as L
 from restore.core.registry import build_network
+from restore.errors import ConfigError
 
 Batch = dict[str, Tensor]
 Logs = dict[str, Tensor]
@@ -114,7 +115,9 @@ class Task:
         return {}
 
     @classmethod
-    def evaluate(cls, run: Callable[..., Tensor], data_dir: str, card: Mapping[str, Any]) -> dict[str, Any]:
+    def evaluate(
+        cls, run: Callable[..., Tensor], data_dir: str, card: Mapping[str, Any]
+    ) -> dict[str, Any]:
         """Score a trained model on ``data_dir`` in the task's published protocol, beside its baselines.
 
         Args:
@@ -132,6 +135,57 @@ class Task:
     def predictor(cls, card: Mapping[str, Any], modules: Mapping[str, nn.Module]) -> Predictor:
         """Inference for trained ``modules`` (eval mode, weights loaded) described by ``card``."""
         raise NotImplementedError
+
+
+# ---------------------------------------------------------------------------------------------
+# Data pieces several tasks share
+# ---------------------------------------------------------------------------------------------
+
+
+def clean_image_folder(cfg: Config, *, min_size: int = 0) -> Dataset:
+    """Random ``data.patch_size`` patches of the clean images under ``data.train`` (uint8 CHW).
+
+    Raises:
+        ConfigError: ``data.train`` is empty.
+    """
+    from restore.data.datasets import ImageFolder
+
+    d = cfg.data
+    if not d.train:
+        raise ConfigError("data.train must name a folder of clean training images")
+    return ImageFolder(
+        d.train, patch_size=d.patch_size, cache=d.cache, seed=cfg.train.seed, min_size=min_size
+    )
+
+
+def centre_crops(folder: str, n: int, size: int) -> Tensor:
+    """Centre crops (``size`` square) of the first ``n`` images of ``folder`` (sorted), smaller ones skipped.
+
+    Shape:
+        (N, 3, size, size), float in [0, 1], on the CPU.
+
+    Raises:
+        ConfigError: no image of the folder is at least ``size`` x ``size``.
+    """
+    from restore.data.datasets import list_images
+    from restore.data.io import read_image, to_tensor
+
+    crops = []
+    for p in list_images(folder)[:n]:
+        x = to_tensor(read_image(p))
+        h, w = x.shape[-2:]
+        if min(h, w) >= size:
+            top, left = (h - size) // 2, (w - size) // 2
+            crops.append(x[..., top : top + size, left : left + size])
+    if not crops:
+        raise ConfigError(f"data.val {folder}: no image of at least {size}x{size}")
+    return torch.cat(crops)
+
+
+def random_hflip(x: Tensor, generator: torch.Generator) -> Tensor:
+    """Mirror each image of the batch left-right with probability 1/2 (one draw per image)."""
+    flip = torch.rand(x.shape[0], device=x.device, generator=generator) < 0.5
+    return torch.where(flip[:, None, None, None], x.flip(-1), x)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -38,7 +38,15 @@ from torch import Tensor, nn
 from torch.utils.data import Dataset
 
 from restore.errors import ConfigError
-from restore.tasks.base import Batch, Logs, Predictor, Task, conditional_d_loss, conditional_g_loss
+from restore.tasks.base import (
+    Batch,
+    Logs,
+    Predictor,
+    Task,
+    conditional_d_loss,
+    conditional_g_loss,
+    random_hflip,
+)
 
 L_SCALE = 50.0  # L* in [0, 100] -> L* / 50 - 1 in [-1, 1]
 AB_SCALE = 110.0  # a*, b* -> / 110, about [-1, 1] over the sRGB gamut
@@ -332,8 +340,7 @@ class ColorizationTask(Task):
 
     def make_batch(self, raw: Tensor, generator: torch.Generator) -> Batch:
         rgb = raw.float() / 255.0
-        flip = torch.rand(rgb.shape[0], device=rgb.device, generator=generator) < 0.5
-        rgb = torch.where(flip[:, None, None, None], rgb.flip(-1), rgb)
+        rgb = random_hflip(rgb, generator)
         lab = rgb_to_lab(rgb)
         return {"l": normalize_l(lab[:, :1]), "ab": lab[:, 1:] / AB_SCALE, "rgb": rgb}
 

@@ -25,7 +25,15 @@ from torch.utils.data import Dataset
 from restore.core.layers import to_signed
 from restore.data.degrade import OldPhotoConfig, old_photo_damage
 from restore.errors import ConfigError
-from restore.tasks.base import Batch, Logs, Predictor, Task
+from restore.tasks.base import (
+    Batch,
+    Logs,
+    Predictor,
+    Task,
+    centre_crops,
+    clean_image_folder,
+    random_hflip,
+)
 
 
 @dataclass(frozen=True)
@@ -145,19 +153,11 @@ class DamageTask(Task):
         self._val: tuple[Tensor, Tensor] | None = None
 
     def train_dataset(self) -> Dataset:
-        from restore.data.datasets import ImageFolder
-
-        d = self.cfg.data
-        if not d.train:
-            raise ConfigError("data.train must name a folder of clean training images")
-        return ImageFolder(
-            d.train, patch_size=d.patch_size, cache=d.cache, seed=self.cfg.train.seed
-        )
+        return clean_image_folder(self.cfg)
 
     def make_batch(self, raw: Tensor, generator: torch.Generator) -> Batch:
         clean = raw.float() / 255.0
-        flip = torch.rand(clean.shape[0], device=clean.device, generator=generator) < 0.5
-        clean = torch.where(flip[:, None, None, None], clean.flip(-1), clean)
+        clean = random_hflip(clean, generator)
         damaged, mask = old_photo_damage(clean, generator=generator, config=self.damage)
         return {"input": damaged, "mask": mask}
 
@@ -266,21 +266,8 @@ def seeded_damage_set(
     Returns:
         (damaged (N, 3, s, s), mask (N, 1, s, s)).
     """
-    from restore.data.datasets import list_images
-    from restore.data.io import read_image, to_tensor
-
-    crops = []
-    for p in list_images(folder)[:n]:
-        x = to_tensor(read_image(p))
-        h, w = x.shape[-2:]
-        if min(h, w) < size:
-            continue
-        top, left = (h - size) // 2, (w - size) // 2
-        crops.append(x[..., top : top + size, left : left + size])
-    if not crops:
-        raise ConfigError(f"data.val {folder}: no image of at least {size}x{size}")
     g = torch.Generator().manual_seed(seed)
-    return old_photo_damage(torch.cat(crops), generator=g, config=config)
+    return old_photo_damage(centre_crops(folder, n, size), generator=g, config=config)
 
 
 __all__ = [

@@ -19,7 +19,17 @@ from torch.utils.data import Dataset
 from restore.core.layers import to_signed, to_unit
 from restore.data.degrade import OldPhotoConfig, old_photo_damage
 from restore.errors import ConfigError
-from restore.tasks.base import Batch, Logs, Predictor, Task, conditional_d_loss, conditional_g_loss
+from restore.tasks.base import (
+    Batch,
+    Logs,
+    Predictor,
+    Task,
+    centre_crops,
+    clean_image_folder,
+    conditional_d_loss,
+    conditional_g_loss,
+    random_hflip,
+)
 
 
 @dataclass(frozen=True)
@@ -59,19 +69,11 @@ class EnhanceTask(Task):
         self._val: tuple[Tensor, Tensor] | None = None
 
     def train_dataset(self) -> Dataset:
-        from restore.data.datasets import ImageFolder
-
-        d = self.cfg.data
-        if not d.train:
-            raise ConfigError("data.train must name a folder of clean training images")
-        return ImageFolder(
-            d.train, patch_size=d.patch_size, cache=d.cache, seed=self.cfg.train.seed
-        )
+        return clean_image_folder(self.cfg)
 
     def make_batch(self, raw: Tensor, generator: torch.Generator) -> Batch:
         clean = raw.float() / 255.0
-        flip = torch.rand(clean.shape[0], device=clean.device, generator=generator) < 0.5
-        clean = torch.where(flip[:, None, None, None], clean.flip(-1), clean)
+        clean = random_hflip(clean, generator)
         damaged, _ = old_photo_damage(clean, generator=generator, config=self.damage)
         return {"input": damaged, "target": clean}
 
@@ -104,21 +106,7 @@ class EnhanceTask(Task):
         if not self.cfg.data.val:
             return None
         if self._val is None:
-            from restore.data.datasets import list_images
-            from restore.data.io import read_image, to_tensor
-
-            s = self.opts.val_size
-            crops = []
-            for p in list_images(self.cfg.data.val)[: self.opts.val_images]:
-                x = to_tensor(read_image(p))
-                h, w = x.shape[-2:]
-                if min(h, w) < s:
-                    continue
-                top, left = (h - s) // 2, (w - s) // 2
-                crops.append(x[..., top : top + s, left : left + s])
-            if not crops:
-                raise ConfigError(f"data.val {self.cfg.data.val}: no image of at least {s}x{s}")
-            clean = torch.cat(crops)
+            clean = centre_crops(self.cfg.data.val, self.opts.val_images, self.opts.val_size)
             g = torch.Generator().manual_seed(self.opts.val_seed)
             damaged, _ = old_photo_damage(clean, generator=g, config=self.damage)
             self._val = (damaged, clean)

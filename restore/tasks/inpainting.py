@@ -40,9 +40,12 @@ from restore.tasks.base import (
     Logs,
     Predictor,
     Task,
+    centre_crops,
+    clean_image_folder,
     conditional_d_loss,
     conditional_g_loss,
     pixel_loss,
+    random_hflip,
 )
 
 
@@ -307,14 +310,7 @@ class InpaintingTask(Task):
         self._val: tuple[Tensor, Tensor] | None = None
 
     def train_dataset(self) -> Dataset:
-        from restore.data.datasets import ImageFolder
-
-        d = self.cfg.data
-        if not d.train:
-            raise ConfigError("data.train must name a folder of clean training images")
-        return ImageFolder(
-            d.train, patch_size=d.patch_size, cache=d.cache, seed=self.cfg.train.seed
-        )
+        return clean_image_folder(self.cfg)
 
     def _masks(self, b: int, h: int, w: int, generator: torch.Generator, device) -> Tensor:
         from restore.data.masks import random_masks
@@ -332,8 +328,7 @@ class InpaintingTask(Task):
     def make_batch(self, raw: Tensor, generator: torch.Generator) -> Batch:
         clean = raw.float() / 255.0
         b, _, h, w = clean.shape
-        flip = torch.rand(b, device=clean.device, generator=generator) < 0.5
-        clean = torch.where(flip[:, None, None, None], clean.flip(-1), clean)
+        clean = random_hflip(clean, generator)
         mask = self._masks(b, h, w, generator, clean.device)
         return {"input": clean * (1.0 - mask), "mask": mask, "target": clean}
 
@@ -376,20 +371,8 @@ class InpaintingTask(Task):
         if not self.cfg.data.val:
             return None
         if self._val is None:
-            from restore.data.datasets import list_images
-            from restore.data.io import read_image, to_tensor
-
             s = self.opts.val_size
-            crops = []
-            for p in list_images(self.cfg.data.val)[: self.opts.val_images]:
-                x = to_tensor(read_image(p))
-                h, w = x.shape[-2:]
-                if min(h, w) >= s:
-                    top, left = (h - s) // 2, (w - s) // 2
-                    crops.append(x[..., top : top + s, left : left + s])
-            if not crops:
-                raise ConfigError(f"data.val {self.cfg.data.val}: no image of at least {s}x{s}")
-            clean = torch.cat(crops)
+            clean = centre_crops(self.cfg.data.val, self.opts.val_images, s)
             g = torch.Generator().manual_seed(self.opts.val_seed)
             from restore.data.masks import random_masks
 

@@ -29,7 +29,15 @@ from restore.core import checkpoint as ckpt
 from restore.core.layers import to_signed
 from restore.data.resize import imresize, to_uint8
 from restore.errors import ConfigError
-from restore.tasks.base import Batch, Logs, Predictor, Task, conditional_d_loss, conditional_g_loss
+from restore.tasks.base import (
+    Batch,
+    Logs,
+    Predictor,
+    Task,
+    clean_image_folder,
+    conditional_d_loss,
+    conditional_g_loss,
+)
 
 Degradation = Literal["bicubic", "realistic"]
 
@@ -126,18 +134,7 @@ class SuperResolutionTask(Task):
         return nets
 
     def train_dataset(self) -> Dataset:
-        from restore.data.datasets import ImageFolder
-
-        d = self.cfg.data
-        if not d.train:
-            raise ConfigError("data.train must name a folder of HR training images")
-        return ImageFolder(
-            d.train,
-            patch_size=d.patch_size,
-            cache=d.cache,
-            seed=self.cfg.train.seed,
-            min_size=d.patch_size,
-        )
+        return clean_image_folder(self.cfg, min_size=self.cfg.data.patch_size)
 
     def make_batch(self, raw: Tensor, generator: torch.Generator) -> Batch:
         hr = raw.float() / 255.0
