@@ -18,8 +18,8 @@ _LAZY = {
     "load": "restore.api",
     "Restorer": "restore.api",
     "list_models": "restore.models",
-    "pipeline": "restore.pipeline",
-    "Pipeline": "restore.pipeline",
+    "pipeline": "restore.pipelines",
+    "Pipeline": "restore.pipelines",
 }
 
 __all__ = ["__version__", *_LAZY]

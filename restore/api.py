@@ -322,7 +322,7 @@ def process_images(
     """``model`` on :class:`~restore.data.io.Image` objects; same-size images go as one batch.
 
     Args:
-        model: a :class:`Restorer` or :class:`~restore.pipeline.Pipeline`.
+        model: a :class:`Restorer` or :class:`~restore.pipelines.Pipeline`.
         images: the inputs.
         masks: one mask (or ``None``) per image, any kind :func:`mask_tensor` takes.
         **kwargs: task keywords for every image.

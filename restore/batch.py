@@ -228,7 +228,7 @@ def load_model(
 ) -> Any:
     """The Restorer or Pipeline for ``task`` / ``model``.
 
-    ``model`` may name several stages separated by commas (a :class:`~restore.pipeline.Pipeline`).
+    ``model`` may name several stages separated by commas (a :class:`~restore.pipelines.Pipeline`).
     The ``photo`` task uses :class:`restore.photo.PhotoRestorer` (damage detection -> inpaint ->
     enhance; detection is dropped with a warning when its model is not shipped, masks then come
     from ``masks``) when that module exists, else a pipeline of ``inpaint`` (when masks are given
@@ -236,7 +236,7 @@ def load_model(
     """
     from restore.api import Restorer
     from restore.models import available
-    from restore.pipeline import Pipeline
+    from restore.pipelines import Pipeline
 
     if task is not None and task not in TASK_MODELS:
         raise ConfigError(f"unknown task {task!r}; known: {', '.join(TASK_MODELS)}")

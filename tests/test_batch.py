@@ -336,7 +336,7 @@ def test_cli_sigkill_then_resume_then_noop(tiny_model, tmp_path, capsys):
     assert rep.written == 40 and rep.model_loaded
 
 
-@pytest.mark.slow  # ~20 s: three interpreters start (run with -m slow)
+# two gloo ranks, ~15 s: kept in the default run so CI checks sharding (issue 12)
 def test_torchrun_two_gloo_ranks_shard_without_gaps(tiny_model, tmp_path):
     src, out = tmp_path / "in", tmp_path / "out"
     src.mkdir()

@@ -24,7 +24,7 @@ LAYERS = {
     "restore.api": 6,
     "restore.batch": 6,
     "restore.photo": 6,
-    "restore.pipeline": 6,
+    "restore.pipelines": 6,
     "restore.evaluate": 6,
     "restore.generate": 6,
     "restore.cli": 7,

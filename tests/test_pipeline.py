@@ -13,7 +13,7 @@ import torch.nn.functional as F
 
 import restore
 from restore.api import Restorer
-from restore.pipeline import Pipeline
+from restore.pipelines import Pipeline
 from restore.tasks.base import Predictor
 
 REPO = Path(__file__).resolve().parents[1]

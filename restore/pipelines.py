@@ -17,8 +17,6 @@ from __future__ import annotations
 import logging
 import math
 import os
-import sys
-import types
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -147,16 +145,5 @@ def pipeline(stages: Sequence[Stage], **kwargs: Any) -> Pipeline:
     """Compose models into one callable; see :class:`Pipeline`."""
     return Pipeline(stages, **kwargs)
 
-
-class _CallableModule(types.ModuleType):
-    """``restore.pipeline`` is both this module and the function: once the module is imported,
-    Python binds the package attribute ``restore.pipeline`` to the module, which would hide the
-    lazily exported function; calling the module calls :func:`pipeline`."""
-
-    def __call__(self, stages: Sequence[Stage], **kwargs: Any) -> Pipeline:
-        return pipeline(stages, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
 
 __all__ = ["Pipeline", "pipeline"]
