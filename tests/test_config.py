@@ -89,6 +89,11 @@ def test_every_shipped_config_loads():
     assert configs, "configs/ holds the recipes"
     for path in configs:
         cfg = load_config(path)
-        if not cfg.data.train or not cfg.data.train_b:  # templates: folders given on the command line
-            cfg = load_config(path, ["data.train=a", "data.train_b=b"] if not cfg.data.train else ["data.train_b=b"])
+        if (
+            not cfg.data.train or not cfg.data.train_b
+        ):  # templates: folders given on the command line
+            cfg = load_config(
+                path,
+                ["data.train=a", "data.train_b=b"] if not cfg.data.train else ["data.train_b=b"],
+            )
         create_task(cfg)  # task_args checked strictly by the task
