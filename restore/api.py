@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from restore.core.tiling import auto_tile, pad_run, tiled_apply
+from restore.core.tiling import _as_float, _store, auto_tile, pad_run, tiled_apply
 from restore.data.io import Image, from_tensor, read_image, to_tensor
 from restore.errors import ConfigError, RestoreError
 from restore.models import load_predictor
@@ -191,7 +191,24 @@ class Restorer:
             y = F.interpolate(y, size=(h, w), mode="bicubic", antialias=True).clamp(0, 1)
         return y
 
-    def _run(self, x: Tensor, kwargs: dict[str, Any]) -> Tensor:
+    def run_pixels(self, pixels: np.ndarray) -> np.ndarray:
+        """A colour image's samples straight through the model, streamed tile by tile.
+
+        uint8 / uint16 samples in, the same type out, without full-size float copies: peak memory
+        is the input, the output and one band of tiles, whatever the image size. Results are
+        identical to the float path (:meth:`run_tensor` then rounding).
+
+        Shape:
+            (H, W, 3) -> (H*scale, W*scale, 3).
+        """
+        h, w, _ = pixels.shape
+        s = self.scale
+        src = torch.from_numpy(np.ascontiguousarray(pixels)).permute(2, 0, 1)[None]
+        result = np.empty((h * s, w * s, 3), pixels.dtype)
+        self._run(src, {}, out=torch.from_numpy(result).permute(2, 0, 1)[None])
+        return result
+
+    def _run(self, x: Tensor, kwargs: dict[str, Any], out: Tensor | None = None) -> Tensor:
         p = self.predictor
         spatial = {k: v.to(self.device) for k, v in kwargs.items() if _is_spatial(v, x)}
         other = {k: v for k, v in kwargs.items() if k not in spatial}
@@ -208,7 +225,12 @@ class Restorer:
         while True:
             try:
                 if not p.tileable or tile == 0:
-                    y = pad_run(fn, xin, multiple=p.multiple, scale=p.scale, extra=spatial)
+                    y = pad_run(
+                        fn, _as_float(xin), multiple=p.multiple, scale=p.scale, extra=spatial
+                    )
+                    if out is not None:
+                        _store(out, y.to(out.device))
+                        return out
                 else:
                     y = tiled_apply(
                         fn,
@@ -218,8 +240,9 @@ class Restorer:
                         scale=p.scale,
                         multiple=p.multiple,
                         extra=spatial,
+                        out=out,
                     )
-                return y.to(x.device)
+                return y if out is not None else y.to(x.device)
             except torch.OutOfMemoryError:
                 if self.device.type != "cuda" or not p.tileable or tile <= MIN_TILE:
                     raise RestoreError(
@@ -336,6 +359,18 @@ def process_images(
         groups.setdefault((*img.size, m is None), []).append(i)
     out: list[Image | None] = [None] * len(images)
     for (h, w, no_mask), idx in groups.items():
+        img0 = images[idx[0]]
+        if (
+            isinstance(model, Restorer)
+            and len(idx) == 1
+            and no_mask
+            and not kwargs
+            and not model.needs_mask
+            and model.predictor.tileable
+            and (model.output_rgb or not img0.grayscale)
+        ):  # one colour image: stream its samples, no full-size float copies
+            out[idx[0]] = img0.with_pixels(model.run_pixels(img0.pixels), grayscale=False)
+            continue
         x = torch.cat([to_tensor(images[i]) for i in idx])
         kw = dict(kwargs)
         if not no_mask:

@@ -97,3 +97,12 @@ def test_edge_sizes_and_kinds(tiny_model):
         tiny_model(object())
     with pytest.raises(ValueError, match="finite"):
         tiny_model(np.full((4, 4, 3), np.nan, np.float32))
+
+
+def test_streamed_colour_path_equals_the_float_path(tiny_model):
+    from restore.data.io import from_tensor, to_tensor
+
+    a = np.random.default_rng(3).integers(0, 256, (150, 170, 3), dtype=np.uint8)  # > tile=64: tiled
+    streamed = tiny_model(a)
+    ref = from_tensor(tiny_model.run_tensor(to_tensor(a)))
+    np.testing.assert_array_equal(streamed, ref)

@@ -69,6 +69,23 @@ def _ramp(length: int, lo_fade: int, hi_fade: int, device: torch.device) -> Tens
     return w
 
 
+def _as_float(t: Tensor) -> Tensor:
+    """A tile in [0, 1] as float32: integer samples are divided by their type's maximum."""
+    if t.is_floating_point():
+        return t.float()
+    top = 255.0 if t.dtype == torch.uint8 else 65535.0
+    return t.to(torch.float32) / top
+
+
+def _store(dst: Tensor, values: Tensor) -> None:
+    """Write float values in [0, 1] into ``dst`` (float: as they are; integers: clamp, scale, round)."""
+    if dst.is_floating_point():
+        dst.copy_(values)
+        return
+    top = 255.0 if dst.dtype == torch.uint8 else 65535.0
+    dst.copy_((values.clamp(0.0, 1.0) * top).round())
+
+
 def tiled_apply(
     fn: Callable[..., Tensor],
     x: Tensor,
@@ -79,52 +96,76 @@ def tiled_apply(
     multiple: int = 1,
     extra: Mapping[str, Tensor] | None = None,
     out_channels: int | None = None,
+    out: Tensor | None = None,
 ) -> Tensor:
     """Apply ``fn`` to ``x`` tile by tile with overlap and feathered blending.
 
+    Tiles are processed in bands of rows; a band's output rows are blended in float32 and written
+    to the result as soon as no later tile can touch them, so besides the input and the result only
+    one band of accumulators is held. With an integer ``x`` (uint8 / uint16 samples) and an integer
+    ``out`` (e.g. views of numpy images), no full-size float copy of either is ever made.
+
     Args:
-        fn: image function, (B, C, h, w) -> (B, C', h*scale, w*scale), keyword tensors in ``extra``
-            (e.g. a mask) cut into the same tiles.
-        x: input images.
+        fn: image function on float32 tiles in [0, 1], (B, C, h, w) -> (B, C', h*scale, w*scale);
+            keyword tensors in ``extra`` (e.g. a mask) are cut into the same tiles.
+        x: input images: float in [0, 1], or uint8 / uint16 samples.
         tile: tile side in input pixels, halo included (rounded up to ``multiple``).
         halo: context pixels on each side of a tile's core; the blend ramp is ``halo`` wide.
         scale: output / input size ratio.
         multiple: the network's size multiple (tiles and the padded image are multiples of it).
         extra: per-pixel tensors (B, k, H, W) cut along with ``x``.
         out_channels: channels of ``fn``'s output (default: ``x``'s).
+        out: where to write the result (B, C', H*scale, W*scale), any layout; float, uint8 or uint16
+            (integers are rounded from [0, 1]). Default: a new float32 tensor.
 
     Returns:
-        (B, C', H*scale, W*scale), on ``x``'s device and dtype.
+        ``out`` (or the new float32 tensor), on ``x``'s device unless ``out`` lives elsewhere.
     """
     b, c, h, w = x.shape
+    s = scale
     tile = max(multiple, math.ceil(tile / multiple) * multiple)
+    if out is None:
+        out = torch.empty(b, out_channels or c, h * s, w * s, device=x.device, dtype=torch.float32)
     if h <= tile and w <= tile:
-        return pad_run(fn, x, multiple=multiple, scale=scale, extra=extra)
+        _store(
+            out, pad_run(fn, _as_float(x), multiple=multiple, scale=s, extra=extra).to(out.device)
+        )
+        return out
     halo = min(halo, max(0, (tile - 1) // 2 - 1))
     extra = dict(extra or {})
-    oc = out_channels or c
-    out = torch.zeros(b, oc, h * scale, w * scale, device=x.device, dtype=torch.float32)
-    weight = torch.zeros(1, 1, h * scale, w * scale, device=x.device, dtype=torch.float32)
-    for y0 in _starts(h, tile, halo):
-        for x0 in _starts(w, tile, halo):
-            core_h, core_w = min(tile - 2 * halo, h - y0), min(tile - 2 * halo, w - x0)
-            ty0, tx0 = max(0, y0 - halo), max(0, x0 - halo)
-            ty1, tx1 = min(h, y0 + core_h + halo), min(w, x0 + core_w + halo)
-            patch = x[..., ty0:ty1, tx0:tx1]
+    oc = out.shape[1]
+    ys, xs = _starts(h, tile, halo), _starts(w, tile, halo)
+    acc = torch.zeros(b, oc, 0, w * s, device=x.device)
+    wsum = torch.zeros(1, 1, 0, w * s, device=x.device)
+    lo = 0  # first output row held in acc
+    for bi, y0 in enumerate(ys):
+        core_h = min(tile - 2 * halo, h - y0)
+        ty0, ty1 = max(0, y0 - halo), min(h, y0 + core_h + halo)
+        grow = ty1 * s - (lo + acc.shape[2])
+        if grow > 0:  # extend the accumulators down to this band's last row
+            acc = torch.cat([acc, acc.new_zeros(b, oc, grow, w * s)], 2)
+            wsum = torch.cat([wsum, wsum.new_zeros(1, 1, grow, w * s)], 2)
+        for x0 in xs:
+            core_w = min(tile - 2 * halo, w - x0)
+            tx0, tx1 = max(0, x0 - halo), min(w, x0 + core_w + halo)
+            patch = _as_float(x[..., ty0:ty1, tx0:tx1])
             sub = {k: v[..., ty0:ty1, tx0:tx1] for k, v in extra.items()}
-            y = pad_run(fn, patch, multiple=multiple, scale=scale, extra=sub).float()
+            y = pad_run(fn, patch, multiple=multiple, scale=s, extra=sub).float()
             # feather only towards neighbours: the fade spans the context on that side
-            fy = _ramp(
-                (ty1 - ty0) * scale, (y0 - ty0) * scale, (ty1 - y0 - core_h) * scale, x.device
-            )
-            fx = _ramp(
-                (tx1 - tx0) * scale, (x0 - tx0) * scale, (tx1 - x0 - core_w) * scale, x.device
-            )
+            fy = _ramp((ty1 - ty0) * s, (y0 - ty0) * s, (ty1 - y0 - core_h) * s, x.device)
+            fx = _ramp((tx1 - tx0) * s, (x0 - tx0) * s, (tx1 - x0 - core_w) * s, x.device)
             wgt = fy[:, None] * fx[None, :]
-            sl = (..., slice(ty0 * scale, ty1 * scale), slice(tx0 * scale, tx1 * scale))
-            out[sl] += y * wgt
-            weight[sl] += wgt
-    return (out / weight.clamp_min(1e-8)).to(x.dtype)
+            sl = (..., slice(ty0 * s - lo, ty1 * s - lo), slice(tx0 * s, tx1 * s))
+            acc[sl] += y * wgt
+            wsum[sl] += wgt
+        # rows above the next band's first row are final: blend, write out, drop
+        done = (max(0, ys[bi + 1] - halo) * s) if bi + 1 < len(ys) else h * s
+        if done > lo:
+            n = done - lo
+            rows = acc[:, :, :n] / wsum[:, :, :n].clamp_min(1e-8)
+            _store(out[:, :, lo:done], rows.to(out.device))
+            acc, wsum, lo = acc[:, :, n:], wsum[:, :, n:], done
+    return out
 
 
 def auto_tile(
