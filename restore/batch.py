@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from restore.data.io import IMAGE_SUFFIXES, Image, read_image, write_image
-from restore.errors import ConfigError, ModelNotFoundError, RestoreError
+from restore.errors import ConfigError, ImageWriteError, ModelNotFoundError, RestoreError
 
 log = logging.getLogger(__name__)
 
@@ -278,6 +278,12 @@ def _read(job: Job, need_mask: bool) -> tuple[Image, np.ndarray | None]:
 
 
 def _write(job: Job, img: Image, format: str | None, quality: int | None) -> None:
+    root = job.dst.parents[len(Path(job.rel).parts) - 1].resolve()
+    real = job.dst.parent.resolve()  # follows links that already exist in the output tree
+    if real != root and root not in real.parents:
+        raise ImageWriteError(
+            f"refusing to write {job.dst}: a link leads outside the output folder {root}"
+        )
     job.dst.parent.mkdir(parents=True, exist_ok=True)
     protect = [job.src] + ([job.mask] if job.mask is not None else [])
     write_image(job.dst, img, format=format, quality=quality, protect=protect)

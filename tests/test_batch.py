@@ -384,3 +384,19 @@ def test_photo_task_uses_the_photo_pipeline(tiny_model, tmp_path, monkeypatch):
     assert PIL.Image.open(tmp_path / "out" / "p.png").size == (28, 20)
     with pytest.raises(ConfigError, match="masks"):
         enhance_folder(src, tmp_path / "o2", task="inpaint")
+
+
+def test_a_link_out_of_the_output_folder_is_not_followed(tiny_model, tmp_path):
+    src, out, outside = tmp_path / "in", tmp_path / "out", tmp_path / "outside"
+    (src / "p").mkdir(parents=True)
+    (src / "q").mkdir()
+    PIL.Image.fromarray(np.zeros((12, 12, 3), np.uint8)).save(src / "p" / "a.png")
+    PIL.Image.fromarray(np.zeros((12, 12, 3), np.uint8)).save(src / "q" / "b.png")
+    outside.mkdir()
+    out.mkdir()
+    (out / "p").symlink_to(outside, target_is_directory=True)
+    rep = enhance_folder(src, out, _sr2(tiny_model), progress=False)
+    assert [f["input"] for f in rep.failed] == ["p/a.png"]
+    assert "outside the output folder" in rep.failed[0]["reason"]
+    assert list(outside.iterdir()) == []  # nothing written through the link
+    assert (out / "q" / "b.png").is_file()
