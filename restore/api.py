@@ -23,6 +23,7 @@ from __future__ import annotations
 import inspect
 import logging
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -203,7 +204,9 @@ class Restorer:
         """
         h, w, _ = pixels.shape
         s = self.scale
-        src = torch.from_numpy(np.ascontiguousarray(pixels)).permute(2, 0, 1)[None]
+        with warnings.catch_warnings():  # read-only input arrays are fine: src is only read
+            warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+            src = torch.from_numpy(np.ascontiguousarray(pixels)).permute(2, 0, 1)[None]
         result = np.empty((h * s, w * s, 3), pixels.dtype)
         self._run(src, {}, out=torch.from_numpy(result).permute(2, 0, 1)[None])
         return result
