@@ -23,3 +23,27 @@ def _few_threads():
     # Two cores here and in CI: keep each test from oversubscribing them.
     torch.set_num_threads(2)
     yield
+
+
+@pytest.fixture
+def one_thread():
+    """One intra-op thread: tiny convolutions only add contention on a shared 2-core machine."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory) -> Path:
+    """A random-weight tiny enhance model, exported as ``restore train`` does (model.safetensors/json)."""
+    from restore.config import load_config
+    from restore.tasks import create_task
+    from restore.train import export_weights
+
+    cfg = load_config(REPO / "configs" / "tiny.yaml")
+    task = create_task(cfg)
+    torch.manual_seed(0)
+    run = tmp_path_factory.mktemp("run")
+    export_weights(run / "model", task, cfg, {"G": task.build_networks()["G"]}, 0, {})
+    return run

@@ -23,26 +23,13 @@ CPU = torch.device("cpu")
 
 
 @pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
+def _one_thread(one_thread):
     yield
-    torch.set_num_threads(n)
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory) -> Path:
-    """A random-weight tiny enhance model, exported as ``restore train`` does."""
-    from restore.config import load_config
-    from restore.tasks import create_task
-    from restore.train import export_weights
-
-    cfg = load_config(REPO / "configs" / "tiny.yaml")
-    task = create_task(cfg)
-    torch.manual_seed(0)
-    run = tmp_path_factory.mktemp("run")
-    export_weights(run / "model", task, cfg, {"G": task.build_networks()["G"]}, 0, {})
-    return run
+def run_dir(tiny_model_dir) -> Path:
+    return tiny_model_dir
 
 
 @pytest.fixture(scope="module")

@@ -32,28 +32,13 @@ ENV = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
 
 
 @pytest.fixture(autouse=True)
-def _one_thread():
-    # Tiny convolutions: two intra-op threads only add contention on a shared 2-core machine.
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
+def _one_thread(one_thread):
     yield
-    torch.set_num_threads(n)
 
 
 @pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory) -> Path:
-    """A random-weight tiny enhance model exported as restore train does (model.safetensors/json)."""
-    from restore.config import load_config
-    from restore.tasks import create_task
-    from restore.train import export_weights
-
-    cfg = load_config(REPO / "configs" / "tiny.yaml")
-    task = create_task(cfg)
-    torch.manual_seed(0)
-    G = task.build_networks()["G"]
-    run = tmp_path_factory.mktemp("run")
-    export_weights(run / "model", task, cfg, {"G": G}, 0, {})
-    return run
+def tiny_model(tiny_model_dir) -> Path:
+    return tiny_model_dir
 
 
 def _sr2(tiny_model: Path) -> Restorer:
