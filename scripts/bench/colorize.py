@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
-import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -27,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import PIL.Image
 import torch
+from common import cpu_name  # noqa: E402
 
 from restore.api import load
 from restore.tasks.colorization import (
@@ -56,17 +55,6 @@ def timeit(fn: Callable[[], object], runs: int) -> tuple[float, float]:
         fn()
         ts.append(time.perf_counter() - t)
     return statistics.median(ts), min(ts)
-
-
-def cpu_name() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-        for line in out.splitlines():
-            if line.startswith("Model name"):
-                return line.split(":", 1)[1].strip()
-    except (OSError, subprocess.CalledProcessError):
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def main() -> int:

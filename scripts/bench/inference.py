@@ -131,10 +131,10 @@ def main() -> int:
 
     cards = list_models()
     names = args.models or available()
-    import platform
+    from common import cpu_name
 
     print(
-        f"machine: {platform.processor() or platform.machine()}, {args.threads} threads, device {args.device}, median of {args.runs}"
+        f"machine: {cpu_name()}, {args.threads} threads, device {args.device}, median of {args.runs}"
     )
     print("| model | task | 512x512 s | 1024x1024 s | peak RSS MiB (1024) |")
     print("|---|---|---:|---:|---:|")

@@ -11,9 +11,7 @@ the one-off load time is printed apart). Side by side, the classical pipeline on
 from __future__ import annotations
 
 import argparse
-import platform
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -24,20 +22,10 @@ sys.path.insert(0, str(REPO / "scripts"))
 
 import cv2  # noqa: E402
 import torch  # noqa: E402
+from common import cpu_name  # noqa: E402
 
 from restore.data.io import read_image, to_tensor  # noqa: E402
 from restore.photo import PhotoRestorer  # noqa: E402
-
-
-def cpu_name() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-        for line in out.splitlines():
-            if line.startswith("Model name"):
-                return line.split(":", 1)[1].strip()
-    except (OSError, subprocess.CalledProcessError):
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def main() -> int:
