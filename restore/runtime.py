@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -93,14 +92,3 @@ def barrier(info: DistInfo) -> None:
     """Wait for every rank (a no-op when alone)."""
     if info.enabled:
         torch.distributed.barrier()
-
-
-@contextlib.contextmanager
-def distributed_job(requested_device: str | None = None) -> Iterator[DistInfo]:
-    """:func:`init_distributed`, and tear the process group down at the end."""
-    info = init_distributed(requested_device)
-    try:
-        yield info
-    finally:
-        if info.enabled and torch.distributed.is_initialized():
-            torch.distributed.destroy_process_group()

@@ -28,11 +28,6 @@ NETWORKS: dict[str, type[nn.Module]] = {
 }
 
 
-def register_network(name: str, cls: type[nn.Module]) -> None:
-    """Add a network class under ``name`` (used by tasks that bring their own architecture)."""
-    NETWORKS[name] = cls
-
-
 def build_network(
     name: str, args: Mapping[str, Any] | None = None, *, key: str = "model"
 ) -> nn.Module:
