@@ -33,7 +33,15 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from restore.core.tiling import _as_float, _store, auto_tile, pad_run, tiled_apply
+from restore.core.tiling import (
+    RowSink,
+    RowSource,
+    _as_float,
+    _store,
+    auto_tile,
+    pad_run,
+    tiled_apply,
+)
 from restore.data.io import Image, from_tensor, read_image, to_tensor
 from restore.errors import ConfigError, RestoreError
 from restore.models import load_predictor
@@ -211,11 +219,29 @@ class Restorer:
         self._run(src, {}, out=torch.from_numpy(result).permute(2, 0, 1)[None])
         return result
 
-    def _run(self, x: Tensor, kwargs: dict[str, Any], out: Tensor | None = None) -> Tensor:
+    def run_file(
+        self,
+        src: str | os.PathLike[str],
+        dst: str | os.PathLike[str],
+        *,
+        overwrite: bool = True,
+    ) -> Path:
+        """Restore the image file ``src`` into ``dst``, streaming rows when the formats allow.
+
+        See :func:`restore.streaming.run_file`: memory stays flat in the image size for PPM / PGM
+        in and PNG / PPM / PGM out.
+        """
+        from restore.streaming import run_file
+
+        return run_file(self, src, dst, overwrite=overwrite)
+
+    def _run(
+        self, x: Tensor | RowSource, kwargs: dict[str, Any], out: Tensor | RowSink | None = None
+    ) -> Any:
         p = self.predictor
         spatial = {k: v.to(self.device) for k, v in kwargs.items() if _is_spatial(v, x)}
         other = {k: v for k, v in kwargs.items() if k not in spatial}
-        xin = x.to(self.device)
+        xin = x.to(self.device) if isinstance(x, Tensor) else _RowsOn(x, self.device)
 
         def fn(t: Tensor, **sp: Tensor) -> Tensor:
             with torch.inference_mode(), autocast(self.device, self.dtype == torch.bfloat16):
@@ -228,11 +254,15 @@ class Restorer:
         while True:
             try:
                 if not p.tileable or tile == 0:
+                    full = xin if isinstance(xin, Tensor) else xin.rows(0, xin.shape[2])
                     y = pad_run(
-                        fn, _as_float(xin), multiple=p.multiple, scale=p.scale, extra=spatial
+                        fn, _as_float(full), multiple=p.multiple, scale=p.scale, extra=spatial
                     )
-                    if out is not None:
+                    if isinstance(out, Tensor):
                         _store(out, y.to(out.device))
+                    elif out is not None:
+                        out.write(0, y)
+                    if out is not None:
                         return out
                 else:
                     y = tiled_apply(
@@ -245,7 +275,7 @@ class Restorer:
                         extra=spatial,
                         out=out,
                     )
-                return y if out is not None else y.to(x.device)
+                return y if out is not None else y.to(getattr(x, "device", y.device))
             except torch.OutOfMemoryError:
                 if self.device.type != "cuda" or not p.tileable or tile <= MIN_TILE:
                     raise RestoreError(
@@ -395,8 +425,18 @@ def finish_image(img: Image, y: Tensor, output_rgb: bool) -> Image:
     return img.with_pixels(pixels, grayscale=out_gray)
 
 
-def _is_spatial(v: Any, x: Tensor) -> bool:
+def _is_spatial(v: Any, x: Tensor | RowSource) -> bool:
     return isinstance(v, Tensor) and v.dim() == 4 and tuple(v.shape[-2:]) == tuple(x.shape[-2:])
+
+
+class _RowsOn:
+    """A :class:`RowSource` whose bands are moved to ``device`` as they are read."""
+
+    def __init__(self, src: RowSource, device: torch.device) -> None:
+        self.src, self.device, self.shape = src, device, src.shape
+
+    def rows(self, y0: int, y1: int) -> Tensor:
+        return self.src.rows(y0, y1).to(self.device)
 
 
 def _call_tensor(model: ImageModel, t: Tensor, **kwargs: Any) -> Tensor:

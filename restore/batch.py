@@ -56,6 +56,10 @@ TASK_MODELS: dict[str, str] = {
 FORMATS = ("png", "jpg", "tif", "webp", "bmp")
 REPORT_NAME = "restore_report.json"
 GPU_BATCH = 8
+#: Images of at least this many pixels are written row band by row band as the model finishes
+#: them (PNG / PPM / PGM outputs of plain colour models), instead of being assembled in memory
+#: and handed to a writer thread.
+STREAM_PIXELS = 16_000_000
 _WRITABLE = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pnm"}
 
 
@@ -278,6 +282,12 @@ def _read(job: Job, need_mask: bool) -> tuple[Image, np.ndarray | None]:
 
 
 def _write(job: Job, img: Image, format: str | None, quality: int | None) -> None:
+    write_image(job.dst, img, format=format, quality=quality, protect=_prepare_dst(job))
+
+
+def _prepare_dst(job: Job) -> list[Path]:
+    """Make ``job.dst``'s folder (never through a link leading out of OUT_DIR); the paths it
+    must not overwrite."""
     root = job.dst.parents[len(Path(job.rel).parts) - 1].resolve()
     real = job.dst.parent.resolve()  # follows links that already exist in the output tree
     if real != root and root not in real.parents:
@@ -285,8 +295,21 @@ def _write(job: Job, img: Image, format: str | None, quality: int | None) -> Non
             f"refusing to write {job.dst}: a link leads outside the output folder {root}"
         )
     job.dst.parent.mkdir(parents=True, exist_ok=True)
-    protect = [job.src] + ([job.mask] if job.mask is not None else [])
-    write_image(job.dst, img, format=format, quality=quality, protect=protect)
+    return [job.src] + ([job.mask] if job.mask is not None else [])
+
+
+def _streamed(m: Any, job: Job, img: Image, mask: Any) -> bool:
+    """Run and write a big image row band by row band (no full-size output); False if it can't."""
+    from restore.api import Restorer
+    from restore.streaming import can_stream, stream_image
+
+    h, w = img.size
+    if not isinstance(m, Restorer) or mask is not None or h * w < STREAM_PIXELS:
+        return False
+    if not can_stream(m, img, job.dst):
+        return False
+    stream_image(m, img, job.dst, protect=_prepare_dst(job))
+    return True
 
 
 def _header_size(path: Path) -> tuple[int, int]:
@@ -572,6 +595,16 @@ def _run(
                 else:
                     log.warning("%s takes no seed; seed=%d ignored", m, seed)
                     seed = None
+            if len(chunk) == 1:  # a big image streams its output rows straight into the file
+                job, img, mask = chunk[0]
+                try:
+                    if _streamed(m, job, img, mask):
+                        rep.written += 1
+                        bar.update(1)
+                        continue
+                except (RestoreError, OSError, ValueError, RuntimeError) as e:
+                    fail(job, e)
+                    continue
             for group in [chunk] if len(chunk) == 1 else [chunk, *([c] for c in chunk)]:
                 try:
                     outs = process_images(

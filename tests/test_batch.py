@@ -385,3 +385,33 @@ def test_a_link_out_of_the_output_folder_is_not_followed(tiny_model, tmp_path):
     assert "outside the output folder" in rep.failed[0]["reason"]
     assert list(outside.iterdir()) == []  # nothing written through the link
     assert (out / "q" / "b.png").is_file()
+
+
+def test_big_images_stream_into_their_files_with_the_same_result(tiny_model, tmp_path, monkeypatch):
+    import restore.batch as batch
+    import restore.streaming as streaming
+
+    rng = np.random.default_rng(3)
+    src = tmp_path / "in"
+    (src / "sub").mkdir(parents=True)
+    big, small = _rgb(rng, 60, 70), _rgb(rng, 8, 9)
+    PIL.Image.fromarray(big).save(src / "sub" / "big.png")
+    PIL.Image.fromarray(small).save(src / "small.png")
+    PIL.Image.fromarray(big).save(src / "big.jpg", quality=95)
+    model = _sr2(tiny_model)
+    model.tile = 32  # several bands
+    streamed: list[str] = []
+    real = streaming.stream_image
+
+    def spy(m, img, dst, **kw):
+        streamed.append(Path(dst).name)
+        return real(m, img, dst, **kw)
+
+    monkeypatch.setattr(streaming, "stream_image", spy)
+    monkeypatch.setattr(batch, "STREAM_PIXELS", 1000)
+    rep = enhance_folder(src, tmp_path / "out", model=model, progress=False)
+    assert rep.failed == [] and rep.written == 3
+    assert sorted(streamed) == ["big.png"]  # JPEG output and small images take the usual path
+    out = np.asarray(PIL.Image.open(tmp_path / "out" / "sub" / "big.png"))
+    np.testing.assert_array_equal(out, model(big))
+    assert (tmp_path / "out" / "big.jpg").exists() and (tmp_path / "out" / "small.png").exists()

@@ -27,6 +27,8 @@ LAYERS = {
     "restore.pipelines": 6,
     "restore.evaluate": 6,
     "restore.generate": 6,
+    "restore.streaming": 6,
+    "restore.export": 6,
     "restore.cli": 7,
     "restore.__main__": 7,
     "restore": 7,  # the package's __init__ re-exports the API lazily

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from typing import Protocol, runtime_checkable
 
 import torch
 import torch.nn.functional as F
@@ -86,9 +87,57 @@ def _store(dst: Tensor, values: Tensor) -> None:
     dst.copy_((values.clamp(0.0, 1.0) * top).round())
 
 
+@runtime_checkable
+class RowSource(Protocol):
+    """Images that hand out bands of rows on demand (e.g. read from a file as they are needed).
+
+    ``shape`` is (B, C, H, W); ``rows(y0, y1)`` returns rows ``y0:y1`` as a (B, C, y1 - y0, W)
+    tensor of floats in [0, 1] or uint8 / uint16 samples. :func:`tiled_apply` asks for each
+    band once, top to bottom.
+    """
+
+    shape: tuple[int, int, int, int]
+
+    def rows(self, y0: int, y1: int) -> Tensor: ...
+
+
+@runtime_checkable
+class RowSink(Protocol):
+    """Where finished output rows go as soon as they are final (e.g. a file being encoded).
+
+    ``shape`` is (B, C, H, W); ``write(y0, values)`` receives rows ``y0:y0 + n`` as a
+    (B, C, n, W) float32 tensor in [0, 1] (not clamped); :func:`tiled_apply` writes each row
+    exactly once, top to bottom.
+    """
+
+    shape: tuple[int, int, int, int]
+
+    def write(self, y0: int, values: Tensor) -> None: ...
+
+
+class _TensorRows:
+    def __init__(self, x: Tensor) -> None:
+        self.x, self.shape = x, tuple(x.shape)
+
+    def rows(self, y0: int, y1: int) -> Tensor:
+        return self.x[..., y0:y1, :]
+
+
+class _TensorSink:
+    def __init__(self, out: Tensor) -> None:
+        self.out, self.shape = out, tuple(out.shape)
+
+    def write(self, y0: int, values: Tensor) -> None:
+        _store(self.out[:, :, y0 : y0 + values.shape[2]], values.to(self.out.device))
+
+
+_CHUNK_BYTES = 16 * 1024**2
+"""Finished rows are normalised and handed to the sink in chunks of about this many bytes."""
+
+
 def tiled_apply(
     fn: Callable[..., Tensor],
-    x: Tensor,
+    x: Tensor | RowSource,
     *,
     tile: int,
     halo: int = 32,
@@ -96,19 +145,22 @@ def tiled_apply(
     multiple: int = 1,
     extra: Mapping[str, Tensor] | None = None,
     out_channels: int | None = None,
-    out: Tensor | None = None,
-) -> Tensor:
+    out: Tensor | RowSink | None = None,
+) -> Tensor | RowSink:
     """Apply ``fn`` to ``x`` tile by tile with overlap and feathered blending.
 
     Tiles are processed in bands of rows; a band's output rows are blended in float32 and written
     to the result as soon as no later tile can touch them, so besides the input and the result only
-    one band of accumulators is held. With an integer ``x`` (uint8 / uint16 samples) and an integer
-    ``out`` (e.g. views of numpy images), no full-size float copy of either is ever made.
+    one band of accumulators (``tile * scale`` output rows) is held. The blend weights are
+    separable (a row ramp times a column ramp), so their sum is two vectors, not an image. With
+    an integer ``x`` (uint8 / uint16 samples) and an integer ``out`` (e.g. views of numpy images),
+    no full-size float copy of either is ever made; with a :class:`RowSource` and a
+    :class:`RowSink` (rows read from and encoded to files) neither image is held at all.
 
     Args:
         fn: image function on float32 tiles in [0, 1], (B, C, h, w) -> (B, C', h*scale, w*scale);
             keyword tensors in ``extra`` (e.g. a mask) are cut into the same tiles.
-        x: input images: float in [0, 1], or uint8 / uint16 samples.
+        x: input images: float in [0, 1], or uint8 / uint16 samples; or a :class:`RowSource`.
         tile: tile side in input pixels, halo included (rounded up to ``multiple``).
         halo: context pixels on each side of a tile's core; the blend ramp is ``halo`` wide.
         scale: output / input size ratio.
@@ -116,55 +168,73 @@ def tiled_apply(
         extra: per-pixel tensors (B, k, H, W) cut along with ``x``.
         out_channels: channels of ``fn``'s output (default: ``x``'s).
         out: where to write the result (B, C', H*scale, W*scale), any layout; float, uint8 or uint16
-            (integers are rounded from [0, 1]). Default: a new float32 tensor.
+            (integers are rounded from [0, 1]); or a :class:`RowSink`. Default: a new float32
+            tensor.
 
     Returns:
         ``out`` (or the new float32 tensor), on ``x``'s device unless ``out`` lives elsewhere.
     """
-    b, c, h, w = x.shape
+    src = _TensorRows(x) if isinstance(x, Tensor) else x
+    b, c, h, w = src.shape
     s = scale
     tile = max(multiple, math.ceil(tile / multiple) * multiple)
     if out is None:
-        out = torch.empty(b, out_channels or c, h * s, w * s, device=x.device, dtype=torch.float32)
+        dev = x.device if isinstance(x, Tensor) else None
+        out = torch.empty(b, out_channels or c, h * s, w * s, device=dev, dtype=torch.float32)
+    sink = _TensorSink(out) if isinstance(out, Tensor) else out
+    extra = dict(extra or {})
     if h <= tile and w <= tile:
-        _store(
-            out, pad_run(fn, _as_float(x), multiple=multiple, scale=s, extra=extra).to(out.device)
+        sink.write(
+            0, pad_run(fn, _as_float(src.rows(0, h)), multiple=multiple, scale=s, extra=extra)
         )
         return out
     halo = min(halo, max(0, (tile - 1) // 2 - 1))
-    extra = dict(extra or {})
-    oc = out.shape[1]
+    oc = sink.shape[1]
     ys, xs = _starts(h, tile, halo), _starts(w, tile, halo)
-    acc = torch.zeros(b, oc, 0, w * s, device=x.device)
-    wsum = torch.zeros(1, 1, 0, w * s, device=x.device)
-    lo = 0  # first output row held in acc
+    # Blend weights: tile (band i, column j) gets ramp_y[i] (x) ramp_x[j]; their sum is wy (x) wx.
+    cols = []
+    wx: Tensor | None = None
+    wy: Tensor | None = None
+    acc: Tensor | None = None
+    lo = 0  # first output row held in acc (row 0 of acc)
     for bi, y0 in enumerate(ys):
         core_h = min(tile - 2 * halo, h - y0)
         ty0, ty1 = max(0, y0 - halo), min(h, y0 + core_h + halo)
-        grow = ty1 * s - (lo + acc.shape[2])
-        if grow > 0:  # extend the accumulators down to this band's last row
-            acc = torch.cat([acc, acc.new_zeros(b, oc, grow, w * s)], 2)
-            wsum = torch.cat([wsum, wsum.new_zeros(1, 1, grow, w * s)], 2)
-        for x0 in xs:
-            core_w = min(tile - 2 * halo, w - x0)
-            tx0, tx1 = max(0, x0 - halo), min(w, x0 + core_w + halo)
-            patch = _as_float(x[..., ty0:ty1, tx0:tx1])
+        band = src.rows(ty0, ty1)
+        dev = band.device
+        if acc is None:
+            acc = torch.zeros(b, oc, min(h, tile) * s, w * s, device=dev)
+            wy = torch.zeros(h * s, device=dev)
+            wx = torch.zeros(w * s, device=dev)
+            for x0 in xs:
+                core_w = min(tile - 2 * halo, w - x0)
+                tx0, tx1 = max(0, x0 - halo), min(w, x0 + core_w + halo)
+                fx = _ramp((tx1 - tx0) * s, (x0 - tx0) * s, (tx1 - x0 - core_w) * s, dev)
+                wx[tx0 * s : tx1 * s] += fx
+                cols.append((tx0, tx1, fx))
+        assert wy is not None and wx is not None
+        fy = _ramp((ty1 - ty0) * s, (y0 - ty0) * s, (ty1 - y0 - core_h) * s, dev)
+        wy[ty0 * s : ty1 * s] += fy
+        r0, r1 = ty0 * s - lo, ty1 * s - lo
+        for tx0, tx1, fx in cols:
+            patch = _as_float(band[..., tx0:tx1])
             sub = {k: v[..., ty0:ty1, tx0:tx1] for k, v in extra.items()}
-            y = pad_run(fn, patch, multiple=multiple, scale=s, extra=sub).float()
-            # feather only towards neighbours: the fade spans the context on that side
-            fy = _ramp((ty1 - ty0) * s, (y0 - ty0) * s, (ty1 - y0 - core_h) * s, x.device)
-            fx = _ramp((tx1 - tx0) * s, (x0 - tx0) * s, (tx1 - x0 - core_w) * s, x.device)
-            wgt = fy[:, None] * fx[None, :]
-            sl = (..., slice(ty0 * s - lo, ty1 * s - lo), slice(tx0 * s, tx1 * s))
-            acc[sl] += y * wgt
-            wsum[sl] += wgt
+            y = pad_run(fn, patch, multiple=multiple, scale=s, extra=sub).float().to(dev)
+            acc[..., r0:r1, tx0 * s : tx1 * s] += y * (fy[:, None] * fx[None, :])
         # rows above the next band's first row are final: blend, write out, drop
         done = (max(0, ys[bi + 1] - halo) * s) if bi + 1 < len(ys) else h * s
         if done > lo:
             n = done - lo
-            rows = acc[:, :, :n] / wsum[:, :, :n].clamp_min(1e-8)
-            _store(out[:, :, lo:done], rows.to(out.device))
-            acc, wsum, lo = acc[:, :, n:], wsum[:, :, n:], done
+            step = max(1, _CHUNK_BYTES // max(1, 4 * b * oc * w * s))
+            for a in range(0, n, step):
+                e = min(n, a + step)
+                norm = wy[lo + a : lo + e, None] * wx[None, :]
+                sink.write(lo + a, acc[:, :, a:e] / norm.clamp_min(1e-8))
+            keep = r1 - n  # rows of this band that the next band still adds to
+            if keep > 0:
+                acc[:, :, :keep] = acc[:, :, n : n + keep].clone()
+            acc[:, :, max(0, keep) :] = 0
+            lo = done
     return out
 
 

@@ -22,10 +22,8 @@ import io
 import logging
 import os
 import struct
-import tempfile
 import threading
 import warnings
-import zlib
 from collections.abc import Iterable
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
@@ -38,6 +36,7 @@ import PIL
 import PIL.Image
 import torch
 
+from restore.data.stream import PngRows, atomic_file
 from restore.errors import ConfigError, ImageReadError, ImageWriteError
 
 __all__ = [
@@ -576,75 +575,19 @@ def _encode(img: Image, fmt: str, quality: int | None, *, name: str) -> bytes:
     return buf.getvalue()
 
 
-def _png_chunk(kind: bytes, body: bytes) -> bytes:
-    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-
 def _encode_png16(arr: np.ndarray, icc: bytes | None, exif: bytes | None) -> bytes:
     """16-bit PNG of (H, W, C) uint16 with C = 1 (gray), 2 (gray+alpha), 3 (RGB), 4 (RGBA).
 
-    Pillow cannot write 16-bit colour PNG and OpenCV drops ICC / EXIF, hence this small encoder.
+    Pillow cannot write 16-bit colour PNG and OpenCV drops ICC / EXIF, hence our own encoder.
     """
     h, w, c = arr.shape
-    rows = arr.astype(">u2").view(np.uint8).reshape(h, w * c * 2)
-    up = rows.copy()
-    up[1:] -= rows[:-1]  # PNG "Up" filter, modulo 256
-    body = np.concatenate([np.full((h, 1), 2, np.uint8), up], axis=1)
-    color_type = {1: 0, 2: 4, 3: 2, 4: 6}[c]
-    out = [
-        b"\x89PNG\r\n\x1a\n",
-        _png_chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 16, color_type, 0, 0, 0)),
-    ]
-    if icc:
-        out.append(_png_chunk(b"iCCP", b"ICC profile\x00\x00" + zlib.compress(icc)))
-    if exif:
-        out.append(_png_chunk(b"eXIf", exif.removeprefix(_EXIF_HEADER)))
-    out += [_png_chunk(b"IDAT", zlib.compress(body.tobytes(), 6)), _png_chunk(b"IEND", b"")]
-    return b"".join(out)
-
-
-def _current_umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _current_umask()
+    png = PngRows(w, h, c, 16, icc=icc, exif=exif)
+    return png.header + png.encode(arr) + png.finish()
 
 
 def _atomic_write(path: Path, data: bytes, *, overwrite: bool) -> None:
-    parent = path.parent
-    if not parent.is_dir():
-        raise ImageWriteError(f"{path}: the folder {parent} does not exist")
-    try:
-        fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as e:
-        raise ImageWriteError(f"{path}: cannot write in {parent} ({e.strerror or e})") from e
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_UMASK)
-        if overwrite:
-            os.replace(tmp, path)
-        else:
-            os.link(tmp, path)  # fails if path appeared meanwhile: never clobbers
-            os.unlink(tmp)
-    except BaseException as e:
-        with suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(e, FileExistsError):
-            raise ImageWriteError(f"{path}: already exists (overwrite=False)") from e
-        if isinstance(e, OSError):
-            raise ImageWriteError(f"{path}: write failed ({e.strerror or e})") from e
-        raise
-    with suppress(OSError):  # make the rename durable
-        dir_fd = os.open(parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+    with atomic_file(path, overwrite=overwrite) as f:
+        f.write(data)
 
 
 # ----------------------------------------------------------------------------------- conversions
