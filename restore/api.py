@@ -79,6 +79,10 @@ class Restorer:
         dtype: compute precision on CUDA, ``torch.bfloat16`` (default where supported) or
             ``torch.float32`` (also ``"bf16"`` / ``"fp32"``); the CPU always computes in float32.
         tile: tile side for large images; ``None`` picks one from the free memory; ``0`` disables tiling.
+        channels_last: run the networks in channels-last memory format (faster convolutions on
+            CPU oneDNN and on CUDA tensor cores; the numbers agree to float rounding). ``None``:
+            the model card's ``inference.channels_last``, on by default
+            (``scripts/bench/inference.py --layouts`` measures both).
 
     Example:
         >>> r = Restorer.from_pretrained("enhance", device="cpu")   # doctest: +SKIP
@@ -94,12 +98,17 @@ class Restorer:
         device: torch.device,
         dtype: torch.dtype = torch.float32,
         tile: int | None = None,
+        channels_last: bool | None = None,
     ) -> None:
         if tile is not None and tile < 0:
             raise ValueError(f"tile must be >= 0 (0 disables tiling), got {tile}")
         self.predictor = predictor
         self.card = dict(card)
-        self.modules = {k: m.to(device) for k, m in modules.items()}
+        if channels_last is None:
+            channels_last = bool(card.get("inference", {}).get("channels_last", True))
+        self.channels_last = channels_last
+        layout = torch.channels_last if channels_last else torch.contiguous_format
+        self.modules = {k: m.to(device, memory_format=layout) for k, m in modules.items()}
         self.device = device
         self.dtype = dtype
         self.tile = tile
@@ -119,11 +128,20 @@ class Restorer:
         device: str | torch.device | None = None,
         dtype: torch.dtype | str | None = None,
         tile: int | None = None,
+        channels_last: bool | None = None,
     ) -> Restorer:
         """Load a shipped model or trained weights (see the class docstring for the arguments)."""
         dev = pick_device(device)
         predictor, card, modules = load_predictor(name_or_path)
-        return cls(predictor, card, modules, device=dev, dtype=resolve_dtype(dev, dtype), tile=tile)
+        return cls(
+            predictor,
+            card,
+            modules,
+            device=dev,
+            dtype=resolve_dtype(dev, dtype),
+            tile=tile,
+            channels_last=channels_last,
+        )
 
     # -- what the model is ----------------------------------------------------------------------
     @property
@@ -243,9 +261,12 @@ class Restorer:
         other = {k: v for k, v in kwargs.items() if k not in spatial}
         xin = x.to(self.device) if isinstance(x, Tensor) else _RowsOn(x, self.device)
 
+        layout = torch.channels_last if self.channels_last else torch.contiguous_format
+
         def fn(t: Tensor, **sp: Tensor) -> Tensor:
             with torch.inference_mode(), autocast(self.device, self.dtype == torch.bfloat16):
-                return p.fn(t, **sp, **other).float()
+                y = p.fn(t.contiguous(memory_format=layout), **sp, **other).float()
+                return y.contiguous()
 
         tile = self.tile
         if tile is None:

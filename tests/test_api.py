@@ -240,3 +240,25 @@ def test_list_models_gives_cards():
     assert isinstance(models, dict)
     for name, card in models.items():
         assert name in SHIPPED and isinstance(card, dict) and "task" in card
+
+
+def test_channels_last_layout_gives_the_same_numbers(run_dir):
+    fast = restore.load(run_dir, device="cpu", tile=0)
+    plain = restore.load(run_dir, device="cpu", tile=0, channels_last=False)
+    convs = [m for m in fast.modules["G"].modules() if isinstance(m, torch.nn.Conv2d)]
+    assert convs and all(
+        c.weight.is_contiguous(memory_format=torch.channels_last)
+        for c in convs
+        if c.weight.dim() == 4
+    )
+    assert not plain.channels_last and fast.channels_last  # on unless asked or the card says so
+    x = torch.rand(2, 3, 40, 52)
+    a, b = fast.run_tensor(x), plain.run_tensor(x)
+    assert (a - b).abs().max() < 1e-5
+    card_off = Restorer(
+        fast.predictor,
+        {**fast.card, "inference": {"channels_last": False}},
+        fast.modules,
+        device=CPU,
+    )
+    assert not card_off.channels_last
