@@ -18,6 +18,8 @@ _LAZY = {
     "load": "restore.api",
     "Restorer": "restore.api",
     "list_models": "restore.models",
+    "export_onnx": "restore.export",
+    "load_onnx": "restore.export",
     "pipeline": "restore.pipelines",
     "Pipeline": "restore.pipelines",
 }

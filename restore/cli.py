@@ -200,6 +200,22 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    if not args.onnx:
+        print("restore export: choose a format: --onnx (the only one so far)", file=sys.stderr)
+        return EXIT_USAGE
+    from restore.export import export_onnx
+
+    res = export_onnx(args.model, args.output, opset=args.opset, overwrite=args.overwrite)
+    print(
+        f"wrote {res.path} ({res.size_bytes / 2**20:.1f} MiB, opset {res.opset}, network "
+        f"{res.name}/{res.module}, {res.seconds:.1f}s); ONNX Runtime vs torch on a random "
+        f"{'x'.join(map(str, res.verify_shape))} input: max abs diff {res.max_abs_diff:.2g}"
+    )
+    print("run it with restore.export.load_onnx(path) (same API as restore.load)")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and docs)."""
     p = argparse.ArgumentParser(
@@ -319,6 +335,21 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("-o", "--output", required=True, help="grid image to write (PNG)")
     gen.add_argument("--device", default=None)
     gen.set_defaults(func=_cmd_generate)
+    x = sub.add_parser(
+        "export",
+        help='export a model\'s network to ONNX (pip install "restore[onnx]")',
+        description="Export the network of a model to an ONNX file (dynamic batch, height and "
+        "width), checked against torch with ONNX Runtime before it is written. "
+        "restore.export.load_onnx(FILE) runs it through the normal API (tiling, padding).",
+    )
+    x.add_argument("model", help="shipped model name, weights .safetensors or run folder")
+    x.add_argument("--onnx", action="store_true", help="export to ONNX")
+    x.add_argument(
+        "-o", "--output", metavar="FILE", help="the .onnx file (default: the model's name + .onnx)"
+    )
+    x.add_argument("--opset", type=int, default=18, help="ONNX opset (default 18)")
+    x.add_argument("--overwrite", action="store_true", help="replace an existing FILE")
+    x.set_defaults(func=_cmd_export)
     return p
 
 
