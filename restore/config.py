@@ -57,6 +57,8 @@ class OptimConfig:
     schedule: Literal["constant", "cosine", "linear"] = "constant"
     warmup_steps: int = 0
     grad_clip: float = 0.0  # max global grad norm per network; 0 turns clipping off
+    # Adam's implementation: auto = fused on CUDA, torch's default (per-tensor loop) on the CPU
+    adam_impl: Literal["auto", "fused", "foreach", "for_loop"] = "auto"
 
     def __post_init__(self) -> None:
         _positive(self, "lr_g", "lr_d")
@@ -111,15 +113,22 @@ class TrainConfig:
     keep_checkpoints: int = 2
     out_dir: str = "runs"
     tensorboard: bool = False
-    precision: Literal["auto", "fp32", "bf16"] = "auto"  # auto: bf16 autocast on CUDA, fp32 on CPU
+    # auto: bf16 autocast on CUDA, fp32 on the CPU; bf16 asks for it on the CPU too (slow without AMX)
+    precision: Literal["auto", "fp32", "bf16"] = "auto"
     channels_last: bool = False
     compile: bool = False  # torch.compile the networks' forward (measure first: scripts/bench)
+    # torch.compile mode; "reduce-overhead" replays CUDA graphs on CUDA (batch-1 launch overhead)
+    compile_mode: Literal[
+        "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs"
+    ] = "default"
     progress: bool = True
 
     def __post_init__(self) -> None:
         _positive(self, "steps", "log_every", "sample_every", "val_every", "ckpt_every")
         if not 0.0 <= self.ema_decay < 1.0:
             raise ConfigError(f"train.ema_decay must be in [0, 1), got {self.ema_decay}")
+        if self.compile_mode != "default" and not self.compile:
+            raise ConfigError(f"train.compile_mode={self.compile_mode!r} needs train.compile: true")
 
 
 @dataclass(frozen=True)

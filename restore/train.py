@@ -152,13 +152,19 @@ def _set_requires_grad(modules: list[nn.Module], flag: bool) -> None:
 def _make_adam(
     params: list[nn.Parameter], lr: float, cfg: Config, device: torch.device
 ) -> torch.optim.Optimizer:
+    """Adam as ``optim.adam_impl`` says: ``auto`` is fused on CUDA and torch's default elsewhere."""
     kw: dict[str, Any] = {
         "lr": lr,
         "betas": cfg.optim.betas,
         "weight_decay": cfg.optim.weight_decay,
     }
-    if device.type == "cuda":
+    impl = cfg.optim.adam_impl
+    if impl == "fused" or (impl == "auto" and device.type == "cuda"):
         kw["fused"] = True
+    elif impl == "foreach":
+        kw["foreach"] = True
+    elif impl == "for_loop":
+        kw["foreach"] = False
     return torch.optim.Adam(params, **kw)
 
 
@@ -333,8 +339,10 @@ def train(
     info = init_distributed(device)
     dev = info.device
     bf16 = use_bf16(dev, cfg.train.precision)
-    if cfg.train.precision == "bf16" and dev.type != "cuda":
-        log.warning("train.precision=bf16 ignored on %s: the CPU trains in fp32", dev)
+    if bf16 and dev.type != "cuda":
+        log.warning("train.precision=bf16 on %s: usually slower than fp32 without AMX", dev)
+    if dev.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # fixed crop sizes: let cuDNN pick its kernels once
     out_dir = Path(cfg.train.out_dir) / cfg.name
     tc = cfg.train
     torch.manual_seed(tc.seed + info.rank)
@@ -347,8 +355,8 @@ def train(
         m.to(dev)
         if tc.channels_last:
             m.to(memory_format=torch.channels_last)
-        if tc.compile:
-            m.compile()  # in place: parameter names (and checkpoints) stay the same
+        if tc.compile:  # in place: parameter names (and checkpoints) stay the same
+            m.compile(mode=tc.compile_mode)
         m.train()
     g_keys = [k for k in task.generator_keys if k in nets]
     d_keys = [k for k in task.discriminator_keys if k in nets]
@@ -412,7 +420,10 @@ def train(
     n_logged, t0 = 0, time.perf_counter()
     first_bad = torch.full((), -1, dtype=torch.long, device=dev)
     metrics: dict[str, float] = {}
+    cuda_graphs = tc.compile and tc.compile_mode == "reduce-overhead" and dev.type == "cuda"
     for step, raw in zip(range(start, tc.steps), loader):
+        if cuda_graphs:  # the last step's graph outputs (``out``, logits) may be overwritten now
+            torch.compiler.cudagraph_mark_step_begin()
         for group, base in (("G", cfg.optim.lr_g), ("D", cfg.optim.lr_d)):
             if group in opts:
                 for pg in opts[group].param_groups:

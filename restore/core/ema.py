@@ -50,14 +50,19 @@ class EMA:
         params = dict(model.named_parameters())
         if ema_params.keys() != params.keys():
             raise ValueError("model does not have the parameters of the EMA copy")
-        for name, p in params.items():
-            ema_params[name].lerp_(p.detach(), 1.0 - self.decay)
         ema_buffers = dict(self.module.named_buffers())
         buffers = dict(model.named_buffers())
         if ema_buffers.keys() != buffers.keys():
             raise ValueError("model does not have the buffers of the EMA copy")
-        for name, b in buffers.items():
-            ema_buffers[name].copy_(b)
+        # one multi-tensor call each instead of a kernel per tensor (launch-bound on CUDA)
+        if params:
+            torch._foreach_lerp_(
+                list(ema_params.values()),
+                [p.detach() for p in params.values()],
+                1.0 - self.decay,
+            )
+        if buffers:
+            torch._foreach_copy_(list(ema_buffers.values()), list(buffers.values()))
 
     def state_dict(self) -> dict[str, torch.Tensor]:
         """The averaged model's tensors (parameters and buffers), ready for safetensors."""

@@ -76,3 +76,21 @@ def test_update_with_another_architecture_raises():
     ema = EMA(_net())
     with pytest.raises(ValueError, match="parameters of the EMA copy"):
         ema.update(nn.Linear(1, 1))
+
+
+def test_multi_tensor_update_equals_per_tensor_lerp_bit_for_bit():
+    torch.manual_seed(1)
+    net = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.Conv2d(8, 4, 1), nn.Linear(5, 5))
+    ema = EMA(net, decay=0.999)
+    expected = {k: v.clone() for k, v in ema.module.state_dict().items()}
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(torch.randn_like(p))
+        net[1].running_var.mul_(2.0)
+    for k, p in net.named_parameters():
+        expected[k].lerp_(p.detach(), 1.0 - 0.999)
+    for k, b in net.named_buffers():
+        expected[k].copy_(b)
+    ema.update(net)
+    for k, v in ema.module.state_dict().items():
+        assert torch.equal(v, expected[k]), k
