@@ -144,7 +144,8 @@ def export_onnx(
         :class:`ExportResult` with the measured torch / ONNX Runtime difference.
 
     Raises:
-        ExportError: a task that cannot be exported (generation), a refused destination, or outputs that differ by more than ``tolerance``.
+        ExportError: a task that cannot be exported (generation), a refused destination, or
+            outputs that differ by more than ``tolerance``.
         OnnxUnavailableError: onnx, onnxscript or onnxruntime is missing.
     """
     t0 = time.perf_counter()
@@ -176,9 +177,8 @@ def export_onnx(
     key = "G"  # the network every predictor calls (a CycleGAN's b2a G_b is not exported)
     net = modules[key]
     c_in, mult = _in_channels(net), max(1, int(getattr(net, "size_multiple", 1)))
-    side = mult * max(
-        1, math.ceil(32 / mult)
-    )  # traced at (1, c, 2s, 3s); checked at (2, c, 3s, 2s)
+    # traced at (1, c, 2s, 3s), checked at (2, c, 3s, 2s): the check exercises the dynamic axes
+    side = mult * math.ceil(32 / mult)
     proto = _trace(net, (1, c_in, 2 * side, 3 * side), opset)
     attrs = {a: getattr(net, a) for a in NETWORK_ATTRS if isinstance(getattr(net, a, None), int)}
     meta = {
