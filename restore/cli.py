@@ -286,6 +286,7 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument(
         "--allow-in-place", action="store_true", help="allow OUT_DIR inside (or equal to) IN_DIR"
     )
+    n.add_argument("--threads", type=int, help="CPU threads for the model (default: one per core)")
     n.add_argument("--device", default=None, help="auto (default), cpu, cuda, cuda:N")
     n.add_argument("--dtype", default=None, help="auto (default: bf16 on CUDA), fp32, bf16")
     n.add_argument("--tile", type=int, default=None, help="tile side (0: no tiling; default auto)")
@@ -320,6 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="another model for a stage (detect, inpaint, enhance, colorize, upscale): "
         "a shipped name, weights file or run folder (repeatable)",
     )
+    ph.add_argument("--threads", type=int, help="CPU threads for the model (default: one per core)")
     ph.add_argument("--device", default=None, help="cpu, cuda, cuda:N (default: CUDA if any)")
     ph.set_defaults(func=_cmd_photo)
     gen = sub.add_parser("generate", help="sample a grid of images from a generation model")
@@ -353,6 +355,17 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _set_threads(n: int) -> None:
+    """``--threads``: torch's intra-op threads (OpenMP / oneDNN) for this run."""
+    from restore.errors import ConfigError
+
+    if n < 1:
+        raise ConfigError(f"--threads must be >= 1, got {n}")
+    import torch
+
+    torch.set_num_threads(n)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``restore`` console script; returns the exit code."""
     parser = build_parser()
@@ -373,6 +386,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from restore.errors import RestoreError
 
     try:
+        if getattr(args, "threads", None) is not None:
+            _set_threads(args.threads)
         return func(args)
     except RestoreError as err:
         print(f"restore {args.command}: error: {err}", file=sys.stderr)

@@ -415,3 +415,15 @@ def test_big_images_stream_into_their_files_with_the_same_result(tiny_model, tmp
     out = np.asarray(PIL.Image.open(tmp_path / "out" / "sub" / "big.png"))
     np.testing.assert_array_equal(out, model(big))
     assert (tmp_path / "out" / "big.jpg").exists() and (tmp_path / "out" / "small.png").exists()
+
+
+def test_cli_threads_option(tiny_model, tmp_path, capsys):
+    src = tmp_path / "in"
+    src.mkdir()
+    PIL.Image.fromarray(_rgb(np.random.default_rng(5), 12, 14)).save(src / "a.png")
+    args = ["enhance", str(src), str(tmp_path / "out"), "--model", str(tiny_model), "--no-progress"]
+    torch.set_num_threads(2)
+    assert main([*args, "--threads", "1"]) == 0 and torch.get_num_threads() == 1
+    assert (tmp_path / "out" / "a.png").exists()
+    assert main([*args, "--threads", "0"]) == 1
+    assert "--threads must be >= 1" in capsys.readouterr().err
