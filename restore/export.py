@@ -352,7 +352,10 @@ def load_onnx(
     predictor = task_class(card["task"]).predictor(card, {key: net})
     card = {**card, "backend": "onnxruntime", "onnx_path": str(p)}
     # ONNX Runtime's CPU provider reads and writes host memory: the Restorer stays on the CPU.
-    return Restorer(predictor, card, {key: net}, device=pick_device("cpu"), tile=tile)
+    # ONNX Runtime takes contiguous NCHW arrays: a channels-last input would only add a copy
+    return Restorer(
+        predictor, card, {key: net}, device=pick_device("cpu"), tile=tile, channels_last=False
+    )
 
 
 __all__ = [
