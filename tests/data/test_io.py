@@ -408,3 +408,27 @@ def test_with_pixels_resizes_and_rescales_alpha() -> None:
     assert same.alpha is img.alpha
     with pytest.raises(ValueError, match="uint8 or uint16"):
         Image.from_array(np.zeros((2, 2), np.float32))
+
+
+def test_decoding_in_strips_gives_pillows_samples(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(rio, "_STRIP_BYTES", 100)  # a few rows per strip
+    rgb = _rand((37, 23, 3), np.uint8)
+    ims = {
+        "rgb.png": PIL.Image.fromarray(rgb),
+        "p.png": PIL.Image.fromarray(rgb).quantize(16),
+        "cmyk.jpg": PIL.Image.fromarray(rgb).convert("CMYK"),
+        "l.png": PIL.Image.fromarray(rgb[..., 0]),
+        "la.png": PIL.Image.fromarray(rgb[..., :2].copy(), "LA"),
+        "rgba.png": PIL.Image.fromarray(np.dstack([rgb, rgb[..., :1]])),
+    }
+    ims["pt.png"] = ims["p.png"].copy()
+    ims["pt.png"].info["transparency"] = 3
+    for name, im in ims.items():
+        im.save(tmp_path / name)
+        got = read_image(tmp_path / name)
+        with PIL.Image.open(tmp_path / name) as ref:
+            want = np.asarray(ref.convert("RGBA"))
+        np.testing.assert_array_equal(got.pixels, want[..., :3], err_msg=name)
+        if got.alpha is not None:
+            np.testing.assert_array_equal(got.alpha, want[..., 3], err_msg=name)
+        assert (got.alpha is not None) == (name in ("la.png", "rgba.png", "pt.png")), name
