@@ -131,7 +131,7 @@ class _TensorSink:
         _store(self.out[:, :, y0 : y0 + values.shape[2]], values.to(self.out.device))
 
 
-_CHUNK_BYTES = 16 * 1024**2
+_CHUNK_BYTES = 4 * 1024**2
 """Finished rows are normalised and handed to the sink in chunks of about this many bytes."""
 
 
