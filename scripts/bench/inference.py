@@ -145,7 +145,7 @@ def tiled_memory(args: argparse.Namespace) -> None:
             img = np.ascontiguousarray(
                 cv2.resize(photo, (side, side), interpolation=cv2.INTER_CUBIC)
             )
-            write_image(f"{tmp}/in.png", img)
+            cv2.imwrite(f"{tmp}/in.png", img[..., ::-1], [cv2.IMWRITE_PNG_COMPRESSION, 1])  # fast
             write_image(f"{tmp}/in.ppm", img)
             del img
             cells = []
