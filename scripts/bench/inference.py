@@ -12,7 +12,8 @@ on a 64x64 input and scaled by pixel count.
 Table 2: peak RSS of ``restore.load("enhance", tile=512)`` on 1, 4, 16 and 64 MP images, each in a
 fresh process, against the 1 MP figure (the issue asks for <= 1.5x), three ways: the API on an
 in-memory array (the caller holds input and output), ``run_file`` from a PNG (decoded into memory,
-output streamed into a PNG), and ``run_file`` from a binary PPM (rows streamed in and out).
+output streamed into a PNG), ``run_file`` from a binary PPM (rows streamed in and out), and
+``restore enhance`` (``enhance_folder``) on a folder holding the PNG (streams from 16 MP up).
 """
 
 from __future__ import annotations
@@ -46,6 +47,15 @@ def child(spec: dict) -> None:
         model = restore.load(spec["model"], device=spec["device"], tile=spec.get("tile"))
         t0 = time.perf_counter()
         model.run_file(spec["src"], spec["dst"])
+        times.append(time.perf_counter() - t0)
+    elif kind == "folder":  # restore enhance on a folder holding the one image
+        from restore.batch import enhance_folder
+
+        t0 = time.perf_counter()
+        rep = enhance_folder(
+            spec["src"], spec["dst"], model="enhance", tile=spec.get("tile"), progress=False
+        )
+        assert rep.ok and rep.written == 1, rep.failed
         times.append(time.perf_counter() - t0)
     elif kind == "gen":
         model = restore.load(spec["model"], device=spec["device"])
@@ -121,6 +131,8 @@ def rrdb_time(threads: int, side: int = 64) -> float:
 
 def tiled_memory(args: argparse.Namespace) -> None:
     """Table 2: peak RSS of enhance (512 px tiles) for each size, three ways."""
+    import os
+    import shutil
     import tempfile
 
     import cv2
@@ -133,6 +145,7 @@ def tiled_memory(args: argparse.Namespace) -> None:
         "array": "API on an in-memory array",
         "png": "`run_file` PNG -> PNG",
         "ppm": "`run_file` PPM -> PNG",
+        "folder": "`restore enhance` on a folder of the PNG",
     }
     print()
     print("| image | " + " | ".join(f"{v}: peak RSS MiB (vs 1 MP)" for v in modes.values()) + " |")
@@ -145,6 +158,8 @@ def tiled_memory(args: argparse.Namespace) -> None:
             img = np.ascontiguousarray(
                 cv2.resize(photo, (side, side), interpolation=cv2.INTER_CUBIC)
             )
+            shutil.rmtree(f"{tmp}/folder", ignore_errors=True)
+            shutil.rmtree(f"{tmp}/folder_out", ignore_errors=True)
             cv2.imwrite(f"{tmp}/in.png", img[..., ::-1], [cv2.IMWRITE_PNG_COMPRESSION, 1])  # fast
             write_image(f"{tmp}/in.ppm", img)
             del img
@@ -159,6 +174,10 @@ def tiled_memory(args: argparse.Namespace) -> None:
                 }
                 if mode == "array":
                     spec.update(kind="image", h=side, w=side)
+                elif mode == "folder":
+                    Path(f"{tmp}/folder").mkdir(exist_ok=True)
+                    os.replace(f"{tmp}/in.png", f"{tmp}/folder/in.png")
+                    spec.update(kind="folder", src=f"{tmp}/folder", dst=f"{tmp}/folder_out")
                 else:
                     spec.update(kind="file", src=f"{tmp}/in.{mode}", dst=f"{tmp}/out.png")
                 r = run_child(spec)
