@@ -57,7 +57,7 @@ class OptimConfig:
     schedule: Literal["constant", "cosine", "linear"] = "constant"
     warmup_steps: int = 0
     grad_clip: float = 0.0  # max global grad norm per network; 0 turns clipping off
-    # Adam's implementation: auto = fused on CUDA, torch's default (per-tensor loop) on the CPU
+    # Adam's implementation: auto = fused on CUDA and the CPU (faster on both), torch's default elsewhere
     adam_impl: Literal["auto", "fused", "foreach", "for_loop"] = "auto"
 
     def __post_init__(self) -> None:

@@ -1,6 +1,7 @@
 """Speed levers of the loop (channels_last, Adam implementations, compile, bf16): same training.
 
-Each lever must train the same thing as the eager fp32 loop: the logged losses and the final
+Each lever must train the same thing as the eager fp32 loop (``optim.adam_impl: auto``, fused on
+the CPU): the logged losses and the final
 weights agree within float tolerance (bf16 within its own, looser one).
 """
 
@@ -86,9 +87,10 @@ def _assert_same_training(a, b, rtol: float, atol: float) -> None:
         ("train.channels_last=true",),
         ("optim.adam_impl=fused",),
         ("optim.adam_impl=foreach",),
-        ("train.channels_last=true", "optim.adam_impl=fused"),
+        ("optim.adam_impl=for_loop",),
+        ("train.channels_last=true", "optim.adam_impl=for_loop"),
     ],
-    ids=["channels_last", "fused", "foreach", "channels_last+fused"],
+    ids=["channels_last", "fused", "foreach", "for_loop", "channels_last+for_loop"],
 )
 def test_lever_trains_the_same_as_eager(image_dir, tmp_path, eager, one_thread, extra):
     _assert_same_training(eager, _run(image_dir, tmp_path, *extra), rtol=1e-4, atol=1e-5)

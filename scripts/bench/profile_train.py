@@ -1,10 +1,13 @@
 """Where a training step spends its time: torch.profiler over a few steps of restore's loop.
 
     python scripts/bench/profile_train.py [--size 256] [--batch 1] [--steps 6] [--device auto]
+        [--real DIR]
 
 Runs the pix2pix networks (unet_256 + 70x70 PatchGAN) through ``restore.train.train`` on synthetic
 pairs (the ``bench_pix2pix`` task of ``train_throughput.py``) under ``torch.profiler`` and prints
 the operators that take the most self time, plus the host-device synchronisations seen (on CUDA).
+With ``--real DIR`` the ``enhance`` task reads real images from DIR instead (old-photo degradation
+on the device: its host syncs show up here).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ def main() -> int:
     ap.add_argument("--steps", type=int, default=6)
     ap.add_argument("--device", default="auto")
     ap.add_argument("--rows", type=int, default=15)
+    ap.add_argument("--real", default="", help="image folder: profile the enhance task on it")
     args = ap.parse_args()
     dev = (
         "cuda"
@@ -51,9 +55,11 @@ def main() -> int:
             Config,
             {
                 "name": "profile",
-                "task": "bench_pix2pix",
+                "task": "enhance" if args.real else "bench_pix2pix",
+                "task_args": {"residual": False, "val_images": 1} if args.real else {},
+                "model": {"generator_args": {}, "discriminator_args": {}},
                 "loss": {"adversarial": "vanilla", "pixel_weight": 100.0},
-                "data": {"patch_size": args.size, "batch_size": args.batch},
+                "data": {"train": args.real, "patch_size": args.size, "batch_size": args.batch},
                 "train": {
                     "steps": args.steps,
                     "log_every": args.steps,
@@ -71,7 +77,8 @@ def main() -> int:
             train(cfg, device=dev)
     key = "self_cuda_time_total" if dev.startswith("cuda") else "self_cpu_time_total"
     print(
-        f"device {dev}; size {args.size}; batch {args.batch}; {args.steps} steps (set-up included)"
+        f"device {dev}; size {args.size}; batch {args.batch}; {args.steps} steps (set-up included);"
+        f" task {'enhance on ' + args.real if args.real else 'bench_pix2pix (synthetic)'}"
     )
     print(prof.key_averages().table(sort_by=key, row_limit=args.rows, max_name_column_width=40))
     syncs = [
