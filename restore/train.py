@@ -343,6 +343,7 @@ def train(
     bf16 = use_bf16(dev, cfg.train.precision)
     if bf16 and dev.type != "cuda":
         log.warning("train.precision=bf16 on %s: usually slower than fp32 without AMX", dev)
+    cudnn_benchmark = torch.backends.cudnn.benchmark  # put back when the run ends
     if dev.type == "cuda":
         torch.backends.cudnn.benchmark = True  # fixed crop sizes: let cuDNN pick its kernels once
     out_dir = Path(cfg.train.out_dir) / cfg.name
@@ -536,6 +537,7 @@ def train(
             out_dir / "model", task, cfg, _eval_modules(nets, emas, g_keys), tc.steps, metrics
         )
     barrier(info)
+    torch.backends.cudnn.benchmark = cudnn_benchmark
     return TrainResult(out_dir=out_dir, step=tc.steps, metrics=metrics, best=best, weights=weights)
 
 

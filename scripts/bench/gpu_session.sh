@@ -72,7 +72,7 @@ stage() {  # stage NAME LIMIT_S COMMAND...
   timeout -k 10 "$limit" "$@" >"$OUT/$name.txt" 2>&1
   local rc=$?
   echo "   rc=$rc after $((SECONDS - t0))s" | tee -a "$OUT/summary.txt"
-  grep -E '^ *[0-9]+ \||^(device|steps|load|reference|best|sync|machine|\|)' "$OUT/$name.txt" \
+  grep -E '^  \[|^ *[0-9]+ \||^(device|steps|load|reference|best|sync|machine|\|)' "$OUT/$name.txt" \
     >>"$OUT/summary.txt"
   [ "$rc" -eq 0 ] || tail -n 15 "$OUT/$name.txt" >>"$OUT/summary.txt"
 }
