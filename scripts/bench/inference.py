@@ -5,7 +5,7 @@
 Table 1: for each shipped model, the median latency of ``restore.load(name)(array)`` on a
 512x512 and a 1024x1024 RGB uint8 image, with the model's default memory layout (channels-last)
 and with ``channels_last=False`` (inpainting gets a 10% stroke mask; generators time
-``sample(64)``), and the peak RSS of the fresh process that ran it (``ru_maxrss``). Real-ESRGAN's
+``sample(64)``), and the peak RSS of the fresh process that ran it (``VmHWM``, see ``common.peak_rss_mib``). Real-ESRGAN's
 RRDBNet x4plus layout (random weights, from ``scripts/bench/sr.py``) is timed beside the SR models
 on a 64x64 input and scaled by pixel count.
 
@@ -32,8 +32,6 @@ sys.path.insert(0, str(REPO))
 
 def child(spec: dict) -> None:
     """Run one measurement in this (fresh) process and print a JSON line."""
-    import resource
-
     import numpy as np
     import torch
 
@@ -93,7 +91,9 @@ def child(spec: dict) -> None:
             t0 = time.perf_counter()
             model(img, **kw)
             times.append(time.perf_counter() - t0)
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    from common import peak_rss_mib
+
+    rss = peak_rss_mib()
     print(json.dumps({"median_s": statistics.median(times), "rss_mib": rss}))
 
 

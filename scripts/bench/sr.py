@@ -10,7 +10,7 @@ Rows:
   same work. It is about 100x heavier, so it is timed on a ``--rrdb-size`` square input and the
   time is scaled by the pixel count to 512x512 (convolution cost is linear in pixels); the table
   says so.
-- Peak RSS (``resource.getrusage(RUSAGE_SELF).ru_maxrss``) of a fresh subprocess that upscales a
+- Peak RSS (``VmHWM``, ``common.peak_rss_mib``) of a fresh subprocess that upscales a
   4000x3000 RGB uint8 array x2 through ``restore.load(model)(array)`` (tiled), and its wall time.
 """
 
@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -101,16 +99,17 @@ def median_time(fn, runs: int) -> float:
 def rss_child(model: str, h: int, w: int) -> None:
     """In a fresh process: upscale an (h, w, 3) uint8 array; print JSON with peak RSS."""
     import numpy as np
+    from common import peak_rss_mib
 
     import restore
 
     sr = restore.load(model, device="cpu")
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    base = peak_rss_mib() * 1024
     img = np.random.default_rng(0).integers(0, 256, (h, w, 3), dtype=np.uint8)
     t = time.perf_counter()
     out = sr(img)
     dt = time.perf_counter() - t
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = peak_rss_mib() * 1024
     print(
         json.dumps(
             {
@@ -175,14 +174,9 @@ def main() -> int:
     )
     mem = json.loads(child.stdout.strip().splitlines()[-1])
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    from common import cpu_name
+
+    cpu = cpu_name()
     print(
         f"machine: {cpu}; torch {torch.__version__}; {args.threads} threads; median of "
         f"{args.runs} runs (shared VM: expect jitter)"
