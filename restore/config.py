@@ -113,7 +113,7 @@ class TrainConfig:
     keep_checkpoints: int = 2
     out_dir: str = "runs"
     tensorboard: bool = False
-    # auto: bf16 autocast on CUDA, fp32 on the CPU; bf16 asks for it on the CPU too (slow without AMX)
+    # auto: bf16 autocast on CUDA, fp32 on the CPU; bf16: on the CPU too (fast with AMX only)
     precision: Literal["auto", "fp32", "bf16"] = "auto"
     channels_last: bool = False
     compile: bool = False  # torch.compile the networks' forward (measure first: scripts/bench)
