@@ -2,7 +2,8 @@
 # The training-throughput checks of issue 12 on a lent GPU, in ONE device call (<= 10 minutes).
 #
 # Before the call, here:   mkdir -p runs/bench_data && cp -r ../shared/data/train/T91 runs/bench_data/
-# The device call:         bash scripts/bench/gpu_session.sh      (carry: ["runs/bench_data"])
+#                          bash scripts/bench/gpu_wheels.sh   (kornia is not in the device image)
+# The device call:         bash scripts/bench/gpu_session.sh  (carry: ["runs/bench_data", ".whl"])
 # CPU smoke test here:     DEVICE=cpu OUT=/tmp/gpu_smoke BUDGET=3000 LIMIT_SCALE=6 \
 #                              nice -n 5 bash scripts/bench/gpu_session.sh
 #
@@ -25,6 +26,10 @@ BUDGET=${BUDGET:-540}
 LIMIT_SCALE=${LIMIT_SCALE:-1}  # stretch every stage's limit (a CPU smoke test on a loaded machine)
 mkdir -p "$OUT"
 : >"$OUT/summary.txt"
+if [ -d .whl ] && ! python3 -c "import kornia" 2>/dev/null; then  # the device image lacks kornia
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+    --target /tmp/site .whl/*.whl && export PYTHONPATH=/tmp/site${PYTHONPATH:+:$PYTHONPATH}
+fi
 END=$((SECONDS + BUDGET))
 B=scripts/bench
 export PYTHONUNBUFFERED=1  # a stage cut by timeout keeps the rows it printed
