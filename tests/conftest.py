@@ -47,3 +47,22 @@ def tiny_model_dir(tmp_path_factory) -> Path:
     run = tmp_path_factory.mktemp("run")
     export_weights(run / "model", task, cfg, {"G": task.build_networks()["G"]}, 0, {})
     return run
+
+
+@pytest.fixture(scope="session")
+def blocky_images(tmp_path_factory):
+    """``make(n, cells, block)``: a new folder of ``n`` PNGs, each ``cells`` x ``cells`` random
+    colour blocks of ``block`` x ``block`` pixels (smooth enough for tiny training runs)."""
+
+    def make(n: int, cells: int, block: int) -> Path:
+        import numpy as np
+        from PIL import Image
+
+        d = tmp_path_factory.mktemp("imgs")
+        rng = np.random.default_rng(0)
+        for i in range(n):
+            img = np.kron(rng.random((cells, cells, 3)), np.ones((block, block, 1)))
+            Image.fromarray((img * 255).astype(np.uint8)).save(d / f"{i}.png")
+        return d
+
+    return make

@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 from restore.config import load_config
 from restore.core.checkpoint import load_tensors
@@ -27,13 +26,8 @@ LOSSES = ("g_pixel", "g_loss", "d_loss")
 
 
 @pytest.fixture(scope="module")
-def image_dir(tmp_path_factory) -> Path:
-    d = tmp_path_factory.mktemp("imgs")
-    rng = np.random.default_rng(0)
-    for i in range(4):
-        img = np.kron(rng.random((6, 6, 3)), np.ones((8, 8, 1)))
-        Image.fromarray((img * 255).astype(np.uint8)).save(d / f"{i}.png")
-    return d
+def image_dir(blocky_images) -> Path:
+    return blocky_images(4, 6, 8)
 
 
 def _run(image_dir: Path, out: Path, *extra: str) -> tuple[dict[str, list[float]], dict]:

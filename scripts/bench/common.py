@@ -28,3 +28,17 @@ def peak_rss_mib() -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     raise OSError("no VmHWM in /proc/self/status")
+
+
+def bench_train_options(steps: int, log_every: int, out_dir: str) -> dict:
+    """``train:`` options of a benchmark run: no samples, validation, checkpoints, EMA or bar."""
+    return {
+        "steps": steps,
+        "log_every": log_every,
+        "sample_every": 10**9,
+        "val_every": 10**9,
+        "ckpt_every": 10**9,
+        "ema_decay": 0.0,
+        "out_dir": out_dir,
+        "progress": False,
+    }

@@ -23,6 +23,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "scripts" / "bench"))
 
+from common import bench_train_options  # noqa: E402
 from train_throughput import SyntheticPix2Pix  # noqa: E402,F401  (registered below)
 
 from restore.config import Config, from_dict  # noqa: E402
@@ -61,14 +62,7 @@ def main() -> int:
                 "loss": {"adversarial": "vanilla", "pixel_weight": 100.0},
                 "data": {"train": args.real, "patch_size": args.size, "batch_size": args.batch},
                 "train": {
-                    "steps": args.steps,
-                    "log_every": args.steps,
-                    "sample_every": 10**9,
-                    "val_every": 10**9,
-                    "ckpt_every": 10**9,
-                    "ema_decay": 0.0,
-                    "out_dir": tmp,
-                    "progress": False,
+                    **bench_train_options(args.steps, args.steps, tmp),
                     "channels_last": dev.startswith("cuda"),
                 },
             },

@@ -48,7 +48,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "scripts" / "bench"))
 
-from common import cpu_name  # noqa: E402
+from common import bench_train_options, cpu_name  # noqa: E402
 
 from restore.config import Config, from_dict  # noqa: E402
 from restore.core import PatchDiscriminator, UNetGenerator  # noqa: E402
@@ -201,16 +201,7 @@ def restore_rate(
                 "workers": workers,
             },
             "optim": {},
-            "train": {
-                "steps": steps,
-                "log_every": block,
-                "sample_every": 10**9,
-                "val_every": 10**9,
-                "ckpt_every": 10**9,
-                "ema_decay": 0.0,
-                "out_dir": tmp,
-                "progress": False,
-            },
+            "train": bench_train_options(steps, block, tmp),
         }
         raw = copy.deepcopy(raw)
         for section, kv in overrides.items():

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 from restore.config import load_config
 from restore.errors import ConfigError
@@ -52,13 +50,8 @@ def tiny_damage_cfg(image_dir: Path, out: Path, *extra: str):
 
 
 @pytest.fixture(scope="module")
-def image_dir(tmp_path_factory) -> Path:
-    d = tmp_path_factory.mktemp("imgs")
-    rng = np.random.default_rng(0)
-    for i in range(3):
-        img = np.kron(rng.random((8, 8, 3)), np.ones((8, 8, 1)))
-        Image.fromarray((img * 255).astype(np.uint8)).save(d / f"{i}.png")
-    return d
+def image_dir(blocky_images) -> Path:
+    return blocky_images(3, 8, 8)
 
 
 def test_dice_loss_values():

@@ -38,13 +38,8 @@ train: {{steps: 4, seed: 0, ema_decay: 0.9, log_every: 2, sample_every: 4, val_e
 
 
 @pytest.fixture(scope="module")
-def image_dir(tmp_path_factory) -> Path:
-    d = tmp_path_factory.mktemp("hr")
-    rng = np.random.default_rng(0)
-    for i in range(4):
-        img = np.kron(rng.random((8, 8, 3)), np.ones((6, 6, 1)))
-        Image.fromarray((img * 255).astype(np.uint8)).save(d / f"{i}.png")
-    return d
+def image_dir(blocky_images) -> Path:
+    return blocky_images(4, 8, 6)
 
 
 @pytest.fixture(scope="module")
