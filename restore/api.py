@@ -23,7 +23,6 @@ from __future__ import annotations
 import inspect
 import logging
 import os
-import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -42,7 +41,7 @@ from restore.core.tiling import (
     pad_run,
     tiled_apply,
 )
-from restore.data.io import Image, from_tensor, read_image, to_tensor
+from restore.data.io import Image, from_tensor, read_image, samples_view, to_tensor
 from restore.errors import ConfigError, RestoreError
 from restore.models import load_predictor
 from restore.runtime import autocast, pick_device
@@ -230,11 +229,8 @@ class Restorer:
         """
         h, w, _ = pixels.shape
         s = self.scale
-        with warnings.catch_warnings():  # read-only input arrays are fine: src is only read
-            warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
-            src = torch.from_numpy(np.ascontiguousarray(pixels)).permute(2, 0, 1)[None]
         result = np.empty((h * s, w * s, 3), pixels.dtype)
-        self._run(src, {}, out=torch.from_numpy(result).permute(2, 0, 1)[None])
+        self._run(samples_view(pixels), {}, out=samples_view(result))
         return result
 
     def run_file(
@@ -281,9 +277,9 @@ class Restorer:
                     )
                     if isinstance(out, Tensor):
                         _store(out, y.to(out.device))
-                    elif out is not None:
-                        out.write(0, y)
+                        return out
                     if out is not None:
+                        out.write(0, y)
                         return out
                 else:
                     y = tiled_apply(

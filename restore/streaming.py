@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import logging
 import os
-import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,7 +31,14 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from restore.data.io import Image, read_image, write_image
+from restore.data.io import (
+    Image,
+    read_image,
+    resolve_max_pixels,
+    same_file,
+    samples_view,
+    write_image,
+)
 from restore.data.stream import PNM_SUFFIXES, STREAM_WRITE_SUFFIXES, PnmRows, RowWriter
 from restore.errors import ImageReadError, ImageWriteError
 
@@ -84,16 +90,16 @@ def run_file(
             ``dst`` is then left as it was.
     """
     src, dst = Path(src), Path(dst)
-    if _same_file(src, dst):
+    if same_file(src, dst):
         raise ImageWriteError(f"{dst}: refusing to overwrite the input {src}")
     reader = _pnm_reader(src) if can_stream(model, None, dst) else None
     if reader is not None and (reader.channels == 3 or model.output_rgb):
-        _stream(model, _PnmSource(reader), dst, overwrite=overwrite)
+        src_rows = _PnmSource(reader)
+        _stream(model, src_rows, src_rows.dtype, dst, overwrite=overwrite)
         return dst
     img = read_image(src)
     if can_stream(model, img, dst):
-        _stream(model, _ArraySource(img.pixels), dst, img=img, overwrite=overwrite)
-        return dst
+        return stream_image(model, img, dst, protect=[src], overwrite=overwrite)
     return write_image(dst, model.process_image(img), protect=[src], overwrite=overwrite)
 
 
@@ -125,15 +131,16 @@ def stream_image(
     if not can_stream(model, img, dst):
         raise ValueError(f"{model.name} cannot stream this image into {dst.name}")
     for p in protect:
-        if _same_file(Path(p), dst):
+        if same_file(Path(p), dst):
             raise ImageWriteError(f"{dst}: refusing to overwrite the input {p}")
-    _stream(model, _ArraySource(img.pixels), dst, img=img, overwrite=overwrite)
+    _stream(model, samples_view(img.pixels), img.pixels.dtype, dst, img=img, overwrite=overwrite)
     return dst
 
 
 def _stream(
     model: Restorer,
-    source: _PnmSource | _ArraySource,
+    source: Tensor | _PnmSource,
+    dtype: np.dtype,
     dst: Path,
     *,
     img: Image | None = None,
@@ -142,14 +149,8 @@ def _stream(
     _, _, h, w = source.shape
     s = model.scale
     meta = {"icc": img.icc_profile, "exif": img.exif} if img is not None else {}
-    with RowWriter(dst, h * s, w * s, 3, source.dtype, overwrite=overwrite, **meta) as writer:
+    with RowWriter(dst, h * s, w * s, 3, dtype, overwrite=overwrite, **meta) as writer:
         model._run(source, {}, out=_WriterSink(writer, (1, 3, h * s, w * s)))
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    if a.exists() and b.exists() and os.path.samefile(a, b):
-        return True
-    return os.path.realpath(a) == os.path.realpath(b)
 
 
 def _pnm_reader(src: Path) -> PnmRows | None:
@@ -160,9 +161,7 @@ def _pnm_reader(src: Path) -> PnmRows | None:
     except ImageReadError as e:  # ASCII PNM, odd maxval, ...: the decoder handles those
         log.debug("%s: not streamed (%s)", src, e)
         return None
-    from restore.data.io import _resolve_max_pixels
-
-    limit = _resolve_max_pixels(None)
+    limit = resolve_max_pixels(None)
     if reader.width * reader.height > limit:
         raise ImageReadError(
             f"{src}: {reader.width}x{reader.height} is over the pixel limit {limit} "
@@ -181,23 +180,7 @@ class _PnmSource:
 
     def rows(self, y0: int, y1: int) -> Tensor:
         band = self.reader.read(y0, y1)
-        if band.shape[2] == 1:
-            band = np.repeat(band, 3, axis=2)
-        return torch.from_numpy(band).permute(2, 0, 1)[None]
-
-
-class _ArraySource:
-    """A RowSource over (H, W, 3) samples already in memory (views, no copies)."""
-
-    def __init__(self, pixels: np.ndarray) -> None:
-        with warnings.catch_warnings():  # read-only arrays are fine: rows are only read
-            warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
-            self.x = torch.from_numpy(np.ascontiguousarray(pixels)).permute(2, 0, 1)[None]
-        self.dtype = pixels.dtype
-        self.shape = tuple(self.x.shape)
-
-    def rows(self, y0: int, y1: int) -> Tensor:
-        return self.x[..., y0:y1, :]
+        return samples_view(np.repeat(band, 3, axis=2) if band.shape[2] == 1 else band)
 
 
 class _WriterSink:

@@ -230,10 +230,10 @@ def tiled_apply(
                 e = min(n, a + step)
                 norm = wy[lo + a : lo + e, None] * wx[None, :]
                 sink.write(lo + a, acc[:, :, a:e] / norm.clamp_min(1e-8))
-            keep = r1 - n  # rows of this band that the next band still adds to
-            if keep > 0:
+            keep = r1 - n  # rows of this band that the next band still adds to (>= 0)
+            if keep:
                 acc[:, :, :keep] = acc[:, :, n : n + keep].clone()
-            acc[:, :, max(0, keep) :] = 0
+            acc[:, :, keep:] = 0
             lo = done
     return out
 

@@ -47,6 +47,9 @@ __all__ = [
     "ImageNotFoundError",
     "from_tensor",
     "read_image",
+    "resolve_max_pixels",
+    "same_file",
+    "samples_view",
     "to_tensor",
     "write_image",
 ]
@@ -210,7 +213,7 @@ def read_image(path: str | os.PathLike[str], *, max_pixels: int | None = None) -
         ImageReadError: A folder, empty, truncated, not an image, too large, or unreadable.
     """
     path = Path(path)
-    limit = _resolve_max_pixels(max_pixels)
+    limit = resolve_max_pixels(max_pixels)
     if not path.exists():
         raise ImageNotFoundError(f"{path}: no such image file")
     if path.is_dir():
@@ -243,7 +246,7 @@ def decode_image(
     Raises:
         ImageReadError: Empty, truncated, not an image, too large, or otherwise undecodable.
     """
-    limit = _resolve_max_pixels(max_pixels)
+    limit = resolve_max_pixels(max_pixels)
     if not data:
         raise ImageReadError(f"{name}: the file is empty")
     with warnings.catch_warnings(record=True) as caught, _pillow_limit_at_least(limit):
@@ -286,7 +289,8 @@ def _decode(data: bytes, name: str, limit: int, path: Path | None) -> Image:
             ) from e
 
 
-def _resolve_max_pixels(max_pixels: int | None) -> int:
+def resolve_max_pixels(max_pixels: int | None) -> int:
+    """``max_pixels``, or ``$RESTORE_MAX_PIXELS`` if set, or :data:`DEFAULT_MAX_PIXELS`."""
     if max_pixels is None:
         env = os.environ.get(MAX_PIXELS_ENV)
         if env is None:
@@ -515,7 +519,7 @@ def write_image(
     if quality is not None and not (isinstance(quality, int) and 1 <= quality <= 100):
         raise ValueError(f"quality must be an int in [1, 100], got {quality!r}")
     for p in protect:
-        if _same_file(path, Path(p)):
+        if same_file(path, Path(p)):
             raise ImageWriteError(f"{path}: refusing to overwrite the input {p}")
     if not overwrite and path.exists():
         raise ImageWriteError(f"{path}: already exists (overwrite=False)")
@@ -539,7 +543,8 @@ def _write_format(path: Path, format: str | None) -> str:
     return fmt
 
 
-def _same_file(a: Path, b: Path) -> bool:
+def same_file(a: Path, b: Path) -> bool:
+    """Whether ``a`` and ``b`` are the same file (hard links, symlinks, ``..``), existing or not."""
     with suppress(OSError):
         if os.path.samefile(a, b):
             return True
@@ -622,6 +627,16 @@ def _convert_depth(a: np.ndarray, dtype: np.dtype | type) -> np.ndarray:
     if dtype == np.uint16:
         return a.astype(np.uint16) * 257
     return ((a.astype(np.uint32) + 128) // 257).astype(np.uint8)
+
+
+def samples_view(pixels: np.ndarray) -> torch.Tensor:
+    """(H, W, C) integer samples as a (1, C, H, W) tensor sharing their memory (no conversion).
+
+    Read-only arrays are accepted (the view is then only to be read).
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+        return torch.from_numpy(np.ascontiguousarray(pixels)).permute(2, 0, 1)[None]
 
 
 def to_tensor(array: np.ndarray | Image) -> torch.Tensor:
