@@ -261,8 +261,7 @@ class Restorer:
 
         def fn(t: Tensor, **sp: Tensor) -> Tensor:
             with torch.inference_mode(), autocast(self.device, self.dtype == torch.bfloat16):
-                y = p.fn(t.contiguous(memory_format=layout), **sp, **other).float()
-                return y.contiguous()
+                return p.fn(t.contiguous(memory_format=layout), **sp, **other).float()
 
         tile = self.tile
         if tile is None:
