@@ -81,7 +81,7 @@ class Restorer:
         channels_last: run the networks in channels-last memory format (faster convolutions on
             CPU oneDNN and on CUDA tensor cores; the numbers agree to float rounding). ``None``:
             the model card's ``inference.channels_last``, on by default
-            (``scripts/bench/inference.py --layouts`` measures both).
+            (``scripts/bench/inference.py`` measures both).
 
     Example:
         >>> r = Restorer.from_pretrained("enhance", device="cpu")   # doctest: +SKIP
