@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 import torch
@@ -88,6 +89,12 @@ def main() -> int:
     ]
     for e in syncs:
         print(f"sync: {e.key} x{e.count}")
+    callers: Counter[str] = Counter()  # who asked for each host read: the op or line around it
+    for e in prof.events():
+        if e.name == "aten::item":
+            callers[e.cpu_parent.name if e.cpu_parent is not None else "(top level)"] += 1
+    for name, n in callers.most_common(6):
+        print(f"  aten::item x{n} inside {name}")
     return 0
 
 
