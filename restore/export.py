@@ -43,7 +43,7 @@ import torch
 from torch import Tensor, nn
 
 from restore.api import Restorer
-from restore.core.checkpoint import atomic_write_bytes
+from restore.core.atomic import atomic_write_bytes
 from restore.errors import RestoreError
 from restore.models import build_modules, resolve
 from restore.runtime import pick_device

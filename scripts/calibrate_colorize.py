@@ -26,7 +26,7 @@ sys.path.insert(0, str(REPO))
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from restore.core.checkpoint import atomic_write_json  # noqa: E402
+from restore.core.atomic import atomic_write_json  # noqa: E402
 from restore.data.datasets import list_images  # noqa: E402
 from restore.data.io import read_image, to_tensor  # noqa: E402
 from restore.eval.baselines import grayscale_baseline  # noqa: E402

@@ -19,7 +19,7 @@ sys.path.insert(0, str(REPO))
 
 import torch  # noqa: E402
 
-from restore.core.checkpoint import atomic_write_json  # noqa: E402
+from restore.core.atomic import atomic_write_json  # noqa: E402
 from restore.evaluate import evaluate_model  # noqa: E402
 
 VAL = REPO.parent / "shared" / "data" / "val"

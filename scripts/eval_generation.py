@@ -32,7 +32,7 @@ sys.path.insert(0, str(REPO))
 
 import torch  # noqa: E402
 
-from restore.core.checkpoint import atomic_write_json  # noqa: E402
+from restore.core.atomic import atomic_write_json  # noqa: E402
 from restore.core.dcgan import FeatureView, RandomConvFeatures  # noqa: E402
 from restore.eval.fid import fid_from_features, kid_from_features  # noqa: E402
 from restore.generate import Sampler  # noqa: E402

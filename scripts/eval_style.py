@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import restore  # noqa: E402
-from restore.core.checkpoint import atomic_write_json  # noqa: E402
+from restore.core.atomic import atomic_write_json  # noqa: E402
 from restore.data.datasets import list_images  # noqa: E402
 from restore.tasks.style_transfer import _load_resized, style_kid_protocol  # noqa: E402
 

@@ -25,7 +25,8 @@ sys.path.insert(0, str(REPO))
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from restore.core.checkpoint import atomic_write_json, save_tensors, sha256_file  # noqa: E402
+from restore.core.atomic import atomic_write_json  # noqa: E402
+from restore.core.checkpoint import save_tensors, sha256_file  # noqa: E402
 from restore.core.dcgan import DigitClassifier, count_parameters  # noqa: E402
 from restore.data.mnist import load_mnist, split_indices  # noqa: E402
 

@@ -22,7 +22,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from restore.core.checkpoint import atomic_write_json, load_tensors, sha256_file  # noqa: E402
+from restore.core.atomic import atomic_write_json  # noqa: E402
+from restore.core.checkpoint import load_tensors, sha256_file  # noqa: E402
 from restore.models import SHIPPED, WEIGHTS_DIR  # noqa: E402
 
 

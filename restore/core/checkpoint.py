@@ -4,17 +4,15 @@ Nothing here ever pickles or unpickles. A file that is not safetensors (a ``.pth
 ``.ckpt`` / ``.pkl`` pickle, a zip, random bytes), a truncated or tampered file, or tensors that do
 not fit the model are refused with :class:`~restore.errors.CheckpointError`.
 
-Writes go to a temporary file in the destination folder, are flushed to disk and then renamed over
-the destination, so a reader (or a process killed mid-write) only ever sees complete files.
+Files are written by the package's one writer, :mod:`restore.core.atomic` (temporary file, fsync,
+rename, folder fsync), so a reader (or a process killed mid-write) only ever sees complete files.
+:func:`atomic_write_bytes` and :func:`atomic_write_json` are that module's, importable from here too.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 import struct
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -22,34 +20,12 @@ from typing import Any
 import torch
 from torch import nn
 
+from restore.core.atomic import atomic_write_bytes as atomic_write_bytes
+from restore.core.atomic import atomic_write_json as atomic_write_json
 from restore.errors import CheckpointError
 
 PICKLE_SUFFIXES = (".pth", ".pt", ".ckpt", ".pkl", ".pickle", ".bin", ".tar")
 MAX_HEADER = 100 * 1024 * 1024
-
-
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (temporary file, fsync, rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
-def atomic_write_json(path: str | Path, obj: Any) -> None:
-    """Write ``obj`` as indented JSON to ``path`` atomically."""
-    atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode())
 
 
 def save_tensors(

@@ -36,7 +36,7 @@ import PIL
 import PIL.Image
 import torch
 
-from restore.data.stream import PngRows, atomic_file
+from restore.data.stream import PngRows, atomic_image_file
 from restore.errors import ConfigError, ImageReadError, ImageWriteError
 
 __all__ = [
@@ -612,7 +612,7 @@ def _encode_png16(arr: np.ndarray, icc: bytes | None, exif: bytes | None) -> byt
 
 
 def _atomic_write(path: Path, data: bytes, *, overwrite: bool) -> None:
-    with atomic_file(path, overwrite=overwrite) as f:
+    with atomic_image_file(path, overwrite=overwrite) as f:
         f.write(data)
 
 

@@ -20,19 +20,19 @@ from __future__ import annotations
 
 import os
 import struct
-import tempfile
 import zlib
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
 import numpy as np
 
+from restore.core.atomic import atomic_file
 from restore.errors import ImageReadError, ImageWriteError
 
-__all__ = ["PNM_SUFFIXES", "STREAM_WRITE_SUFFIXES", "PnmRows", "RowWriter", "atomic_file"]
+__all__ = ["PNM_SUFFIXES", "STREAM_WRITE_SUFFIXES", "PnmRows", "RowWriter", "atomic_image_file"]
 
 PNM_SUFFIXES = frozenset({".ppm", ".pgm", ".pnm"})
 """Suffixes whose binary (P5 / P6) files :class:`PnmRows` reads band by band."""
@@ -42,59 +42,29 @@ STREAM_WRITE_SUFFIXES = frozenset({".png"}) | PNM_SUFFIXES
 _EXIF_HEADER = b"Exif\x00\x00"
 
 
-def _current_umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _current_umask()
-
-
 @contextmanager
-def atomic_file(path: Path, *, overwrite: bool = True) -> Iterator[IO[bytes]]:
-    """A binary file that appears at ``path`` only when the ``with`` block ends without error.
+def atomic_image_file(path: Path, *, overwrite: bool = True) -> Iterator[IO[bytes]]:
+    """:func:`restore.core.atomic.atomic_file` for images: its errors become ``ImageWriteError``.
 
-    The bytes go to a temporary file in the same folder, which is fsynced and renamed over
-    ``path`` (or hard-linked, failing if ``path`` exists, when ``overwrite`` is False); on any
-    exception the temporary file is removed and ``path`` is untouched.
+    The file appears at ``path`` only when the ``with`` block ends without error (mode from the
+    umask, fsynced with its folder); on any exception ``path`` is untouched and no temporary file
+    is left.
 
     Raises:
         ImageWriteError: the folder is missing or unwritable, ``path`` exists with
             ``overwrite=False``, or the write failed.
     """
-    parent = path.parent
-    if not parent.is_dir():
-        raise ImageWriteError(f"{path}: the folder {parent} does not exist")
     try:
-        fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as e:
-        raise ImageWriteError(f"{path}: cannot write in {parent} ({e.strerror or e})") from e
-    try:
-        with os.fdopen(fd, "wb") as f:
+        with atomic_file(path, overwrite=overwrite) as f:
             yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_UMASK)
-        if overwrite:
-            os.replace(tmp, path)
-        else:
-            os.link(tmp, path)  # fails if path appeared meanwhile: never clobbers
-            os.unlink(tmp)
-    except BaseException as e:
-        with suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(e, FileExistsError):
-            raise ImageWriteError(f"{path}: already exists (overwrite=False)") from e
-        if isinstance(e, OSError):
-            raise ImageWriteError(f"{path}: write failed ({e.strerror or e})") from e
+    except ImageWriteError:
         raise
-    with suppress(OSError):  # make the rename durable
-        dir_fd = os.open(parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+    except (FileNotFoundError, FileExistsError) as e:
+        if e.strerror is None:  # the writer's own message: the folder, or overwrite=False
+            raise ImageWriteError(str(e)) from e
+        raise ImageWriteError(f"{path}: write failed ({e.strerror})") from e
+    except OSError as e:
+        raise ImageWriteError(f"{path}: write failed ({e.strerror or e})") from e
 
 
 # --------------------------------------------------------------------------------------- reading
@@ -307,7 +277,7 @@ class RowWriter:
         self.rows_written = 0
 
     def __enter__(self) -> RowWriter:
-        self._ctx = atomic_file(self.path, overwrite=self._overwrite)
+        self._ctx = atomic_image_file(self.path, overwrite=self._overwrite)
         self._f = self._ctx.__enter__()
         self._start()
         return self

@@ -6,6 +6,7 @@ import pytest
 import torch
 from torch import nn
 
+from restore.core import atomic
 from restore.core import checkpoint as ckpt
 from restore.errors import CheckpointError
 
@@ -111,7 +112,7 @@ def test_atomic_write_keeps_old_file_on_failure(tmp_path, monkeypatch):
     def boom(*a, **k):
         raise OSError("disk full")
 
-    monkeypatch.setattr(ckpt.os, "replace", boom)
+    monkeypatch.setattr(atomic.os, "replace", boom)
     with pytest.raises(OSError):
         ckpt.atomic_write_json(p, {"v": 2})
     assert p.read_text().strip().startswith("{") and '"v": 1' in p.read_text()

@@ -12,8 +12,8 @@ import pytest
 import torch
 from PIL import ImageOps
 
+from restore.core import atomic
 from restore.data import io as rio
-from restore.data import stream
 from restore.data.io import (
     MAX_PIXELS_ENV,
     Image,
@@ -331,7 +331,7 @@ def test_unwritable_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     def denied(*args: object, **kwargs: object) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(stream.tempfile, "mkstemp", denied)
+    monkeypatch.setattr(atomic, "_create_temp", denied)
     with pytest.raises(ImageWriteError, match="Permission denied"):
         write_image(tmp_path / "a.png", _rand((3, 3, 3), np.uint8))
     assert list(tmp_path.iterdir()) == []
@@ -350,7 +350,9 @@ def test_protect_and_overwrite(tmp_path: Path) -> None:
     out = write_image(tmp_path / "new.png", arr, protect=[src], overwrite=False)
     with pytest.raises(ImageWriteError, match="exists"):
         write_image(out, arr, overwrite=False)
-    assert (os.stat(out).st_mode & 0o777) == (0o666 & ~stream._UMASK)
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert (os.stat(out).st_mode & 0o777) == (0o666 & ~umask)
 
 
 def test_jpeg_quality_changes_size_and_16_bit_is_reduced(tmp_path: Path) -> None:
