@@ -35,16 +35,17 @@ from torch import Tensor, nn
 from restore.core.tiling import (
     RowSink,
     RowSource,
-    _as_float,
-    _store,
     auto_tile,
     pad_run,
+    samples_to_float,
+    store_samples,
     tiled_apply,
 )
 from restore.data.io import Image, from_tensor, read_image, samples_view, to_tensor
 from restore.errors import ConfigError, RestoreError
 from restore.models import load_predictor
 from restore.runtime import autocast, pick_device
+from restore.streaming import run_file
 from restore.tasks.base import Predictor
 
 log = logging.getLogger(__name__)
@@ -160,14 +161,12 @@ class Restorer:
     def output_rgb(self) -> bool:
         """True when the model adds colour (a grayscale input gives a colour output)."""
         inf = self.card.get("inference", {})
-        return bool(inf.get("output_rgb", self.task == "colorize"))
+        return bool(inf.get("output_rgb", self.task == "colorization"))
 
     @property
     def needs_mask(self) -> bool:
         """True when the model must be given ``mask=`` (an inpainting model)."""
-        return self._params.get("mask", False) or (
-            self.task in ("inpaint", "inpainting") and self.uses_mask
-        )
+        return self._params.get("mask", False) or (self.task == "inpainting" and self.uses_mask)
 
     @property
     def uses_mask(self) -> bool:
@@ -230,8 +229,35 @@ class Restorer:
         h, w, _ = pixels.shape
         s = self.scale
         result = np.empty((h * s, w * s, 3), pixels.dtype)
-        self._run(samples_view(pixels), {}, out=samples_view(result))
+        self.run_bands(samples_view(pixels), samples_view(result))
         return result
+
+    def run_bands(self, source: Tensor | RowSource, out: Tensor | RowSink) -> Tensor | RowSink:
+        """The model on ``source``, band of rows by band of rows, written into ``out``.
+
+        The tiler pulls input rows from ``source`` as it needs them and hands each finished band
+        of output rows to ``out``, so peak memory is one band of tiles whatever the image size
+        (:func:`restore.streaming.run_file` streams files through this). For models that need no
+        keywords (no ``mask=``); the numbers equal :meth:`run_tensor`'s.
+
+        Args:
+            source: the images: a tensor of float [0, 1] or uint8 / uint16 samples, or a
+                :class:`~restore.core.tiling.RowSource` handing out such rows.
+            out: where the result goes: a tensor of the output size (float, or integer samples:
+                rounded) or a :class:`~restore.core.tiling.RowSink`.
+
+        Returns:
+            ``out``.
+
+        Shape:
+            source (B, 3, H, W) -> out (B, 3, H*scale, W*scale).
+
+        Raises:
+            ValueError: the model needs a mask.
+        """
+        if self.needs_mask:
+            raise ValueError(f"{self.name} ({self.task}) needs mask=; use run_tensor")
+        return self._run(source, {}, out=out)
 
     def run_file(
         self,
@@ -245,8 +271,6 @@ class Restorer:
         See :func:`restore.streaming.run_file`: memory stays flat in the image size for PPM / PGM
         in and PNG / PPM / PGM out.
         """
-        from restore.streaming import run_file
-
         return run_file(self, src, dst, overwrite=overwrite)
 
     def _run(
@@ -272,10 +296,14 @@ class Restorer:
                 if not p.tileable or tile == 0:
                     full = xin if isinstance(xin, Tensor) else xin.rows(0, xin.shape[2])
                     y = pad_run(
-                        fn, _as_float(full), multiple=p.multiple, scale=p.scale, extra=spatial
+                        fn,
+                        samples_to_float(full),
+                        multiple=p.multiple,
+                        scale=p.scale,
+                        extra=spatial,
                     )
                     if isinstance(out, Tensor):
-                        _store(out, y.to(out.device))
+                        store_samples(out, y.to(out.device))
                         return out
                     if out is not None:
                         out.write(0, y)

@@ -25,12 +25,13 @@ import logging
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 import torch
 from torch import Tensor
 
+from restore.core.tiling import RowSink, RowSource
 from restore.data.io import (
     Image,
     read_image,
@@ -41,16 +42,41 @@ from restore.data.io import (
 )
 from restore.data.stream import PNM_SUFFIXES, STREAM_WRITE_SUFFIXES, PnmRows, RowWriter
 from restore.errors import ImageReadError, ImageWriteError
-
-if TYPE_CHECKING:
-    from restore.api import Restorer
+from restore.tasks.base import Predictor
 
 log = logging.getLogger(__name__)
 
-__all__ = ["can_stream", "run_file", "stream_image"]
+__all__ = ["BandModel", "can_stream", "run_file", "stream_image"]
 
 
-def can_stream(model: Restorer, img: Image | None, dst: str | os.PathLike[str]) -> bool:
+class BandModel(Protocol):
+    """What streaming needs of a model; :class:`restore.api.Restorer` is one.
+
+    (A protocol rather than an import of ``restore.api``, which imports this module: the two
+    would import each other.)
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def scale(self) -> int: ...
+
+    @property
+    def needs_mask(self) -> bool: ...
+
+    @property
+    def output_rgb(self) -> bool: ...
+
+    @property
+    def predictor(self) -> Predictor: ...
+
+    def run_bands(self, source: Tensor | RowSource, out: Tensor | RowSink) -> Tensor | RowSink: ...
+
+    def process_image(self, img: Image) -> Image: ...
+
+
+def can_stream(model: BandModel, img: Image | None, dst: str | os.PathLike[str]) -> bool:
     """Whether ``model`` on ``img`` (``None``: a colour image read later) can stream into ``dst``.
 
     True for a tileable colour model that needs no mask, a destination suffix that
@@ -67,7 +93,7 @@ def can_stream(model: Restorer, img: Image | None, dst: str | os.PathLike[str]) 
 
 
 def run_file(
-    model: Restorer,
+    model: BandModel,
     src: str | os.PathLike[str],
     dst: str | os.PathLike[str],
     *,
@@ -76,7 +102,7 @@ def run_file(
     """``model`` on the image file ``src``, written to ``dst``; streamed when possible.
 
     Args:
-        model: a loaded :class:`~restore.api.Restorer`.
+        model: a loaded :class:`~restore.api.Restorer` (any :class:`BandModel`).
         src: the input image file (any format :func:`~restore.data.io.read_image` reads).
         dst: the output file; its suffix picks the format.
         overwrite: if False, an existing ``dst`` is an error.
@@ -104,7 +130,7 @@ def run_file(
 
 
 def stream_image(
-    model: Restorer,
+    model: BandModel,
     img: Image,
     dst: str | os.PathLike[str],
     *,
@@ -117,7 +143,7 @@ def stream_image(
     :func:`can_stream` (``model``, ``img``, ``dst``).
 
     Args:
-        model: a loaded :class:`~restore.api.Restorer`.
+        model: a loaded :class:`~restore.api.Restorer` (any :class:`BandModel`).
         img: the decoded input; its ICC profile and EXIF go into a PNG output.
         dst: the output file (PNG, PPM or PGM).
         protect: paths ``dst`` must not be (the inputs).
@@ -138,7 +164,7 @@ def stream_image(
 
 
 def _stream(
-    model: Restorer,
+    model: BandModel,
     source: Tensor | _PnmSource,
     dtype: np.dtype,
     dst: Path,
@@ -150,7 +176,7 @@ def _stream(
     s = model.scale
     meta = {"icc": img.icc_profile, "exif": img.exif} if img is not None else {}
     with RowWriter(dst, h * s, w * s, 3, dtype, overwrite=overwrite, **meta) as writer:
-        model._run(source, {}, out=_WriterSink(writer, (1, 3, h * s, w * s)))
+        model.run_bands(source, _WriterSink(writer, (1, 3, h * s, w * s)))
 
 
 def _pnm_reader(src: Path) -> PnmRows | None:

@@ -131,7 +131,7 @@ def test_mask_keyword_any_kind():
     def fill(x, mask):
         return x * (1 - mask) + mask
 
-    m = _toy(fill, task="inpaint")
+    m = _toy(fill, task="inpainting")
     assert m.needs_mask
     img = np.zeros((8, 10, 3), np.uint8)
     hole = np.zeros((8, 10), bool)
@@ -151,6 +151,56 @@ def test_mask_keyword_any_kind():
     # a list: one mask per image, or one for all
     outs = m([img, img], mask=[hole, None if False else hole])
     assert all((o[hole] == 255).all() for o in outs)
+
+
+def test_card_defaults_follow_the_registered_task_names():
+    """Without ``inference.output_rgb`` / a required ``mask``, the card's task decides, under the
+    names the tasks are registered by: a colorization model colours a grey photo (the API once
+    compared with "colorize", so such a card gave grey results), an inpainting one needs a mask."""
+    from restore.tasks import TASKS
+
+    assert {"colorization", "inpainting"} <= set(TASKS)
+
+    def tint(x):  # adds colour: red stays, green halves, blue fades
+        return torch.cat([x[:, :1], 0.5 * x[:, 1:2], 0.2 * x[:, 2:]], 1)
+
+    col = _toy(tint, task="colorization")
+    assert col.output_rgb and not _toy(tint, task="enhance").output_rgb
+    gray = np.full((6, 5), 200, np.uint8)
+    for out in (col(gray), col(PIL.Image.fromarray(gray))):
+        a = np.asarray(out)
+        assert a.shape == (6, 5, 3) and (a[..., 0] > a[..., 2]).all()
+    assert not _toy(tint, task="colorization", output_rgb=False).output_rgb  # the card wins
+
+    def fill(x, mask=None):  # mask optional in the signature: the task name makes it required
+        return x if mask is None else x * (1 - mask) + mask
+
+    inp = _toy(fill, task="inpainting")
+    assert inp.needs_mask and not _toy(fill, task="enhance").needs_mask
+    with pytest.raises(ValueError, match="needs mask"):
+        inp(np.zeros((8, 8, 3), np.uint8))
+
+
+def test_run_bands_writes_into_tensors_and_row_sinks():
+    m = _toy(_x2, scale=2)
+    x = torch.rand(1, 3, 9, 7, generator=torch.Generator().manual_seed(1))
+    want = m.run_tensor(x)
+    out = torch.empty(1, 3, 18, 14)
+    assert m.run_bands(x, out) is out and torch.equal(out, want)
+
+    class Sink:
+        shape = (1, 3, 18, 14)
+        rows: dict[int, torch.Tensor] = {}
+
+        def write(self, y0, values):
+            self.rows[y0] = values.clone()
+
+    sink = Sink()
+    assert m.run_bands((x * 255).round().to(torch.uint8), sink) is sink
+    got = torch.cat([sink.rows[k] for k in sorted(sink.rows)], 2)
+    torch.testing.assert_close(got, m.run_tensor((x * 255).round() / 255))
+    with pytest.raises(ValueError, match="needs mask"):
+        _toy(lambda x, mask: x, task="inpainting").run_bands(x, out)
 
 
 def test_unknown_keyword_is_refused(model):

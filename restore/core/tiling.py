@@ -70,16 +70,23 @@ def _ramp(length: int, lo_fade: int, hi_fade: int, device: torch.device) -> Tens
     return w
 
 
-def _as_float(t: Tensor) -> Tensor:
-    """A tile in [0, 1] as float32: integer samples are divided by their type's maximum."""
+def samples_to_float(t: Tensor) -> Tensor:
+    """Images or tiles as float32 in [0, 1]: uint8 / uint16 samples are divided by 255 / 65535,
+    floats are taken as they are (the inverse of :func:`store_samples`).
+
+    Example:
+        >>> samples_to_float(torch.tensor([0, 255], dtype=torch.uint8))
+        tensor([0., 1.])
+    """
     if t.is_floating_point():
         return t.float()
     top = 255.0 if t.dtype == torch.uint8 else 65535.0
     return t.to(torch.float32) / top
 
 
-def _store(dst: Tensor, values: Tensor) -> None:
-    """Write float values in [0, 1] into ``dst`` (float: as they are; integers: clamp, scale, round)."""
+def store_samples(dst: Tensor, values: Tensor) -> None:
+    """Write float values in [0, 1] into ``dst`` in place: a float ``dst`` takes them as they are,
+    a uint8 / uint16 one clamped to [0, 1], scaled by 255 / 65535 and rounded."""
     if dst.is_floating_point():
         dst.copy_(values)
         return
@@ -128,7 +135,7 @@ class _TensorSink:
         self.out, self.shape = out, tuple(out.shape)
 
     def write(self, y0: int, values: Tensor) -> None:
-        _store(self.out[:, :, y0 : y0 + values.shape[2]], values.to(self.out.device))
+        store_samples(self.out[:, :, y0 : y0 + values.shape[2]], values.to(self.out.device))
 
 
 _CHUNK_BYTES = 4 * 1024**2
@@ -185,7 +192,8 @@ def tiled_apply(
     extra = dict(extra or {})
     if h <= tile and w <= tile:
         sink.write(
-            0, pad_run(fn, _as_float(src.rows(0, h)), multiple=multiple, scale=s, extra=extra)
+            0,
+            pad_run(fn, samples_to_float(src.rows(0, h)), multiple=multiple, scale=s, extra=extra),
         )
         return out
     halo = min(halo, max(0, (tile - 1) // 2 - 1))
@@ -217,7 +225,7 @@ def tiled_apply(
         wy[ty0 * s : ty1 * s] += fy
         r0, r1 = ty0 * s - lo, ty1 * s - lo
         for tx0, tx1, fx in cols:
-            patch = _as_float(band[..., tx0:tx1])
+            patch = samples_to_float(band[..., tx0:tx1])
             sub = {k: v[..., ty0:ty1, tx0:tx1] for k, v in extra.items()}
             y = pad_run(fn, patch, multiple=multiple, scale=s, extra=sub).float().to(dev)
             acc[..., r0:r1, tx0 * s : tx1 * s] += y * (fy[:, None] * fx[None, :])
