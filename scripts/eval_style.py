@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -29,16 +30,29 @@ sys.path.insert(0, str(REPO))
 import restore  # noqa: E402
 from restore.core.atomic import atomic_write_json  # noqa: E402
 from restore.data.datasets import list_images  # noqa: E402
-from restore.tasks.style_transfer import _load_resized, style_kid_protocol  # noqa: E402
+from restore.data.io import read_image, to_tensor  # noqa: E402
+from restore.tasks.style_transfer import style_kid_protocol  # noqa: E402
 
 FIGURE_PHOTOS = ("chicago", "golden_gate", "sailboat", "flowers")
+
+
+def load_resized(path: Path, short_side: int) -> torch.Tensor:
+    """(1, 3, h, w) in [0, 1], shorter side at most ``short_side`` (bilinear, antialiased): the
+    resize of style_kid_protocol (a private helper of restore.tasks.style_transfer, so copied)."""
+    x = to_tensor(read_image(path))
+    h, w = x.shape[-2:]
+    s = short_side / min(h, w)
+    if s < 1:
+        size = (max(1, round(h * s)), max(1, round(w * s)))
+        x = F.interpolate(x, size=size, mode="bilinear", antialias=True, align_corners=False)
+    return x.clamp(0, 1)
 
 
 def colour_stats_baseline(style_dir: Path, short_side: int = 256):
     """A function mapping photos to the style images' average per-channel mean and std."""
     means, stds = [], []
     for p in list_images(style_dir):
-        x = _load_resized(p, short_side)
+        x = load_resized(p, short_side)
         means.append(x.mean((0, 2, 3)))
         stds.append(x.std((0, 2, 3)))
     mu, sd = torch.stack(means).mean(0).view(1, 3, 1, 1), torch.stack(stds).mean(0).view(1, 3, 1, 1)
@@ -60,7 +74,7 @@ def figure(model, content_dir: Path, out: Path, short_side: int = 192) -> None:
     tiles = []
     with torch.no_grad():
         for p in paths:
-            x = _load_resized(p, short_side)
+            x = load_resized(p, short_side)
             h, w = x.shape[-2:]
             x = x[..., : min(h, short_side), : min(w, short_side)]  # square crop, top-left
             tiles.append(torch.cat([x, model.run_tensor(x).cpu()], -1))

@@ -20,8 +20,8 @@ from PIL import Image, ImageDraw
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from restore.data.io import read_image, to_tensor  # noqa: E402
 from restore.eval.baselines import bicubic_upscale  # noqa: E402
-from restore.eval.protocols import _load  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data" / "val" / "Set14" / "x4"
 # (file, top, left) of the HR crops: textured regions
@@ -43,8 +43,8 @@ def main() -> int:
     s, z = args.size, args.zoom
     rows = []
     for file, top, left in CROPS:
-        hr, _ = _load(DATA / "HR" / file)
-        lr, _ = _load(DATA / "LR" / file)
+        hr = to_tensor(read_image(DATA / "HR" / file))
+        lr = to_tensor(read_image(DATA / "LR" / file))
         top = min(top, hr.shape[-2] - s) // 4 * 4
         left = min(left, hr.shape[-1] - s) // 4 * 4
         # upscale an LR window with context, then cut the crop (no border effects in the crop)

@@ -22,8 +22,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from restore.data.color import rgb_to_y_studio  # noqa: E402
+from restore.data.datasets import list_images  # noqa: E402
+from restore.data.io import read_image, to_tensor  # noqa: E402
 from restore.eval.baselines import bicubic_upscale  # noqa: E402
-from restore.eval.protocols import _images, _load  # noqa: E402
 
 
 def gradient_magnitude(y: torch.Tensor) -> torch.Tensor:
@@ -36,11 +37,12 @@ def gradient_magnitude(y: torch.Tensor) -> torch.Tensor:
 
 def sharpness(upscale, data_dir: Path, scale: int) -> dict[str, float]:
     """Mean over images of the gradient-magnitude ratio SR / HR (and the two means)."""
-    hr_files, lr_files = _images(data_dir / "HR"), _images(data_dir / "LR")
+    hr_files = {p.stem: p for p in list_images(data_dir / "HR", recursive=False)}
+    lr_files = {p.stem: p for p in list_images(data_dir / "LR", recursive=False)}
     ratios, g_sr, g_hr = [], [], []
     for name, hr_path in hr_files.items():
-        hr, _ = _load(hr_path)
-        lr, _ = _load(lr_files[name])
+        hr = to_tensor(read_image(hr_path))
+        lr = to_tensor(read_image(lr_files[name]))
         with torch.no_grad():
             sr = upscale(lr).clamp(0, 1).cpu()
         sr = (sr * 255).round() / 255
