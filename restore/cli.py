@@ -19,8 +19,18 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from restore.train import train
 
     cfg = load_config(args.config, args.set or [])
-    result = train(cfg, resume=args.resume, device=args.device)
+    start = None
+    if args.init_from:
+        from restore.continuation import StartWeights
+        from restore.models import resolve
+
+        path, card, _ = resolve(args.init_from)
+        start = StartWeights(path=path, card=card, label=str(args.init_from))
     import os
+    import shlex
+
+    command = shlex.join(["restore", *sys.argv[1:]]) if sys.argv[1:2] == ["train"] else None
+    result = train(cfg, resume=args.resume, device=args.device, init_from=start, command=command)
 
     if int(os.environ.get("RANK", "0")) == 0:
         print(f"trained {cfg.name} for {result.step} steps -> {result.out_dir}")
@@ -236,6 +246,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     t.add_argument(
         "--resume", metavar="DIR", help="continue from a run folder or checkpoint .safetensors"
+    )
+    t.add_argument(
+        "--from",
+        dest="init_from",
+        metavar="MODEL",
+        help="start the generator from a shipped model, weights file or run folder (a new leg: "
+        "fresh optimiser and warm-up; a GAN's D starts fresh with D-only warm-up steps)",
     )
     t.add_argument(
         "--device", default=None, help="cpu, cuda, cuda:N (default: CUDA when available)"

@@ -105,6 +105,8 @@ class TrainConfig:
     steps: int = 1000
     seed: int = 0
     gan_start: int = 0  # steps of pixel-loss-only warm-up before the D step starts
+    # D-only steps at the start (G frozen): lets a fresh D catch up with a G started from weights
+    d_warmup_steps: int = 0
     ema_decay: float = 0.999  # 0 turns EMA off
     log_every: int = 50
     sample_every: int = 500
@@ -125,6 +127,8 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         _positive(self, "steps", "log_every", "sample_every", "val_every", "ckpt_every")
+        if self.d_warmup_steps < 0:
+            raise ConfigError(f"train.d_warmup_steps must be >= 0, got {self.d_warmup_steps}")
         if not 0.0 <= self.ema_decay < 1.0:
             raise ConfigError(f"train.ema_decay must be in [0, 1), got {self.ema_decay}")
         if self.compile_mode != "default" and not self.compile:

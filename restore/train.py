@@ -32,6 +32,7 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset
 
 from restore.config import Config, to_dict
+from restore.continuation import StartWeights, describe_hardware, load_start_weights, prior_legs
 from restore.core import checkpoint as ckpt
 from restore.core.ema import EMA
 from restore.errors import CheckpointError, ConfigError, TrainingError
@@ -295,8 +296,11 @@ def export_weights(
     modules: Mapping[str, nn.Module],
     step: int,
     metrics: Mapping[str, float],
+    legs: list[dict[str, Any]] | None = None,
 ) -> Path:
-    """Inference weights (``<path>.safetensors`` + ``<path>.json``) that :func:`restore.load` reads."""
+    """Inference weights (``<path>.safetensors`` + ``<path>.json``) that :func:`restore.load` reads.
+
+    ``legs`` (see :mod:`restore.continuation`) go into the card's ``training.legs``."""
     tensors: dict[str, Tensor] = {}
     for k, m in modules.items():
         tensors.update(ckpt.prefixed(k, m.state_dict()))
@@ -310,7 +314,7 @@ def export_weights(
         "task_args": cfg.task_args,
         "inference": task.inference_config(),
         "modules": list(modules),
-        "training": {"steps": step, "config": to_dict(cfg)},
+        "training": {"steps": step, "config": to_dict(cfg), **({"legs": legs} if legs else {})},
         "metrics": dict(metrics),
         "sha256": ckpt.sha256_file(st),
     }
@@ -324,14 +328,23 @@ def export_weights(
 
 
 def train(
-    cfg: Config, *, resume: str | Path | None = None, device: str | None = None
+    cfg: Config,
+    *,
+    resume: str | Path | None = None,
+    device: str | None = None,
+    init_from: StartWeights | None = None,
+    command: str | None = None,
 ) -> TrainResult:
     """Train ``cfg`` end to end (or continue from ``resume``); return where the results are.
 
     Args:
         cfg: the recipe.
-        resume: a run folder or checkpoint file to continue from.
+        resume: a run folder or checkpoint file to continue from (same run, exact).
         device: ``cpu``, ``cuda``, ``cuda:N``; default CUDA when available.
+        init_from: start the generator(s) from these weights (a new leg: fresh optimiser, the
+            recipe's warm-up, a fresh D with ``train.d_warmup_steps`` D-only steps). The exported
+            card lists the start weights' legs plus this one.
+        command: the command line, recorded in this leg of the card.
 
     Raises:
         ConfigError: a bad recipe. CheckpointError: an unusable resume point. TrainingError: a
@@ -354,6 +367,10 @@ def train(
     # 2. task, networks, optimizers, EMA ----------------------------------------------------------
     task = create_task(cfg)
     nets = task.build_networks()
+    if init_from is not None:
+        loaded = load_start_weights(init_from, cfg, nets)
+        if info.is_main:
+            log.info("generator(s) %s start from %s", loaded, init_from.label)
     for m in nets.values():
         m.to(dev)
         if tc.channels_last:
@@ -410,6 +427,13 @@ def train(
         for stale in out_dir.rglob(".*.tmp"):  # half-written files of a run killed mid-write
             stale.unlink(missing_ok=True)
         ckpt.atomic_write_json(out_dir / "config.json", to_dict(cfg))
+        if init_from is not None:  # a resumed leg still knows where it started
+            ckpt.atomic_write_json(
+                out_dir / "start.json", {"label": init_from.label, "card": dict(init_from.card)}
+            )
+    if init_from is None and resume is not None and (out_dir / "start.json").is_file():
+        s0 = json.loads((out_dir / "start.json").read_text())
+        init_from = StartWeights(path=out_dir / "start.json", card=s0["card"], label=s0["label"])
     csv_log = (
         _CsvLog(out_dir / "log.csv", start if resume is not None else None)
         if info.is_main
@@ -419,6 +443,11 @@ def train(
     bar = _progress(tc.steps, start, enabled=tc.progress and info.is_main)
 
     # 5. steps ----------------------------------------------------------------------------------
+    # a D re-initialised under a trained G gets D-only steps first (default: 10% of the leg, <= 200)
+    d_only_until = 0
+    if d_keys:
+        d_only_until = tc.d_warmup_steps or (min(200, tc.steps // 10) if init_from else 0)
+    wall0 = time.perf_counter()
     sums: dict[str, Tensor] = {}
     n_logged, t0 = 0, time.perf_counter()
     first_bad = torch.full((), -1, dtype=torch.long, device=dev)
@@ -453,18 +482,20 @@ def train(
             logs.update(d_logs)
             _set_requires_grad([nets[k] for k in d_keys], False)
 
-        # 5c. G step: pixel + adversarial through the frozen D
+        # 5c. G step: pixel + adversarial through the frozen D (not during a D-only warm-up)
         opts["G"].zero_grad(set_to_none=True)
         with autocast(dev, bf16):
             g_loss, g_logs = task.g_loss(nets_for_g, batch, out, step, gan_on)
-        g_loss.backward()
-        _clip(opts["G"], cfg.optim.grad_clip)
-        opts["G"].step()
+        if step >= d_only_until:
+            g_loss.backward()
+            _clip(opts["G"], cfg.optim.grad_clip)
+            opts["G"].step()
         logs.update(g_logs)
 
         # 5d. EMA of the generator(s)
-        for k, e in emas.items():
-            e.update(_unwrap(nets[k]))
+        if step >= d_only_until:
+            for k, e in emas.items():
+                e.update(_unwrap(nets[k]))
 
         # 5e. health: remember the first non-finite step without a host sync
         finite = torch.isfinite(g_loss.detach()) & (
@@ -533,12 +564,43 @@ def train(
     # 6. the inference weights of the final generator (EMA when on)
     weights = None
     if info.is_main:
+        legs = _legs(cfg, init_from, resume, start, time.perf_counter() - wall0, dev, command)
         weights = export_weights(
-            out_dir / "model", task, cfg, _eval_modules(nets, emas, g_keys), tc.steps, metrics
+            out_dir / "model", task, cfg, _eval_modules(nets, emas, g_keys), tc.steps, metrics, legs
         )
     barrier(info)
     torch.backends.cudnn.benchmark = cudnn_benchmark
     return TrainResult(out_dir=out_dir, step=tc.steps, metrics=metrics, best=best, weights=weights)
+
+
+def _legs(
+    cfg: Config,
+    init_from: StartWeights | None,
+    resume: str | Path | None,
+    start: int,
+    seconds: float,
+    dev: torch.device,
+    command: str | None,
+) -> list[dict[str, Any]] | None:
+    """The card's legs: the start weights' legs plus this run (None for a plain scratch run that
+    was never resumed from a leg, whose card keeps its old shape)."""
+    if init_from is None:
+        return None
+    legs = prior_legs(init_from.card)
+    legs.append(
+        {
+            "leg": len(legs) + 1,
+            "from": f"{init_from.label} (sha256 {str(init_from.card.get('sha256', '?'))[:12]})",
+            "recipe": cfg.name,
+            "command": command,
+            "steps": cfg.train.steps,
+            "seconds": round(seconds, 1) if resume is None else None,  # a resumed leg: unknown
+            "hardware": describe_hardware(dev),
+            "data": cfg.data.train,
+            "metric": None,  # filled in when the leg ships (restore relay)
+        }
+    )
+    return legs
 
 
 def _clip(opt: torch.optim.Optimizer, max_norm: float) -> None:

@@ -20,6 +20,7 @@ LAYERS = {
     "restore.eval": 3,
     "restore.tasks": 4,
     "restore.train": 5,
+    "restore.continuation": 5,
     "restore.models": 6,
     "restore.api": 6,
     "restore.batch": 6,

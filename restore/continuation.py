@@ -1,0 +1,142 @@
+"""Continue training from shipped (or any exported) weights: the start point of a relay leg.
+
+A model's training state between sessions is its weights plus its card's *legs*: one record per
+training leg (steps, wall time, hardware, data, recipe, the weights it started from, and the metric
+after it, filled in when the leg ships). ``restore train RECIPE --from NAME`` loads the generator(s)
+of ``NAME`` into a fresh run: the optimiser state is new and the recipe's warm-up runs again, and a
+GAN's discriminator starts from its initialisation with ``train.d_warmup_steps`` D-only steps first
+(so a fresh D does not push the trained G around while it learns what real looks like).
+
+The resolution of a shipped *name* to files lives in :mod:`restore.models` (above this layer); the
+loop receives a :class:`StartWeights`.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from restore.config import Config
+from restore.core import checkpoint as ckpt
+from restore.errors import CheckpointError
+
+
+@dataclass(frozen=True)
+class StartWeights:
+    """Exported weights to start a run from.
+
+    Attributes:
+        path: the ``.safetensors`` file (generator modules, prefixed by module key).
+        card: its model card (``restore train`` writes one beside every export).
+        label: how the user named it (a shipped name, or a path), kept in the card.
+    """
+
+    path: Path
+    card: Mapping[str, Any]
+    label: str
+
+
+def check_architecture(start: StartWeights, cfg: Config) -> None:
+    """Refuse weights whose task or generator differs from the recipe's (a clear message first,
+    instead of a wall of shape mismatches).
+
+    Raises:
+        CheckpointError: another task, network or network arguments.
+    """
+    card = start.card
+    if card.get("task") != cfg.task:
+        raise CheckpointError(
+            f"--from {start.label}: it is a {card.get('task')!r} model, the recipe trains {cfg.task!r}"
+        )
+    if "networks" in card:  # multi-network cards are checked tensor by tensor in load_into
+        return
+    gen, args = card.get("generator"), dict(card.get("generator_args") or {})
+    if gen != cfg.model.generator or args != dict(cfg.model.generator_args):
+        raise CheckpointError(
+            f"--from {start.label}: its generator is {gen} {args}, the recipe builds "
+            f"{cfg.model.generator} {dict(cfg.model.generator_args)}; continue with the recipe that "
+            "trained it (its card's training.config) or train this recipe from scratch"
+        )
+
+
+def load_start_weights(
+    start: StartWeights, cfg: Config, nets: Mapping[str, nn.Module]
+) -> list[str]:
+    """Load the card's generator module(s) into ``nets`` in place (strict); return their keys.
+
+    Raises:
+        CheckpointError: a different architecture, or a module the run does not have.
+    """
+    check_architecture(start, cfg)
+    tensors, _ = ckpt.load_tensors(start.path)
+    keys = list(start.card.get("networks") or start.card.get("modules") or ["G"])
+    for k in keys:
+        if k not in nets:
+            raise CheckpointError(f"--from {start.label}: module {k!r} is not in this run")
+        own = next(iter(nets[k].parameters()), None)
+        part = {
+            n: t.to(own.device if own is not None else "cpu")
+            for n, t in ckpt.unprefixed(k, tensors).items()
+        }
+        ckpt.load_into(nets[k], part, source=f"--from {start.label} module {k}")
+    return keys
+
+
+def prior_legs(card: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The legs that made the weights of ``card``, oldest first.
+
+    A card written before legs existed describes one from-scratch leg in its ``training`` section;
+    it becomes leg 1, so the totals stay whole.
+    """
+    tr = card.get("training") or {}
+    if tr.get("legs"):
+        return [dict(leg) for leg in tr["legs"]]
+    if not tr:
+        return []
+    return [
+        {
+            "leg": 1,
+            "from": "scratch",
+            "recipe": tr.get("recipe"),
+            "overrides": [],
+            "steps": tr.get("steps"),
+            "seconds": tr.get("train_seconds"),
+            "hardware": tr.get("hardware"),
+            "data": tr.get("data"),
+            "metric": None,
+        }
+    ]
+
+
+def totals(legs: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """Cumulative steps and wall time over ``legs`` (unknowns count as 0 and are flagged)."""
+    steps = sum(int(leg.get("steps") or 0) for leg in legs)
+    secs = sum(float(leg.get("seconds") or 0.0) for leg in legs)
+    return {
+        "legs": len(legs),
+        "steps": steps,
+        "seconds": round(secs, 1),
+        "complete": all(leg.get("steps") and leg.get("seconds") for leg in legs),
+    }
+
+
+def describe_hardware(device: torch.device) -> str:
+    """One line: the accelerator or CPU, and the threads torch used (for a leg record)."""
+    if device.type == "cuda":
+        return f"{torch.cuda.get_device_name(device)} (CUDA)"
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads"

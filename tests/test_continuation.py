@@ -1,0 +1,158 @@
+"""``restore train --from``: a new leg starts from exported weights, with a fresh D warm-up and legs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from restore.config import load_config
+from restore.continuation import StartWeights, prior_legs, totals
+from restore.core.checkpoint import load_tensors
+from restore.errors import CheckpointError
+from restore.train import train
+
+REPO = Path(__file__).resolve().parents[1]
+TINY = REPO / "configs" / "tiny.yaml"
+
+
+@pytest.fixture(scope="module")
+def image_dir(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("imgs")
+    rng = np.random.default_rng(1)
+    for i in range(4):
+        img = np.kron(rng.random((6, 6, 3)), np.ones((8, 8, 1)))
+        Image.fromarray((img * 255).astype(np.uint8)).save(d / f"{i}.png")
+    return d
+
+
+def cfg(image_dir: Path, out: Path, name: str, *extra: str):
+    return load_config(
+        TINY,
+        [
+            f"name={name}",
+            f"data.train={image_dir}",
+            "data.val=",
+            f"train.out_dir={out}",
+            "train.progress=false",
+            *extra,
+        ],
+    )
+
+
+def start_of(run: Path, label: str = "first") -> StartWeights:
+    card = json.loads((run / "model.json").read_text())
+    return StartWeights(path=run / "model.safetensors", card=card, label=label)
+
+
+@pytest.fixture(scope="module")
+def first_run(image_dir, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("runs")
+    train(cfg(image_dir, out, "first"))
+    return out / "first"
+
+
+def test_d_only_warmup_keeps_the_start_weights(image_dir, first_run, tmp_path):
+    # the whole leg is D-only warm-up: G (and its EMA) must come out exactly as it went in
+    res = train(
+        cfg(image_dir, tmp_path, "second", "train.d_warmup_steps=8"),
+        init_from=start_of(first_run),
+        command="restore train tiny --from first",
+    )
+    a, _ = load_tensors(first_run / "model.safetensors")
+    b, _ = load_tensors(res.weights)
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+    # ... while the D did train: its checkpointed weights differ from a fresh D of the same seed
+    card = json.loads(res.weights.with_suffix(".json").read_text())
+    legs = card["training"]["legs"]
+    assert [leg["leg"] for leg in legs] == [1, 2]
+    assert legs[0]["from"] == "scratch" and legs[0]["steps"] == 8
+    assert legs[1]["from"].startswith("first (sha256 ")
+    assert legs[1]["command"] == "restore train tiny --from first"
+    assert legs[1]["steps"] == 8 and legs[1]["seconds"] > 0
+    assert totals(legs)["steps"] == 16
+
+
+def test_continued_leg_trains_from_the_start_not_from_scratch(image_dir, first_run, tmp_path):
+    cont = train(
+        cfg(image_dir, tmp_path, "cont", "train.d_warmup_steps=2"), init_from=start_of(first_run)
+    )
+    fresh = train(cfg(image_dir, tmp_path, "fresh", "train.seed=1"))
+    start, _ = load_tensors(first_run / "model.safetensors")
+    c, _ = load_tensors(cont.weights)
+    f, _ = load_tensors(fresh.weights)
+
+    def dist(x, y):
+        return sum(float((x[k] - y[k]).abs().sum()) for k in x)
+
+    # 6 G steps moved the start weights, and stayed far nearer to them than a fresh run is
+    assert 0 < dist(c, start) < 0.1 * dist(f, start)
+
+
+def test_a_resumed_leg_keeps_its_start(image_dir, first_run, tmp_path):
+    c = cfg(image_dir, tmp_path, "leg", "train.ckpt_every=4")
+    train(
+        load_config(TINY, [*_overrides(image_dir, tmp_path, "leg"), "train.steps=4"]),
+        init_from=start_of(first_run),
+    )
+    res = train(c, resume=tmp_path / "leg")
+    legs = json.loads(res.weights.with_suffix(".json").read_text())["training"]["legs"]
+    assert len(legs) == 2 and legs[1]["from"].startswith("first")
+    assert legs[1]["seconds"] is None  # wall time of a resumed leg is not known whole
+
+
+def _overrides(image_dir: Path, out: Path, name: str) -> list[str]:
+    return [
+        f"name={name}",
+        f"data.train={image_dir}",
+        "data.val=",
+        f"train.out_dir={out}",
+        "train.progress=false",
+        "train.ckpt_every=4",
+    ]
+
+
+def test_other_architecture_is_refused_by_name(image_dir, first_run, tmp_path):
+    c = cfg(image_dir, tmp_path, "wide", "model.generator_args.base_channels=16")
+    with pytest.raises(CheckpointError, match="its generator is unet"):
+        train(c, init_from=start_of(first_run))
+    card = dict(start_of(first_run).card, task="super_resolution")
+    with pytest.raises(CheckpointError, match="it is a 'super_resolution' model"):
+        train(
+            cfg(image_dir, tmp_path, "x"),
+            init_from=StartWeights(first_run / "model.safetensors", card, "sr"),
+        )
+
+
+def test_an_old_card_becomes_leg_one():
+    card = {"training": {"steps": 2400, "train_seconds": 2640.8, "recipe": "configs/sr_x4.yaml"}}
+    legs = prior_legs(card)
+    assert legs == [
+        {
+            "leg": 1,
+            "from": "scratch",
+            "recipe": "configs/sr_x4.yaml",
+            "overrides": [],
+            "steps": 2400,
+            "seconds": 2640.8,
+            "hardware": None,
+            "data": None,
+            "metric": None,
+        }
+    ]
+    assert totals(legs) == {"legs": 1, "steps": 2400, "seconds": 2640.8, "complete": True}
+    assert prior_legs({}) == []
+
+
+def test_cli_from_a_shipped_name_checks_the_recipe(tmp_path):
+    from restore.cli import main
+
+    # enhance's weights do not fit the tiny recipe's U-Net: a clear error, exit code 1
+    rc = main(["train", str(TINY), "--from", "enhance", "--set", f"train.out_dir={tmp_path}"])
+    assert rc == 1
