@@ -248,7 +248,11 @@ def test_style_features_are_fixed_and_kid_protocol_orders_domains(tmp_path):
     assert same["kid_photos_style"] == pytest.approx(same["kid_outputs_style"])
     dark = style_kid_protocol(lambda t: t * 0.3, content, style, **kw)
     assert dark["kid_outputs_style"] < 0.2 * dark["kid_photos_style"], dark
-    assert CycleGANTask.evaluate.__doc__
+    # restore eval's entry point: the protocol on <data>/content and <data>/style, its defaults
+    res = CycleGANTask.evaluate(lambda t: t * 0.3, str(tmp_path), {})
+    assert res == style_kid_protocol(lambda t: t * 0.3, content, style)
+    assert res["n_content"] == 4 and res["n_style"] == 6
+    assert res["kid_outputs_style"] < res["kid_photos_style"], res
 
 
 def test_residual_generators_start_from_their_input():
