@@ -172,27 +172,54 @@ def _make_adam(
 
 
 class _CsvLog:
-    """``log.csv``: one row per logging interval; the header grows when new columns appear."""
+    """``log.csv``: one row per logging interval (and one per validation), appended as it comes.
+
+    The header is the union of the columns seen so far, in order of first appearance, so the file
+    stays one plain CSV table that any reader parses. A row whose columns are all known is
+    appended (flushed, not fsynced: a log, not a checkpoint); a row that brings new columns (the
+    first one, the first validation row) rewrites the file once, atomically, under the wider
+    header, with the earlier rows' new cells empty. On resume the rows after ``resume_step`` are
+    dropped (the steps are redone) by one such rewrite; without resume the first row starts a new
+    file.
+    """
 
     def __init__(self, path: Path, resume_step: int | None) -> None:
         self.path = path
-        self.rows: list[dict[str, str]] = []
+        self.cols: list[str] = []  # the file's header; empty: the next row starts the file
         if resume_step is not None and path.is_file():
             with path.open(newline="") as f:
-                self.rows = [r for r in csv.DictReader(f) if int(r["step"]) <= resume_step]
+                reader = csv.DictReader(f)
+                rows = [r for r in reader if self._step(r) <= resume_step]
+                self._rewrite(list(reader.fieldnames or []), rows)
 
     def append(self, row: Mapping[str, float]) -> None:
-        self.rows.append(
-            {k: (f"{v:.6g}" if isinstance(v, float) else str(v)) for k, v in row.items()}
-        )
-        cols: list[str] = []
-        for r in self.rows:
-            cols += [k for k in r if k not in cols]
+        r = {k: (f"{v:.6g}" if isinstance(v, float) else str(v)) for k, v in row.items()}
+        new = [k for k in r if k not in self.cols]
+        if new:
+            rows: list[dict[str, str]] = []
+            if self.cols:
+                with self.path.open(newline="") as f:
+                    rows = list(csv.DictReader(f))
+            self._rewrite(self.cols + new, [*rows, r])
+            return
+        with self.path.open("a", newline="") as f:
+            csv.DictWriter(f, fieldnames=self.cols, restval="").writerow(r)
+
+    @staticmethod
+    def _step(row: Mapping[str, str | None]) -> float:
+        """A row's step; a torn row (a run killed mid-append) counts as after any resume step."""
+        try:
+            return int(row.get("step") or "")
+        except ValueError:
+            return float("inf")
+
+    def _rewrite(self, cols: list[str], rows: list[dict[str, str]]) -> None:
         buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=cols)
+        w = csv.DictWriter(buf, fieldnames=cols, restval="")
         w.writeheader()
-        w.writerows(self.rows)
+        w.writerows(rows)
         ckpt.atomic_write_bytes(self.path, buf.getvalue().encode())
+        self.cols = cols
 
 
 # ---------------------------------------------------------------------------------------------

@@ -116,6 +116,64 @@ def test_resume_from_run_folder_and_refusals(image_dir, tmp_path):
         train(tiny_cfg(image_dir, tmp_path), resume=pth)
 
 
+def _csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    import csv
+
+    with path.open(newline="") as f:
+        reader = csv.DictReader(f)
+        return list(reader.fieldnames or []), list(reader)
+
+
+def test_csv_log_appends_rows_and_widens_its_header(tmp_path):
+    from restore.train import _CsvLog
+
+    path = tmp_path / "log.csv"
+    path.write_text("an old run's log\n")
+    log = _CsvLog(path, None)  # a new run: the first row starts the file
+    log.append({"step": 1, "g_loss": 0.5})
+    log.append({"step": 2, "g_loss": 0.25})
+    inode = path.stat().st_ino
+    log.append({"step": 3, "g_loss": 0.125})
+    log.append({"step": 3})  # a subset of the columns is appended as it is
+    assert path.stat().st_ino == inode  # appended in place, not rewritten
+    log.append({"step": 4, "val_psnr": 21.5})  # a new column: one rewrite, the header widens
+    assert path.stat().st_ino != inode
+    inode = path.stat().st_ino
+    log.append({"step": 5, "g_loss": 0.0625})
+    log.append({"step": 6, "val_psnr": 22.0})
+    assert path.stat().st_ino == inode
+    cols, rows = _csv(path)
+    assert cols == ["step", "g_loss", "val_psnr"]
+    assert [(r["step"], r["g_loss"], r["val_psnr"]) for r in rows] == [
+        ("1", "0.5", ""),
+        ("2", "0.25", ""),
+        ("3", "0.125", ""),
+        ("3", "", ""),
+        ("4", "", "21.5"),
+        ("5", "0.0625", ""),
+        ("6", "", "22"),
+    ]
+
+
+def test_csv_log_resume_drops_rows_after_the_resume_step(tmp_path):
+    from restore.train import _CsvLog
+
+    path = tmp_path / "log.csv"
+    log = _CsvLog(path, None)
+    for step in (2, 4, 6):
+        log.append({"step": step, "g_loss": step / 10})
+    log.append({"step": 6, "val_psnr": 20.0})
+    with path.open("a") as f:
+        f.write("8,0.")  # a torn last row: the run was killed mid-append
+    log = _CsvLog(path, 4)
+    cols, rows = _csv(path)
+    assert cols == ["step", "g_loss", "val_psnr"] and [r["step"] for r in rows] == ["2", "4"]
+    log.append({"step": 6, "g_loss": 0.6})  # known columns: appended under the kept header
+    cols, rows = _csv(path)
+    assert [r["step"] for r in rows] == ["2", "4", "6"] and rows[-1]["val_psnr"] == ""
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
 def test_non_finite_loss_stops_with_step_and_checkpoint(image_dir, tmp_path, monkeypatch):
     from restore.tasks.enhance import EnhanceTask
 
