@@ -1,18 +1,42 @@
-"""A training run killed with SIGKILL leaves only complete files, and --resume continues it."""
+"""A training run killed with SIGKILL mid-write leaves only complete files, and --resume continues it.
+
+The kill is deterministic: the child process kills itself at one chosen instant, when the writer
+is about to rename the finished temporary file of checkpoint 3's JSON into place (its tensors are
+already renamed, ``latest.json`` still names checkpoint 2). Polling files and killing from outside
+landed anywhere, or nowhere when the run finished first.
+"""
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from restore.core.checkpoint import load_tensors
 
 REPO = Path(__file__).resolve().parents[1]
+KILL_AT = "step_0000003.json"
+
+# `restore ...` with os.replace patched to SIGKILL the process instead of renaming onto KILL_AT
+CHILD = f"""
+import os, signal, sys
+
+real_replace = os.replace
+
+def replace(src, dst, *args, **kwargs):
+    if os.path.basename(dst) == {KILL_AT!r}:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real_replace(src, dst, *args, **kwargs)
+
+os.replace = replace
+from restore.cli import main
+
+sys.exit(main(sys.argv[1:]))
+"""
 
 
 def _images(d: Path) -> Path:
@@ -28,62 +52,57 @@ def _images(d: Path) -> Path:
     return d
 
 
-def test_sigkill_then_resume(tmp_path):
+def _log_steps(run: Path) -> list[int]:
+    with (run / "log.csv").open(newline="") as f:
+        return [int(r["step"]) for r in csv.DictReader(f)]
+
+
+def test_sigkill_mid_write_then_resume(tmp_path):
     imgs = _images(tmp_path / "imgs")
     out = tmp_path / "runs"
-    cmd = [
-        sys.executable,
-        "-m",
-        "restore",
-        "train",
-        str(REPO / "configs" / "tiny.yaml"),
-        "--set",
+    args = ["train", str(REPO / "configs" / "tiny.yaml")]
+    for kv in (
         f"data.train={imgs}",
-        "--set",
         "data.val=",
-        "--set",
         f"train.out_dir={out}",
-        "--set",
-        "train.steps=40",
-        "--set",
+        "train.steps=6",
         "train.ckpt_every=1",
-        "--set",
         "train.log_every=1",
-        "--set",
         "train.sample_every=1",
-        "--set",
         "train.progress=false",
-    ]
+    ):
+        args += ["--set", kv]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    latest = out / "tiny" / "checkpoints" / "latest.json"
-    deadline = time.time() + 240
-    while time.time() < deadline and proc.poll() is None:
-        if latest.is_file() and json.loads(latest.read_text())["step"] >= 3:
-            break
-        time.sleep(0.05)
-    assert proc.poll() is None, (
-        "the run ended before it could be killed: " + proc.stderr.read().decode()[-2000:]
+    killed = subprocess.run(
+        [sys.executable, "-c", CHILD, *args], env=env, capture_output=True, text=True, timeout=600
     )
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    # every file a reader can see is complete: the checkpoint latest.json names loads, the CSV parses
-    step = json.loads(latest.read_text())["step"]
-    stem = json.loads(latest.read_text())["checkpoint"]
-    tensors, _ = load_tensors(latest.parent / f"{stem}.safetensors")
-    assert "rng.torch" in tensors
-    assert json.loads((latest.parent / f"{stem}.json").read_text())["step"] == step
-    for png in (out / "tiny" / "samples").glob("*.png"):
-        from PIL import Image
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
+    run = out / "tiny"
+    ckpts = run / "checkpoints"
+    # killed between writing checkpoint 3's JSON and renaming it into place
+    assert [p.name for p in ckpts.glob(f".{KILL_AT}.*.tmp")], sorted(os.listdir(ckpts))
+    assert not (ckpts / KILL_AT).exists()
+    # every file a reader can see is complete: latest.json names checkpoint 2, which loads
+    latest = json.loads((ckpts / "latest.json").read_text())
+    assert latest == {"checkpoint": "step_0000002", "step": 2}
+    assert "rng.torch" in load_tensors(ckpts / "step_0000002.safetensors")[0]
+    assert json.loads((ckpts / "step_0000002.json").read_text())["step"] == 2
+    from PIL import Image
 
+    samples = sorted((run / "samples").glob("*.png"))
+    assert [p.name for p in samples] == [f"step_000000{i}.png" for i in (1, 2, 3)]
+    for png in samples:
         Image.open(png).load()
-    # resume finishes the run and cleans any half-written temporary file
+    assert _log_steps(run) == [1, 2, 3]
+    # resume (a plain run) redoes step 3, finishes, and cleans the half-written temporary file
     r = subprocess.run(
-        [*cmd, "--resume", str(out / "tiny")], env=env, capture_output=True, text=True, timeout=600
+        [sys.executable, "-m", "restore", *args, "--resume", str(run)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert r.returncode == 0, r.stderr[-3000:]
-    assert json.loads(latest.read_text())["step"] == 40
-    assert not list((out / "tiny").rglob("*.tmp"))
-    rows = (out / "tiny" / "log.csv").read_text().splitlines()[1:]
-    steps = [int(x.split(",")[0]) for x in rows]
-    assert steps == sorted(set(steps)) and steps[-1] == 40
+    assert json.loads((ckpts / "latest.json").read_text())["step"] == 6
+    assert not list(run.rglob("*.tmp"))
+    assert _log_steps(run) == [1, 2, 3, 4, 5, 6]  # row 3 of the killed run dropped, then redone
