@@ -41,6 +41,64 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def parse_budget(text: str) -> float:
+    """``2h``, ``90m``, ``45s``, ``1h30m`` or plain seconds -> seconds."""
+    import re
+
+    m = re.fullmatch(
+        r"\s*(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*(?:(\d+(?:\.\d+)?)s?)?\s*", text
+    )
+    if not text.strip() or not m or not any(m.groups()):
+        raise argparse.ArgumentTypeError(f"bad budget {text!r}: use e.g. 2h, 90m, 1h30m, 600")
+    h, mi, s = (float(g) if g else 0.0 for g in m.groups())
+    return h * 3600 + mi * 60 + s
+
+
+def _cmd_relay(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from restore.relay import (
+        judge_and_ship,
+        load_targets,
+        relay_table,
+        run_relay,
+        update_benchmarks,
+    )
+
+    repo = Path(args.table).resolve().parent.parent
+    targets = load_targets(args.table)
+    only = [n for n in (args.models or "").split(",") if n]
+    unknown = [n for n in only if n not in targets]
+    if unknown:
+        print(f"restore relay: not in {args.table}: {', '.join(unknown)}", file=sys.stderr)
+        return EXIT_USAGE
+    metrics_dir, bench = repo / "docs" / "metrics", repo / "docs" / "BENCHMARKS.md"
+    if args.judge:
+        if len(only) != 1:
+            print("restore relay --judge RUN needs --models NAME (one)", file=sys.stderr)
+            return EXIT_USAGE
+        reports = [judge_and_ship(args.judge, targets[only[0]], metrics_dir=metrics_dir)]
+        if reports[0].shipped:
+            update_benchmarks(bench, relay_table(Path(__file__).parent / "weights", targets))
+    else:
+        reports = run_relay(
+            targets,
+            args.budget,
+            only=only,
+            out_dir=args.out,
+            device=args.device,
+            metrics_dir=metrics_dir,
+            benchmarks=bench,
+            dry_run=args.dry_run,
+        )
+    for r in reports:
+        what = "SHIPPED" if r.shipped else ("plan" if args.dry_run else "kept")
+        print(f"{r.name:12s} {what:8s} steps {r.steps:6d}  {r.reason}")
+    if not reports:
+        print("nothing fits the budget (each leg needs at least a few hundred steps)")
+    return EXIT_OK
+
+
 def _cmd_eval(args: argparse.Namespace) -> int:
     import json
     from pathlib import Path
@@ -258,6 +316,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--device", default=None, help="cpu, cuda, cuda:N (default: CUDA when available)"
     )
     t.set_defaults(func=_cmd_train)
+
+    r = sub.add_parser(
+        "relay",
+        help="one leg of the training relay: continue the models furthest from their targets",
+        description="Pick the shipped models with the largest remaining share to their target "
+        "(configs/relay.yaml), continue each from its shipped weights one at a time, score old "
+        "and new by the task's protocol, and ship only what improved (weights, card legs, "
+        "docs/metrics, docs/BENCHMARKS.md). Commit what it ships.",
+    )
+    r.add_argument("--budget", type=parse_budget, default=7200.0, help="wall time, e.g. 2h, 90m")
+    r.add_argument("--models", help="only these (comma-separated), e.g. sr-x4,sr-x2")
+    r.add_argument("--table", default="configs/relay.yaml", help="targets table")
+    r.add_argument("--out", default="runs/relay", help="where the legs' runs go")
+    r.add_argument("--dry-run", action="store_true", help="print the plan, train nothing")
+    r.add_argument(
+        "--judge", metavar="RUN", help="only score RUN (e.g. from the GPU call) and ship if better"
+    )
+    r.add_argument("--device", default=None)
+    r.set_defaults(func=_cmd_relay)
 
     e = sub.add_parser("eval", help="score a model on a validation set, or two folders of images")
     e.add_argument("--model", help="shipped model name or trained weights")

@@ -36,6 +36,7 @@ LAYERS = {
     "restore.tasks": 4,
     "restore.train": 5,
     "restore.continuation": 5,
+    "restore.relay": 6,
     "restore.models": 6,
     "restore.api": 6,
     "restore.batch": 6,

@@ -1,0 +1,470 @@
+"""``restore relay``: one leg of the training relay that makes the shipped models better each session.
+
+A leg, for each model picked:
+
+1. **pick**: every model in ``configs/relay.yaml`` has a headline metric, a trivial baseline and a
+   target with its source. Its *remaining share* is ``(target - value) / (target - baseline)``
+   (1 = no better than the baseline, 0 = at the target), read from its card. The largest shares go
+   first, as many as the time budget holds (each leg's time is estimated from the card's last leg).
+2. **train**: ``restore train RECIPE --from NAME`` (a fresh optimiser and warm-up on the shipped
+   weights), one model at a time with every core: on a 2-core CPU parallel runs thrash.
+3. **judge**: the new weights and the shipped ones are scored by the task's protocol in the same
+   run. A leg ships only if its headline metric is higher and no guard set lost more than
+   ``GUARD_DB``.
+4. **ship**: weights, card (legs, totals, metrics, SHA-256), the full evaluation in
+   ``docs/metrics/<name>-relay.json`` and the relay table of ``docs/BENCHMARKS.md``.
+
+Nothing here is specific to the CPU: a run folder trained elsewhere (the GPU call) is judged and
+shipped by :func:`judge_and_ship` the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from restore.config import load_config
+from restore.continuation import StartWeights, prior_legs, totals
+from restore.core.atomic import atomic_write_bytes, atomic_write_json
+from restore.core.checkpoint import load_tensors, sha256_file
+from restore.errors import ConfigError
+from restore.evaluate import evaluate_model
+from restore.models import SHIPPED, WEIGHTS_DIR, read_card, resolve
+from restore.train import train
+
+log = logging.getLogger(__name__)
+
+#: A guard set (every data set after the first) may lose at most this much, in the metric's unit.
+GUARD_DB = 0.05
+#: A leg never gets fewer steps than this when the budget shortens it (below it, skip the model).
+MIN_STEPS = 300
+
+
+@dataclass(frozen=True)
+class Target:
+    """One row of ``configs/relay.yaml`` (see the comments there)."""
+
+    name: str
+    recipe: str
+    steps: int
+    scorer: str
+    data: tuple[str, ...]
+    metric: str
+    baseline: float
+    target: float
+    source: str
+    set: tuple[str, ...] = ()
+
+    def remaining(self, value: float | None) -> float:
+        """Share of the way from baseline to target still to go (1 when unmeasured)."""
+        if value is None:
+            return 1.0
+        return (self.target - value) / (self.target - self.baseline)
+
+
+def load_targets(path: str | Path, root: str | Path | None = None) -> dict[str, Target]:
+    """Read the relay table; relative recipe and data paths are taken from ``root`` (default: the
+    table's repository, i.e. the folder above ``configs/``).
+
+    Raises:
+        ConfigError: a missing or unknown key, an unknown model or scorer, target == baseline.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"relay table not found: {path}")
+    root = Path(root) if root is not None else path.resolve().parent.parent
+    raw = yaml.safe_load(path.read_text()) or {}
+    out: dict[str, Target] = {}
+    for name, row in (raw.get("models") or {}).items():
+        if name not in SHIPPED:
+            raise ConfigError(f"{path}: {name!r} is not a shipped model ({', '.join(SHIPPED)})")
+        known = {f for f in Target.__dataclass_fields__ if f != "name"}
+        bad = set(row) - known
+        if bad:
+            raise ConfigError(f"{path}: models.{name}: unknown keys {sorted(bad)}")
+        missing = known - set(row) - {"set"}
+        if missing:
+            raise ConfigError(f"{path}: models.{name}: missing keys {sorted(missing)}")
+        if row["scorer"] not in SCORERS:
+            raise ConfigError(
+                f"{path}: models.{name}.scorer {row['scorer']!r} not in {list(SCORERS)}"
+            )
+        if float(row["target"]) == float(row["baseline"]):
+            raise ConfigError(f"{path}: models.{name}: target equals baseline")
+        out[name] = Target(
+            name=name,
+            recipe=str(root / row["recipe"]),
+            steps=int(row["steps"]),
+            scorer=row["scorer"],
+            data=tuple(str(root / d) for d in row["data"]),
+            metric=str(row["metric"]),
+            baseline=float(row["baseline"]),
+            target=float(row["target"]),
+            source=str(row["source"]),
+            set=tuple(row.get("set") or ()),
+        )
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Scorers: model (name or run folder) + data sets -> headline value, guard values, full results
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Score:
+    """A model's headline value (first data set), its guard values (the others), and the raw
+    evaluation results to keep in ``docs/metrics/``."""
+
+    value: float
+    guards: dict[str, float] = field(default_factory=dict)
+    results: dict[str, Any] = field(default_factory=dict)
+
+
+def _set_label(data: str) -> str:
+    parts = Path(data).parts
+    return "_".join(p for p in parts[-3:] if p not in ("val", "HR")) or Path(data).name
+
+
+def score_sr(model: str, data: Sequence[str]) -> Score:
+    """Mean PSNR (Y, shave = scale, MATLAB LR) of the model on each set (``restore eval``)."""
+    results = {_set_label(d): evaluate_model(model, d) for d in data}
+    vals = [r["mean"]["model"]["psnr"] for r in results.values()]
+    return Score(vals[0], dict(zip(list(results)[1:], vals[1:])), results)
+
+
+def score_colorize(model: str, data: Sequence[str]) -> Score:
+    """RGB PSNR gain over the grey input on each set (colorization protocol)."""
+    results = {_set_label(d): evaluate_model(model, d) for d in data}
+    vals = [r["bars"]["psnr_gain_db"] for r in results.values()]
+    return Score(vals[0], dict(zip(list(results)[1:], vals[1:])), results)
+
+
+#: Best classical method's mean PSNR per hole-ratio bucket on Set5 + Set14 (crop 256, seed 0):
+#: fixed by the protocol, so computed once (``python scripts/relay_baselines.py``) and read here.
+INPAINT_CLASSICAL = (
+    Path(__file__).resolve().parent.parent / "docs" / "metrics" / "inpaint-classical.json"
+)
+
+
+def score_inpaint(model: str, data: Sequence[str]) -> Score:
+    """Mean over the 20-60% buckets of (model PSNR - best classical PSNR), bucketed protocol on all
+    ``data`` sets together (one headline, no guards)."""
+    from restore.api import Restorer
+    from restore.eval.inpaint_buckets import evaluate_buckets
+
+    classical = json.loads(INPAINT_CLASSICAL.read_text())
+    r = Restorer.from_pretrained(model)
+    res = evaluate_buckets(lambda x, m: r.run_tensor(x, mask=m), list(data), baselines=False)
+    gaps = {}
+    for b in ("20-30%", "30-40%", "40-50%", "50-60%"):
+        best = max(classical["buckets"][b].values())
+        gaps[b] = res["buckets"][b]["model"]["psnr"] - best
+    res["gaps_to_best_classical"] = gaps
+    return Score(sum(gaps.values()) / len(gaps), {}, {"buckets": res})
+
+
+SCORERS: dict[str, Callable[[str, Sequence[str]], Score]] = {
+    "sr": score_sr,
+    "colorize": score_colorize,
+    "inpaint": score_inpaint,
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Pick, train, judge, ship
+# ---------------------------------------------------------------------------------------------
+
+
+def card_value(card: Mapping[str, Any]) -> float | None:
+    """The headline value the relay last recorded in a card (None before the first relay leg)."""
+    rel = card.get("relay") or {}
+    v = rel.get("value")
+    return float(v) if v is not None else None
+
+
+def seconds_per_step(card: Mapping[str, Any]) -> float:
+    """Wall seconds per step of the card's most recent leg with both numbers (1.0 if none)."""
+    for leg in reversed(prior_legs(card)):
+        if leg.get("steps") and leg.get("seconds"):
+            return float(leg["seconds"]) / int(leg["steps"])
+    return 1.0
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A leg the relay will run: model, steps (maybe shortened), estimated seconds, share left."""
+
+    name: str
+    steps: int
+    seconds: float
+    remaining: float
+
+
+def plan(
+    targets: Mapping[str, Target],
+    cards: Mapping[str, Mapping[str, Any]],
+    budget_s: float,
+    only: Sequence[str] = (),
+) -> list[Planned]:
+    """The legs to run, largest remaining share first, within ``budget_s`` wall seconds.
+
+    A leg that does not fit whole is shortened to the time left (never below ``MIN_STEPS``).
+    """
+    names = [n for n in targets if not only or n in only]
+    order = sorted(names, key=lambda n: -targets[n].remaining(card_value(cards[n])))
+    out, left = [], float(budget_s)
+    for n in order:
+        t = targets[n]
+        sps = seconds_per_step(cards[n])
+        steps = min(t.steps, int(left / sps))
+        if steps < min(MIN_STEPS, t.steps):
+            continue
+        out.append(Planned(n, steps, steps * sps, t.remaining(card_value(cards[n]))))
+        left -= steps * sps
+    return out
+
+
+def judge(new: Score, old: Score) -> tuple[bool, str]:
+    """Ship only a higher headline value with every guard within ``GUARD_DB`` of the old one."""
+    if not new.value > old.value:
+        return False, f"headline {new.value:.4f} <= shipped {old.value:.4f}"
+    for k, v in new.guards.items():
+        if k in old.guards and v < old.guards[k] - GUARD_DB:
+            return False, f"guard {k} fell {old.guards[k]:.4f} -> {v:.4f}"
+    return True, f"headline {old.value:.4f} -> {new.value:.4f}"
+
+
+def ship(
+    run: str | Path,
+    target: Target,
+    new: Score,
+    *,
+    weights_dir: Path = WEIGHTS_DIR,
+    metrics_dir: Path | None = None,
+) -> dict[str, Any]:
+    """Copy a run's weights over the shipped model and write its card; return the card.
+
+    The card keeps the shipped card's description and notes, takes the run's config and legs (the
+    last leg gets the headline value), and records the relay's metric, target and source.
+    """
+    st, run_card, _ = resolve(run)
+    old = read_card(weights_dir / f"{target.name}.json")
+    legs = [dict(leg) for leg in (run_card.get("training") or {}).get("legs") or prior_legs(old)]
+    if legs:
+        legs[-1]["metric"] = {
+            target.metric: round(new.value, 4),
+            **{k: round(v, 4) for k, v in new.guards.items()},
+        }
+    tensors, _ = load_tensors(st)
+    n_params = sum(
+        int(t.numel()) for k, t in tensors.items() if t.is_floating_point() and "running_" not in k
+    )
+    dst = weights_dir / f"{target.name}.safetensors"
+    atomic_write_bytes(dst, Path(st).read_bytes())  # shipped files are <= 16 MiB
+    card = {
+        k: v for k, v in old.items() if k not in ("metrics", "training", "sha256", "file_bytes")
+    }
+    for k in (
+        "task",
+        "generator",
+        "generator_args",
+        "task_args",
+        "inference",
+        "modules",
+        "networks",
+    ):
+        if k in run_card:
+            card[k] = run_card[k]
+    card.update(
+        {
+            "parameters": n_params,
+            "file_bytes": dst.stat().st_size,
+            "sha256": sha256_file(dst),
+            "training": {
+                "recipe": Path(target.recipe)
+                .relative_to(Path(target.recipe).parents[1])
+                .as_posix(),
+                "config": (run_card.get("training") or {}).get("config"),
+                "legs": legs,
+                "totals": totals(legs),
+            },
+            "metrics": {
+                "headline": {target.metric: new.value, **new.guards},
+                "detail": f"docs/metrics/{target.name}-relay.json",
+            },
+        }
+    )
+    if card.get("note") and legs and "note" not in legs[0]:
+        legs[0]["note"] = card.pop("note")  # it described the first leg's weights, not these
+    atomic_write_json(weights_dir / f"{target.name}.json", card)
+    record_value(target.name, target, new, weights_dir)
+    if metrics_dir is not None:
+        atomic_write_json(metrics_dir / f"{target.name}-relay.json", _strip_paths(new.results))
+    return card
+
+
+def _strip_paths(obj: Any) -> Any:
+    """Results with machine paths cut to their part under ``shared/`` or ``runs/``."""
+    if isinstance(obj, dict):
+        return {k: _strip_paths(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_strip_paths(v) for v in obj]
+    if isinstance(obj, str) and obj.startswith("/"):
+        m = re.search(r"(shared/data/.*|runs/.*)$", obj)
+        return ("../" + m.group(1)) if m else Path(obj).name
+    return obj
+
+
+def relay_table(weights_dir: Path, targets: Mapping[str, Target]) -> str:
+    """The Markdown table of every relay model's legs, totals and distance to its target."""
+    lines = [
+        "| model | legs | steps | train time | headline metric | value | target (source) | remaining |",
+        "|---|---:|---:|---:|---|---:|---|---:|",
+    ]
+    for n, t in targets.items():
+        card = read_card(weights_dir / f"{n}.json")
+        tot = totals(prior_legs(card))
+        v = card_value(card)
+        lines.append(
+            f"| `{n}` | {tot['legs']} | {tot['steps']:,} | {tot['seconds'] / 60:.0f} min | {t.metric} | "
+            f"{'-' if v is None else f'{v:.2f}'} | {t.target:g} ({t.source.split(';')[0]}) | "
+            f"{'-' if v is None else f'{t.remaining(v):.2f}'} |"
+        )
+    return "\n".join(lines)
+
+
+BEGIN, END = "<!-- relay:begin -->", "<!-- relay:end -->"
+
+
+def update_benchmarks(path: Path, table: str) -> None:
+    """Replace the relay section of ``docs/BENCHMARKS.md`` (between markers), or append it."""
+    text = path.read_text() if path.is_file() else ""
+    block = f"{BEGIN}\n{table}\n{END}"
+    if BEGIN in text and END in text:
+        text = text[: text.index(BEGIN)] + block + text[text.index(END) + len(END) :]
+    else:
+        text += (
+            "\n## Training relay\n\nEach shipped model's legs so far (`restore relay`; targets and "
+            "sources in `configs/relay.yaml`). Remaining: share of the way from the trivial baseline "
+            f"to the target still to go.\n\n{block}\n"
+        )
+    atomic_write_bytes(path, text.encode())
+
+
+@dataclass
+class LegReport:
+    """What happened to one model in a relay leg."""
+
+    name: str
+    steps: int
+    shipped: bool
+    reason: str
+    old: float | None = None
+    new: float | None = None
+    seconds: float = 0.0
+
+
+def judge_and_ship(
+    run: str | Path,
+    target: Target,
+    *,
+    weights_dir: Path = WEIGHTS_DIR,
+    metrics_dir: Path | None = None,
+) -> LegReport:
+    """Score a finished run and the shipped model side by side; ship the run if it is better."""
+    scorer = SCORERS[target.scorer]
+    old = scorer(str(weights_dir / f"{target.name}.safetensors"), target.data)
+    new = scorer(str(run), target.data)
+    ok, why = judge(new, old)
+    log.info("relay %s: %s -> %s", target.name, why, "ship" if ok else "keep the shipped model")
+    if ok:
+        ship(run, target, new, weights_dir=weights_dir, metrics_dir=metrics_dir)
+    return LegReport(target.name, 0, ok, why, old.value, new.value)
+
+
+def record_value(name: str, target: Target, score: Score, weights_dir: Path = WEIGHTS_DIR) -> None:
+    """Write a measured headline value into a shipped card's ``relay`` section (weights untouched),
+    so the next :func:`plan` knows how far each model still has to go."""
+    path = weights_dir / f"{name}.json"
+    card = read_card(path)
+    card["relay"] = {
+        "metric": target.metric,
+        "value": score.value,
+        "guards": score.guards,
+        "baseline": target.baseline,
+        "target": target.target,
+        "source": target.source,
+        "remaining": round(target.remaining(score.value), 4),
+    }
+    atomic_write_json(path, card)
+
+
+def run_relay(
+    targets: Mapping[str, Target],
+    budget_s: float,
+    *,
+    only: Sequence[str] = (),
+    out_dir: str | Path = "runs/relay",
+    device: str | None = None,
+    weights_dir: Path = WEIGHTS_DIR,
+    metrics_dir: Path | None = None,
+    benchmarks: Path | None = None,
+    dry_run: bool = False,
+    extra_set: Sequence[str] = (),
+) -> list[LegReport]:
+    """One relay leg over the models that need it most (see the module docstring)."""
+    cards = {n: dict(read_card(weights_dir / f"{n}.json")) for n in targets}
+    for n in targets:  # a model never measured by the relay is measured first (cheap: eval only)
+        if (not only or n in only) and card_value(cards[n]) is None:
+            t = targets[n]
+            score = SCORERS[t.scorer](str(weights_dir / f"{n}.safetensors"), t.data)
+            log.info("relay %s: shipped model measured at %.4f (%s)", n, score.value, t.metric)
+            cards[n]["relay"] = {"value": score.value}
+            if not dry_run:
+                record_value(n, t, score, weights_dir)
+    legs = plan(targets, cards, budget_s, only)
+    if dry_run:
+        return [
+            LegReport(
+                p.name,
+                p.steps,
+                False,
+                f"planned, ~{p.seconds / 60:.0f} min, remaining {p.remaining:.2f}",
+            )
+            for p in legs
+        ]
+    reports = []
+    for p in legs:
+        t = targets[p.name]
+        t0 = time.perf_counter()
+        cfg = load_config(
+            t.recipe,
+            [
+                *t.set,
+                f"train.steps={p.steps}",
+                f"train.out_dir={out_dir}",
+                "train.progress=false",
+                *extra_set,
+            ],
+        )
+        st = weights_dir / f"{p.name}.safetensors"
+        start = StartWeights(path=st, card=cards[p.name], label=p.name)
+        cmd = f"restore train {Path(t.recipe).name} --from {p.name} " + " ".join(
+            f"--set {s}" for s in (*t.set, f"train.steps={p.steps}")
+        )
+        res = train(cfg, device=device, init_from=start, command=cmd)
+        rep = judge_and_ship(res.out_dir, t, weights_dir=weights_dir, metrics_dir=metrics_dir)
+        rep.steps, rep.seconds = p.steps, time.perf_counter() - t0
+        reports.append(rep)
+        if rep.shipped and benchmarks is not None:
+            update_benchmarks(benchmarks, relay_table(weights_dir, targets))
+    return reports

@@ -1,0 +1,186 @@
+"""``restore relay``: the targets table, the plan, the ship rule, and a whole leg on a tiny model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from restore import relay
+from restore.cli import build_parser, parse_budget
+from restore.core.checkpoint import sha256_file
+from restore.errors import ConfigError
+from restore.models import WEIGHTS_DIR
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared" / "data"
+
+
+def target(name="enhance", **kw) -> relay.Target:
+    row = dict(
+        name=name,
+        recipe=str(REPO / "configs" / "tiny.yaml"),
+        steps=1000,
+        scorer="sr",
+        data=("a", "b"),
+        metric="m",
+        baseline=10.0,
+        target=20.0,
+        source="s",
+    )
+    row.update(kw)
+    return relay.Target(**row)
+
+
+def card(value=None, steps=100, seconds=50.0):
+    c = {"training": {"legs": [{"leg": 1, "steps": steps, "seconds": seconds}]}}
+    if value is not None:
+        c["relay"] = {"value": value}
+    return c
+
+
+def test_remaining_share():
+    t = target()
+    assert t.remaining(10.0) == 1.0 and t.remaining(20.0) == 0.0 and t.remaining(17.5) == 0.25
+    assert t.remaining(None) == 1.0
+
+
+def test_plan_orders_by_remaining_share_and_fits_the_budget():
+    ts = {"a": target("a"), "b": target("b"), "c": target("c")}
+    cards = {"a": card(18.0), "b": card(12.0), "c": card(15.0, steps=100, seconds=200.0)}
+    # b (0.8 left) first: 1000 steps at 0.5 s = 500 s; c (0.5 left) at 2 s/step gets the 700 s left
+    p = relay.plan(ts, cards, budget_s=1200.0)
+    assert [(x.name, x.steps) for x in p] == [("b", 1000), ("c", 350)]
+    assert p[1].seconds == pytest.approx(700.0)
+    # under MIN_STEPS of time left: the model is skipped, not squeezed
+    assert [x.name for x in relay.plan(ts, cards, budget_s=100.0)] == []
+    assert [x.name for x in relay.plan(ts, cards, budget_s=1e6, only=["a"])] == ["a"]
+
+
+def test_judge_needs_a_higher_headline_and_no_guard_loss():
+    old = relay.Score(30.0, {"Set14": 27.0})
+    assert relay.judge(relay.Score(30.1, {"Set14": 26.96}), old)[0]
+    ok, why = relay.judge(relay.Score(30.1, {"Set14": 26.9}), old)
+    assert not ok and "guard Set14" in why
+    assert not relay.judge(relay.Score(30.0, {"Set14": 28.0}), old)[0]
+
+
+def test_targets_table_loads_and_refuses_bad_rows(tmp_path):
+    ts = relay.load_targets(REPO / "configs" / "relay.yaml")
+    assert {"sr-x4", "sr-x2", "inpaint", "colorize"} <= set(ts)
+    for t in ts.values():
+        assert Path(t.recipe).is_file() and t.source and t.target != t.baseline
+    (tmp_path / "configs").mkdir()
+    bad = tmp_path / "configs" / "relay.yaml"
+    bad.write_text("models:\n  nope: {}\n")
+    with pytest.raises(ConfigError, match="'nope' is not a shipped model"):
+        relay.load_targets(bad)
+    bad.write_text("models:\n  sr-x4: {recipe: x, colour: 1}\n")
+    with pytest.raises(ConfigError, match="unknown keys \\['colour'\\]"):
+        relay.load_targets(bad)
+
+
+def test_parse_budget():
+    assert parse_budget("2h") == 7200 and parse_budget("90m") == 5400
+    assert parse_budget("1h30m") == 5400 and parse_budget("600") == 600
+    import argparse
+
+    with pytest.raises(argparse.ArgumentTypeError, match="bad budget"):
+        parse_budget("soon")
+    assert build_parser().parse_args(["relay", "--budget", "45m"]).budget == 2700
+
+
+def test_benchmarks_section_is_replaced_not_duplicated(tmp_path):
+    b = tmp_path / "B.md"
+    b.write_text("# Bench\n\nintro\n")
+    relay.update_benchmarks(b, "| t1 |")
+    relay.update_benchmarks(b, "| t2 |")
+    text = b.read_text()
+    assert text.count(relay.BEGIN) == 1 and "| t2 |" in text and "| t1 |" not in text
+    assert text.startswith("# Bench\n\nintro\n")
+
+
+@pytest.fixture
+def tiny_world(tmp_path, monkeypatch):
+    """A weights folder holding one tiny shipped 'enhance' model, and a scorer that prefers
+    weights with a smaller mean absolute output bias (deterministic, no data sets)."""
+    from restore.config import load_config
+    from restore.train import train
+
+    imgs = tmp_path / "imgs"
+    imgs.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(4):
+        a = np.kron(rng.random((6, 6, 3)), np.ones((8, 8, 1)))
+        Image.fromarray((a * 255).astype(np.uint8)).save(imgs / f"{i}.png")
+    over = [f"data.train={imgs}", "data.val=", f"train.out_dir={tmp_path}", "train.progress=false"]
+    res = train(load_config(REPO / "configs" / "tiny.yaml", over))
+    wdir = tmp_path / "weights"
+    wdir.mkdir()
+    (wdir / "enhance.safetensors").write_bytes(res.weights.read_bytes())
+    c = json.loads(res.weights.with_suffix(".json").read_text())
+    c["note"] = "first leg's note"
+    (wdir / "enhance.json").write_text(json.dumps(c))
+    calls = []
+
+    def fake_scorer(model: str, data):
+        calls.append(model)
+        # the shipped weights score 1.0, any other run 2.0 (guard kept equal)
+        v = 1.0 if str(model).startswith(str(wdir)) else 2.0
+        return relay.Score(v, {"guard": 5.0}, {"rows": [{"data": "/work/shared/data/val/x.png"}]})
+
+    monkeypatch.setitem(relay.SCORERS, "fake", fake_scorer)
+    return tmp_path, wdir, imgs, calls
+
+
+def test_a_whole_leg_trains_judges_and_ships(tiny_world):
+    tmp, wdir, imgs, calls = tiny_world
+    t = target(
+        scorer="fake",
+        steps=6,
+        set=(f"data.train={imgs}", "data.val=", "train.d_warmup_steps=2"),
+    )
+    bench = tmp / "BENCHMARKS.md"
+    reps = relay.run_relay(
+        {"enhance": t},
+        budget_s=1e6,
+        out_dir=tmp / "relay",
+        weights_dir=wdir,
+        metrics_dir=tmp / "metrics",
+        benchmarks=bench,
+        extra_set=["train.progress=false"],
+    )
+    assert [(r.name, r.shipped, r.steps) for r in reps] == [("enhance", True, 6)]
+    new = json.loads((wdir / "enhance.json").read_text())
+    assert new["sha256"] == sha256_file(wdir / "enhance.safetensors")
+    assert new["sha256"] == sha256_file(tmp / "relay" / "tiny" / "model.safetensors")
+    legs = new["training"]["legs"]
+    assert [leg["leg"] for leg in legs] == [1, 2] and legs[1]["metric"] == {"m": 2.0, "guard": 5.0}
+    assert legs[0]["note"] == "first leg's note" and "note" not in new
+    assert new["training"]["totals"]["steps"] == 8 + 6
+    assert new["relay"]["value"] == 2.0 and new["relay"]["remaining"] == pytest.approx(1.8)
+    detail = json.loads((tmp / "metrics" / "enhance-relay.json").read_text())
+    assert detail["rows"][0]["data"] == "../shared/data/val/x.png"  # no machine paths
+    assert "| `enhance` | 2 | 14 |" in bench.read_text()
+
+
+def test_a_leg_that_is_not_better_is_not_shipped(tiny_world, monkeypatch):
+    tmp, wdir, imgs, _ = tiny_world
+    monkeypatch.setitem(relay.SCORERS, "flat", lambda model, data: relay.Score(1.0))
+    before = sha256_file(wdir / "enhance.safetensors")
+    t = target(scorer="flat", steps=4, set=(f"data.train={imgs}", "data.val="))
+    reps = relay.run_relay({"enhance": t}, 1e6, out_dir=tmp / "r2", weights_dir=wdir)
+    assert not reps[0].shipped and "<= shipped" in reps[0].reason
+    assert sha256_file(wdir / "enhance.safetensors") == before
+
+
+@pytest.mark.skipif(not (SHARED / "val" / "Set5").is_dir(), reason="needs ../shared/data")
+def test_sr_scorer_reproduces_the_published_protocol_on_the_shipped_model():
+    # the relay's SR score is restore eval's: bicubic on Set5 x4 is the published 28.42 dB
+    s = relay.score_sr(str(WEIGHTS_DIR / "sr-x4.safetensors"), [str(SHARED / "val/Set5/x4")])
+    res = s.results["Set5_x4"]
+    assert res["mean"]["bicubic"]["psnr"] == pytest.approx(28.42, abs=0.01)
+    assert s.value == res["mean"]["model"]["psnr"] > 29.0
