@@ -4,8 +4,9 @@
 
 Each run folder then holds ``model.safetensors`` + ``model.json`` (the card, with its
 ``training.legs``), ``log.csv``, ``gpu_leg.json`` (steps, it/s, the device-side check) and the
-last sample grid, so ``restore eval --model runs/gpu/<name> --data ../shared/data/val/...`` or the
-relay can decide what ships. Nothing here ships anything.
+last sample grid, so ``restore eval --model runs/gpu/<name> --data ../shared/data/val/...`` or
+``restore relay --judge runs/gpu/<name> --models <shipped name>`` can decide what ships (both
+lines are printed per run). Nothing here ships anything.
 """
 
 from __future__ import annotations
@@ -36,6 +37,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--overwrite", action="store_true", help="replace existing run folders")
     args = ap.parse_args(argv)
 
+    missing = [str(i) for i in args.inputs if not i.exists()]
+    if missing:
+        print(f"unpack_results: not found: {missing}", file=sys.stderr)
+        return 2
     tars = sorted(
         {t for i in args.inputs for t in (i.glob("*.tar") if i.is_dir() else [i])},
         key=lambda p: p.name,
@@ -80,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
         if val and has == "weights":
             scale = (card.get("task_args") or {}).get("scale", 4)
             print(f"    restore eval --model {d} --data {val.format(scale=scale)}")
+        if has == "weights" and leg.get("model"):  # score beside the shipped one, ship if better
+            print(f"    restore relay --judge {d} --models {leg['model']}")
     return 0
 
 
