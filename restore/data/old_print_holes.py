@@ -1,0 +1,580 @@
+"""Old-print damage that destroys pixels, one seeded function each, with its true hole mask.
+
+:func:`crack_network`, :func:`emulsion_flaking`, :func:`fold_creases`, :func:`torn_edges`,
+:func:`scratches`, :func:`dust_and_hair` and :func:`mould_spots` each return
+``(damaged, mask)``: the damaged images and where the defect replaced at least ``MASK_AT`` of a
+pixel (1 = destroyed). The mask is the drawn footprint, so a wider defect has a wider mask. Their
+composition with the tone-only damage is :func:`restore.data.old_print.old_print_damage`.
+
+Conventions: images float (B, 3, H, W) in [0, 1], outputs clamped to [0, 1], masks (B, 1, H, W)
+in {0, 1} in the images' dtype; everything runs on the images' device. Sizes given as fractions
+are fractions of ``min(H, W)``. Randomness as described in :mod:`restore.data.old_print_fields`.
+
+Example:
+    >>> g = torch.Generator().manual_seed(0)
+    >>> out, mask = crack_network(torch.rand(2, 3, 64, 64), g)
+    >>> out.shape, mask.shape
+    (torch.Size([2, 3, 64, 64]), torch.Size([2, 1, 64, 64]))
+"""
+
+from __future__ import annotations
+
+import math
+
+import kornia
+import torch
+import torch.nn.functional as F
+
+from restore.data.old_print_fields import (
+    arc_distance,
+    check_images,
+    check_range,
+    coords,
+    cover,
+    fbm,
+    host_uniform,
+    paper_colour,
+    pixel_generator,
+    quantile_threshold,
+    smooth_noise,
+    uniform,
+    worley_edges,
+)
+
+__all__ = [
+    "MASK_AT",
+    "crack_network",
+    "dust_and_hair",
+    "emulsion_flaking",
+    "fold_creases",
+    "mould_spots",
+    "scratches",
+    "torn_edges",
+]
+
+MASK_AT = 0.25  # a pixel at least this much replaced by the defect counts as destroyed
+_VISIBLE = 0.1  # a fold's shadow or sheen this strong is part of the defect
+
+
+def _fill(
+    g: torch.Generator, n: int, like: torch.Tensor, light_prob: float, yellow: tuple[float, float]
+) -> torch.Tensor:
+    """Per image, bare paper (light) or dirt (dark, a deeper tint). Shape (n, 3, 1, 1)."""
+    paper = paper_colour(g, n, like, yellow)
+    tint = (paper / paper[:, :1]) ** 6  # dirt: the paper's hue, much deeper
+    dark = tint * uniform(g, n, 0.03, 0.3, like).view(n, 1, 1, 1)
+    light = uniform(g, n, 0, 1, like).view(n, 1, 1, 1) < light_prob
+    return torch.where(light, paper, dark)
+
+
+def _paint(
+    x: torch.Tensor, alpha: torch.Tensor, fill: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Blend ``fill`` into ``x`` by ``alpha``; the mask is where alpha >= MASK_AT.
+
+    Fainter coverage counts only next to the mask (its anti-aliased rim), so nothing further than
+    one pixel from the mask changes (a tapering crack's faint tail is cut, not left unmasked).
+    """
+    mask = (alpha >= MASK_AT).to(x.dtype)
+    alpha = alpha * F.max_pool2d(mask, 3, stride=1, padding=1)
+    return (x + (fill - x) * alpha).clamp(0, 1), mask
+
+
+def _counts(g: torch.Generator, n: int, count: tuple[int, int], like: torch.Tensor):
+    """Per-image counts in [lo, hi] as a (n, 1, 1, 1) tensor, and the host maximum hi."""
+    lo, hi = int(count[0]), int(count[1])
+    k = torch.randint(lo, hi + 1, (n,), generator=g, device=g.device).to(like.device)
+    return k.view(n, 1, 1, 1), hi
+
+
+def _check_counts(name: str, v: tuple[int, int], hi: int = 64) -> None:
+    if not (len(v) == 2 and all(isinstance(c, int) for c in v) and 0 <= v[0] <= v[1] <= hi):
+        raise ValueError(f"{name} must be (lo, hi) ints with 0 <= lo <= hi <= {hi}, got {v!r}")
+
+
+def _check_prob(name: str, p: float) -> None:
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{name} must be in [0, 1], got {p!r}")
+
+
+# ------------------------------------------------------------------ pixel-destroying
+
+
+def crack_network(
+    img: torch.Tensor,
+    g: torch.Generator,
+    *,
+    cell: tuple[float, float] = (0.05, 0.18),
+    width: tuple[float, float] = (0.7, 2.5),
+    coverage: tuple[float, float] = (0.3, 0.9),
+    light_prob: float = 0.75,
+    paper_yellow: tuple[float, float] = (0.02, 0.2),
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Crack networks: the edges of two nested Voronoi tilings, bent, partly present, tapered.
+
+    Cracks branch where cell edges meet and close into cells; only the edges where a smooth
+    presence field exceeds a per-image threshold crack, so networks thin out into dangling
+    branches and cluster in patches. The width varies along each crack (smooth and chipped) and
+    tapers to zero where a crack ends. Per image the cracks are bare paper (light) or dirt (dark).
+
+    Args:
+        img: images in [0, 1].
+        g: source of all randomness.
+        cell: range of the large cell size, as a fraction of ``min(H, W)``; small cells are
+            0.35-0.6 of it (at least 8 px).
+        width: range of the crack width in pixels (the widest part of a crack).
+        coverage: range of the fraction of large-cell edges that are cracked.
+        light_prob: probability that an image's cracks are light.
+        paper_yellow: range of the cream tint of the exposed paper (0 = neutral).
+
+    Returns:
+        ``(damaged, mask)``. Shape: (B, 3, H, W), (B, 1, H, W).
+    """
+    check_images(img)
+    check_range("cell", cell, 0.01, 1.0)
+    check_range("width", width, 0.0)
+    check_range("coverage", coverage, 0.0, 1.0)
+    check_range("paper_yellow", paper_yellow, 0.0, 1.0)
+    _check_prob("light_prob", light_prob)
+    x, (n, _, h, w) = img.clamp(0, 1), img.shape
+    gd, s = pixel_generator(g, x), min(h, w)
+    big = (host_uniform(g, n, *cell) * s).clamp_min(4.0)
+    small = (big * host_uniform(g, n, 0.35, 0.6)).clamp_min(8.0)
+    scale = float(big.median())
+    amp = uniform(g, n, 0.08, 0.3, x).view(n, 1, 1, 1) * big.to(x).view(n, 1, 1, 1)
+    warp = smooth_noise(gd, n * 2, h, w, scale, x).view(n, 2, h, w) * amp
+    jag = smooth_noise(gd, n * 2, h, w, 2.0, x).view(n, 2, h, w) * 0.6
+    edge1, _ = worley_edges(gd, big, h, w, x, warp + jag)
+    edge2, _ = worley_edges(gd, small, h, w, x, warp * 0.5 + jag)
+
+    cov = uniform(g, n, *coverage, x).view(n, 1, 1, 1)
+    ones = torch.ones(n, 3, device=x.device, dtype=x.dtype)
+    pres1 = fbm(gd, n, h, w, (scale * 3, scale, scale / 2), ones, x)
+    pres2 = fbm(gd, n, h, w, (scale * 3, scale / 2, scale / 4), ones, x)
+    t1 = torch.special.ndtri(1 - cov.clamp(0.01, 0.99))
+    t2 = torch.special.ndtri(1 - (cov * 0.4).clamp(0.01, 0.99))
+    taper1 = ((pres1 - t1) / 0.6).clamp(0, 1)
+    taper2 = ((pres2 - t2) / 0.6).clamp(0, 1)
+    along = (0.65 + 0.3 * smooth_noise(gd, n, h, w, 6.0, x)).clamp(0.15, 1.2)
+    chips = (smooth_noise(gd, n, h, w, 1.0, x) - 1.6).clamp_min(0) * 0.7
+    half = uniform(g, n, *width, x).view(n, 1, 1, 1) / 2
+    alpha = torch.maximum(
+        cover((half * along + chips) * taper1, edge1),
+        cover((half * 0.6 * along + chips) * taper2, edge2),
+    )
+    alpha = alpha * uniform(g, n, 0.75, 1.0, x).view(n, 1, 1, 1)
+    return _paint(x, alpha, _fill(g, n, x, light_prob, paper_yellow))
+
+
+def emulsion_flaking(
+    img: torch.Tensor,
+    g: torch.Generator,
+    *,
+    area: tuple[float, float] = (0.0005, 0.04),
+    scale: tuple[float, float] = (0.02, 0.15),
+    angular_prob: float = 0.5,
+    paper_yellow: tuple[float, float] = (0.02, 0.2),
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Emulsion loss: irregular paper-white patches, from specks to a few percent of the image.
+
+    A fractal noise field (spectrum peaking at the per-image ``scale``, with a power-law tail
+    that makes ragged edges) is thresholded at the quantile that leaves ``area`` of the image;
+    with ``angular_prob`` the field is mostly piecewise constant on Voronoi cells, so whole
+    angular chips flake off along crack lines. The patches show bare, slightly mottled paper.
+
+    Args:
+        img: images in [0, 1].
+        g: source of all randomness.
+        area: range of the flaked fraction of the image.
+        scale: range of the typical patch size, as a fraction of ``min(H, W)``.
+        angular_prob: probability that an image flakes in angular chips.
+        paper_yellow: range of the cream tint of the paper.
+
+    Returns:
+        ``(damaged, mask)``. Shape: (B, 3, H, W), (B, 1, H, W).
+    """
+    check_images(img)
+    check_range("area", area, 0.0, 0.5)
+    check_range("scale", scale, 0.001, 1.0)
+    check_range("paper_yellow", paper_yellow, 0.0, 1.0)
+    _check_prob("angular_prob", angular_prob)
+    x, (n, _, h, w) = img.clamp(0, 1), img.shape
+    gd, s = pixel_generator(g, x), min(h, w)
+    cells = [s / 2**k for k in range(2, 8)] + [2.0]
+    peak = uniform(g, n, *scale, x).view(n, 1) * s
+    c = torch.tensor(cells, device=x.device, dtype=x.dtype).view(1, -1)
+    weights = torch.where(c <= peak, (c / peak) ** 0.6, (peak / c) ** 2)
+    field = fbm(gd, n, h, w, cells, weights, x)
+    angular = uniform(g, n, 0, 1, x).view(n, 1, 1, 1) < angular_prob
+    if angular_prob > 0:
+        size = host_uniform(g, n, *scale).clamp_min(0.004) * s * 0.8
+        warp = smooth_noise(gd, n * 2, h, w, 2.0, x).view(n, 2, h, w) * 0.7
+        _, value = worley_edges(gd, size.clamp_min(3.0), h, w, x, warp)
+        chips = torch.special.ndtri(value.clamp(1e-4, 1 - 1e-4))
+        field = torch.where(angular, field + 0.6 * chips, field)
+    frac = uniform(g, n, *area, x)
+    alpha = (field - quantile_threshold(field, frac)).mul(4).add(0.5).clamp(0, 1)
+    mottle = 1 - 0.05 * smooth_noise(gd, n, h, w, 3.0, x).abs()
+    fill = paper_colour(g, n, x, paper_yellow) * mottle
+    return _paint(x, alpha * uniform(g, n, 0.8, 1.0, x).view(n, 1, 1, 1), fill)
+
+
+def fold_creases(
+    img: torch.Tensor,
+    g: torch.Generator,
+    *,
+    count: tuple[int, int] = (1, 2),
+    width: tuple[float, float] = (1.0, 4.0),
+    shadow: tuple[float, float] = (3.0, 12.0),
+    strength: tuple[float, float] = (0.15, 0.5),
+    paper_yellow: tuple[float, float] = (0.02, 0.2),
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Fold creases: a light cracked ridge with a dark shadow on one side and a sheen on the other.
+
+    Folds are nearly straight lines (mostly horizontal or vertical, through the middle half of
+    the print; sometimes diagonal), with a gentle wobble; several can cross. A third of them stop
+    part-way, tapering out. The ridge width varies along the fold and is chipped.
+
+    Args:
+        img: images in [0, 1].
+        g: source of all randomness.
+        count: range of the number of folds per image (ints).
+        width: range of the ridge width in pixels.
+        shadow: range of the shadow width in pixels (the highlight is half as wide).
+        strength: range of the shadow's darkening at the ridge (the highlight is 0.6 of it).
+        paper_yellow: range of the cream tint of the ridge.
+
+    Returns:
+        ``(damaged, mask)``; the mask holds the ridge and the part of the shadow and highlight
+        that changes the pixel by at least 10% (darker, or closer to white).
+        Shape: (B, 3, H, W), (B, 1, H, W).
+    """
+    check_images(img)
+    _check_counts("count", count)
+    check_range("width", width, 0.0)
+    check_range("shadow", shadow, 0.0)
+    check_range("strength", strength, 0.0, 1.0)
+    check_range("paper_yellow", paper_yellow, 0.0, 1.0)
+    x, (n, _, h, w) = img.clamp(0, 1), img.shape
+    gd, ys, xs = pixel_generator(g, x), *coords(h, w, x)
+    k, kmax = _counts(g, n, count, x)
+    wobble = smooth_noise(gd, n, h, w, 0.2 * min(h, w), x) * uniform(g, n, 0.3, 2.0, x).view(
+        n, 1, 1, 1
+    )
+    along = (0.6 + 0.3 * smooth_noise(gd, n, h, w, 8.0, x)).clamp(0.2, 1.2)
+    chips = (smooth_noise(gd, n, h, w, 1.0, x) - 1.5).clamp_min(0) * 0.8
+    ridge = torch.zeros_like(ys.expand(n, 1, h, w))
+    dark, sheen = torch.zeros_like(ridge), torch.zeros_like(ridge)
+    for i in range(kmax):
+        u = lambda lo, hi: uniform(g, n, lo, hi, x).view(n, 1, 1, 1)  # noqa: E731
+        axis = u(0, 1) < 0.75
+        theta = torch.where(axis, (u(0, 1) < 0.5) * (math.pi / 2) + u(-0.05, 0.05), u(0, math.pi))
+        cy, cx = h * u(0.25, 0.75), w * u(0.25, 0.75)
+        ny, nx = torch.cos(theta), -torch.sin(theta)
+        dist = (ys - cy) * ny + (xs - cx) * nx + wobble
+        t = (ys - cy) * torch.sin(theta) + (xs - cx) * torch.cos(theta)
+        stop = torch.where(u(0, 1) < 0.33, u(-0.3, 0.3) * max(h, w), torch.full_like(cy, -1e4))
+        on = (k > i).to(x) * ((t - stop) / 15).clamp(0, 1)
+        half = u(*width) / 2 * on
+        ridge = torch.maximum(ridge, cover(half * along + chips * on, dist))
+        side = torch.where(u(0, 1) < 0.5, 1.0, -1.0).to(x)
+        beyond = dist * side - half
+        sw, st = u(*shadow).clamp_min(0.5), u(*strength) * on
+        dark = torch.maximum(dark, st * (1 - beyond / sw).clamp(0, 1) * (beyond > -half))
+        back = -dist * side - half
+        sheen = torch.maximum(
+            sheen, 0.6 * st * (1 - back / (0.5 * sw)).clamp(0, 1) * (back > -half)
+        )
+    y = x * (1 - dark)
+    y = y + (1 - y) * sheen
+    fill = paper_colour(g, n, x, paper_yellow)
+    out, mask = _paint(y, ridge * uniform(g, n, 0.6, 1.0, x).view(n, 1, 1, 1), fill)
+    changed = (dark >= _VISIBLE) | (sheen >= _VISIBLE)
+    return out, torch.maximum(mask, changed.to(x.dtype))
+
+
+def torn_edges(
+    img: torch.Tensor,
+    g: torch.Generator,
+    *,
+    corners: tuple[int, int] = (0, 2),
+    corner_size: tuple[float, float] = (0.05, 0.25),
+    notch_prob: float = 0.3,
+    wear: tuple[float, float] = (0.0, 0.02),
+    paper_yellow: tuple[float, float] = (0.02, 0.2),
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Torn or missing corners, torn notches in an edge, and worn borders.
+
+    A missing piece is a superellipse around a corner (or around a point on an edge, for a
+    notch) with a ragged outline; it shows the scanner bed or mount (white, black or card). A
+    rim of torn paper fibres (bare paper, 1-4 px) lines the tear. Worn borders lose the emulsion
+    in an irregular band along the edges.
+
+    Args:
+        img: images in [0, 1].
+        g: source of all randomness.
+        corners: range of the number of torn corners per image (ints, at most 4).
+        corner_size: range of a torn corner's size, as a fraction of ``min(H, W)``.
+        notch_prob: probability of a torn notch in one edge.
+        wear: range of the worn band's depth, as a fraction of ``min(H, W)`` (0 = none).
+        paper_yellow: range of the cream tint of the paper.
+
+    Returns:
+        ``(damaged, mask)``. Shape: (B, 3, H, W), (B, 1, H, W).
+    """
+    check_images(img)
+    _check_counts("corners", corners, 4)
+    check_range("corner_size", corner_size, 0.0, 1.0)
+    check_range("wear", wear, 0.0, 0.5)
+    check_range("paper_yellow", paper_yellow, 0.0, 1.0)
+    _check_prob("notch_prob", notch_prob)
+    x, (n, _, h, w) = img.clamp(0, 1), img.shape
+    gd, s, (ys, xs) = pixel_generator(g, x), min(h, w), coords(h, w, x)
+    u = lambda lo, hi: uniform(g, n, lo, hi, x).view(n, 1, 1, 1)  # noqa: E731
+    ones = torch.ones(n, 3, device=x.device, dtype=x.dtype)
+    ragged = fbm(gd, n, h, w, (s / 8, s / 24, 3.0), ones, x)
+    k, _ = _counts(g, n, corners, x)
+    rank = torch.rand(n, 4, generator=g, device=g.device).argsort(1).argsort(1).to(x.device)
+    centres = [(cy, cx) for cy in (0.0, float(h)) for cx in (0.0, float(w))]
+    notch_at = u(0, 4).floor()  # which edge: top, bottom, left, right
+    pos = u(0.15, 0.85)
+    centres.append(
+        (
+            torch.where(notch_at < 2, notch_at * h, pos * h),
+            torch.where(notch_at < 2, pos * w, (notch_at - 2) * w),
+        )
+    )
+    r = torch.full_like(ys.expand(n, 1, h, w), math.inf)
+    for j, (cy, cx) in enumerate(centres):
+        if j < 4:
+            on, size = rank[:, j].view(n, 1, 1, 1) < k, u(*corner_size)
+        else:
+            on, size = u(0, 1) < notch_prob, u(*corner_size) * 0.3
+        a, b = size * s * u(0.6, 1.4) + 1, size * s * u(0.6, 1.4) + 1
+        p = u(0.7, 2.0)
+        rj = ((ys - cy).abs() / b) ** p + ((xs - cx).abs() / a) ** p
+        rj = (rj ** (1 / p) - 1) * torch.minimum(a, b)  # ~ pixels inside (< 0) the tear line
+        rj = rj + ragged * u(0.5, 2.0) * (1 + 0.05 * torch.minimum(a, b))
+        r = torch.where(on, torch.minimum(r, rj), r)
+    missing = (0.5 - r).clamp(0, 1)
+    rim = ((u(1.0, 4.0) - r).clamp(0, 1) * (r > -0.5)).clamp(0, 1)
+    patches = (1 + fbm(gd, n, h, w, (s / 3, s / 8, s / 20), ones, x)).clamp_min(0)
+    mean_depth = u(*wear) * s
+    sides = torch.rand(4, n, generator=g, device=g.device).to(x).view(4, n, 1, 1, 1) ** 2
+    worn = torch.zeros_like(patches)
+    for side, dist in zip(sides, (ys, h - ys, xs, w - xs)):  # some sides barely worn
+        depth = mean_depth * side
+        band = (depth * patches + 0.6 * ragged - dist + 0.5).clamp(0, 1) * (depth >= 0.5)
+        worn = torch.maximum(worn, band)
+    bed = torch.where(
+        u(0, 1) < 0.5, u(0.9, 1.0), torch.where(u(0, 1) < 0.6, u(0.0, 0.08), u(0.4, 0.7))
+    )
+    paper = paper_colour(g, n, x, paper_yellow)
+    bed = bed * (paper / paper[:, :1]) ** 0.5  # a card or lid of a paler tint than the paper
+    y, m1 = _paint(x, torch.maximum(rim, worn), paper)
+    out, m2 = _paint(y, missing, bed)
+    return out, torch.maximum(m1, m2)
+
+
+def scratches(
+    img: torch.Tensor,
+    g: torch.Generator,
+    *,
+    count: tuple[int, int] = (1, 6),
+    width: tuple[float, float] = (0.7, 3.0),
+    length: tuple[float, float] = (0.15, 1.0),
+    curved_prob: float = 0.35,
+    light_prob: float = 0.8,
+    paper_yellow: tuple[float, float] = (0.02, 0.2),
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Straight and curved scratches: thin arcs with tapered ends, varying width and gaps.
+
+    Half of them run near vertical (as in film-gate and print-feed scratches), the rest in any
+    direction; a ``curved_prob`` share bend with a radius of 0.25-1.5 times their length, the rest
+    are straight. Per image they are bare paper (light) or dirt (dark).
+
+    Args:
+        img: images in [0, 1].
+        g: source of all randomness.
+        count: range of scratches per image (ints).
+        width: range of the widest width of a scratch, in pixels.
+        length: range of the length, as a fraction of ``max(H, W)``.
+        curved_prob: share of curved scratches.
+        light_prob: probability that an image's scratches are light.
+        paper_yellow: range of the cream tint of the paper.
+
+    Returns:
+        ``(damaged, mask)``. Shape: (B, 3, H, W), (B, 1, H, W).
+    """
+    check_images(img)
+    _check_counts("count", count)
+    check_range("width", width, 0.0)
+    check_range("length", length, 0.0, 4.0)
+    check_range("paper_yellow", paper_yellow, 0.0, 1.0)
+    _check_prob("curved_prob", curved_prob)
+    _check_prob("light_prob", light_prob)
+    x, (n, _, h, w) = img.clamp(0, 1), img.shape
+    k, kmax = _counts(g, n, count, x)
+    alpha = _arcs(x, g, k, kmax, width, length, (curved_prob, 0.25, 1.5), max(h, w), gaps=True)
+    alpha = alpha * uniform(g, n, 0.7, 1.0, x).view(n, 1, 1, 1)
+    return _paint(x, alpha, _fill(g, n, x, light_prob, paper_yellow))
+
+
+def _arcs(
+    x: torch.Tensor,
+    g: torch.Generator,
+    k: torch.Tensor,
+    kmax: int,
+    width: tuple[float, float],
+    length: tuple[float, float],
+    bend: tuple[float, float, float],
+    unit: float,
+    gaps: bool,
+    centre: tuple[torch.Tensor, torch.Tensor] | None = None,
+) -> torch.Tensor:
+    """Coverage of up to ``kmax`` arcs per image (arc i drawn where ``k > i``). (n, 1, h, w).
+
+    ``bend`` is (probability of a curved arc, radius range in lengths); straight arcs get a
+    radius of 30-100 lengths. ``centre`` places the arcs' midpoints near a point (lint).
+    """
+    n, _, h, w = x.shape
+    ys, xs = coords(h, w, x)
+    out = torch.zeros(n, 1, h, w, device=x.device, dtype=x.dtype)
+    wobble = smooth_noise(pixel_generator(g, x), n, h, w, 24.0, x) * uniform(g, n, 0, 1.2, x).view(
+        n, 1, 1, 1
+    )
+    for i in range(kmax):
+        u = lambda lo, hi: uniform(g, n, lo, hi, x).view(n, 1, 1, 1)  # noqa: E731
+        if centre is None:
+            mid = (u(0, h), u(0, w))
+        else:
+            mid = (centre[0] + u(-8, 8), centre[1] + u(-8, 8))
+        vertical = u(0, 1) < 0.5
+        angle = torch.where(vertical, math.pi / 2 + u(-0.25, 0.25), u(0, 2 * math.pi))
+        ln = u(*length) * unit + 2
+        curved = u(0, 1) < bend[0]
+        radius = ln * torch.where(curved, u(bend[1], bend[2]), u(30, 100))
+        radius = radius * torch.where(u(0, 1) < 0.5, 1.0, -1.0).to(x)
+        signed, t, inside = arc_distance(ys, xs, mid, angle, ln, radius)
+        taper = (torch.minimum(t, 1 - t) * u(4, 15)).clamp(0, 1)
+        wave = 1 + 0.35 * torch.sin(2 * math.pi * u(0.5, 4) * t + u(0, 2 * math.pi))
+        half = u(*width) / 2 * taper * wave * inside * (k > i)
+        if gaps:
+            half = half * (torch.sin(2 * math.pi * u(1, 6) * t + u(0, 6.3)) > u(-1.5, 0.2))
+        out = torch.maximum(out, cover(half, signed + wobble))
+    return out
+
+
+def dust_and_hair(
+    img: torch.Tensor,
+    g: torch.Generator,
+    *,
+    area: tuple[float, float] = (0.0003, 0.004),
+    size: tuple[float, float] = (0.5, 1.8),
+    hairs: tuple[int, int] = (0, 3),
+    lint_prob: float = 0.2,
+    light_prob: float = 0.4,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Dust specks, hairs and lint on the print or the scanner glass.
+
+    Specks are the peaks of blurred white noise above the quantile that leaves ``area`` (a tenth
+    of them from noise blurred 2.5 times wider: a few bigger motes). Hairs are thin curly arcs;
+    with ``lint_prob`` they bunch up into a clump of fibres. Per image dark or light.
+
+    Args:
+        img: images in [0, 1].
+        g: source of all randomness.
+        area: range of the fraction of the image under specks.
+        size: range of the speck blur sigma in pixels (about the speck radius).
+        hairs: range of hairs per image (ints).
+        lint_prob: probability that an image's hairs form one clump.
+        light_prob: probability that an image's dust is light.
+
+    Returns:
+        ``(damaged, mask)``. Shape: (B, 3, H, W), (B, 1, H, W).
+    """
+    check_images(img)
+    check_range("area", area, 0.0, 0.5)
+    check_range("size", size, 0.3, 20.0)
+    _check_counts("hairs", hairs)
+    _check_prob("lint_prob", lint_prob)
+    _check_prob("light_prob", light_prob)
+    x, (n, _, h, w) = img.clamp(0, 1), img.shape
+    gd = pixel_generator(g, x)
+    frac = uniform(g, n, *area, x)
+    alpha = torch.zeros(n, 1, h, w, device=x.device, dtype=x.dtype)
+    sig = uniform(g, n, *size, x)
+    for share, grow in ((0.9, 1.0), (0.1, 2.5)):
+        sg = (sig * grow).view(n, 1).expand(n, 2)
+        ks = 2 * math.ceil(3 * size[1] * grow) + 1
+        noise = smooth_noise(gd, n, h, w, 1.0, x)
+        field = kornia.filters.gaussian_blur2d(noise, (ks, ks), sg)
+        field = field / field.std((2, 3), keepdim=True).clamp_min(1e-6)
+        speck = (field - quantile_threshold(field, frac * share)).mul(3).add(0.5).clamp(0, 1)
+        alpha = torch.maximum(alpha, speck * (frac * share > 0).view(n, 1, 1, 1))
+    k, kmax = _counts(g, n, hairs, x)
+    lint = uniform(g, n, 0, 1, x).view(n, 1, 1, 1) < lint_prob
+    spot = (uniform(g, n, 0, h, x).view(n, 1, 1, 1), uniform(g, n, 0, w, x).view(n, 1, 1, 1))
+    s = min(h, w)
+    loose = _arcs(x, g, k * ~lint, kmax, (0.6, 1.3), (0.03, 0.15), (0.8, 0.15, 1.0), s, False)
+    clump = _arcs(
+        x, g, k * lint * 2, 2 * kmax, (0.6, 1.0), (0.02, 0.06), (1.0, 0.1, 0.5), s, False, spot
+    )
+    alpha = torch.maximum(alpha, torch.maximum(loose, clump))
+    light = uniform(g, n, 0, 1, x).view(n, 1, 1, 1) < light_prob
+    fill = torch.where(
+        light,
+        uniform(g, n, 0.85, 1.0, x).view(n, 1, 1, 1),
+        uniform(g, n, 0.0, 0.2, x).view(n, 1, 1, 1),
+    )
+    return _paint(x, alpha * uniform(g, n, 0.7, 1.0, x).view(n, 1, 1, 1), fill.expand(n, 3, 1, 1))
+
+
+def mould_spots(
+    img: torch.Tensor,
+    g: torch.Generator,
+    *,
+    colonies: tuple[int, int] = (1, 3),
+    radius: tuple[float, float] = (0.03, 0.12),
+    density: tuple[float, float] = (0.15, 0.5),
+    light_prob: float = 0.3,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mould: colonies of small spots, densest at the centre and thinning out to a ragged edge.
+
+    Spots are where fine fractal noise exceeds a threshold that rises from the colony's centre
+    (``density`` of the pixels) to its edge (none). Per image dark grey-green or whitish.
+
+    Args:
+        img: images in [0, 1].
+        g: source of all randomness.
+        colonies: range of colonies per image (ints).
+        radius: range of the colony radius, as a fraction of ``min(H, W)``.
+        density: range of the spot coverage at a colony's centre.
+        light_prob: probability that an image's mould is whitish.
+
+    Returns:
+        ``(damaged, mask)``. Shape: (B, 3, H, W), (B, 1, H, W).
+    """
+    check_images(img)
+    _check_counts("colonies", colonies)
+    check_range("radius", radius, 0.0, 1.0)
+    check_range("density", density, 0.0, 1.0)
+    _check_prob("light_prob", light_prob)
+    x, (n, _, h, w) = img.clamp(0, 1), img.shape
+    gd, s, (ys, xs) = pixel_generator(g, x), min(h, w), coords(h, w, x)
+    u = lambda lo, hi: uniform(g, n, lo, hi, x).view(n, 1, 1, 1)  # noqa: E731
+    k, kmax = _counts(g, n, colonies, x)
+    shape = 1 + 0.3 * smooth_noise(gd, n, h, w, s / 16, x)
+    spots = fbm(
+        gd, n, h, w, (6.0, 3.0, 1.5, 1.0), torch.tensor([0.6, 1.0, 0.8, 0.4]).to(x).expand(n, 4), x
+    )
+    weight = torch.zeros_like(spots)
+    for i in range(kmax):
+        d = torch.sqrt((ys - u(0, h)) ** 2 + (xs - u(0, w)) ** 2) / (u(*radius) * s + 1)
+        weight = torch.maximum(weight, (1 - d * shape).clamp(0, 1) ** 0.7 * (k > i))
+    cov = (u(*density) * weight).clamp(1e-4, 0.999)
+    alpha = ((spots - torch.special.ndtri(1 - cov)) * 2).clamp(0, 1) * (weight > 0)
+    light = u(0, 1) < light_prob
+    tint = torch.tensor([0.95, 1.0, 0.85], device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
+    fill = torch.where(light, u(0.8, 0.95) * tint.flip(1), u(0.08, 0.3) * tint)
+    return _paint(x, alpha * u(0.6, 0.95), fill)
