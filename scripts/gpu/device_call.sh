@@ -5,6 +5,7 @@
 # Here, first:  bash scripts/bench/gpu_wheels.sh        (the kornia wheel the device image lacks)
 #               python scripts/gpu/pack_data.py          (.data/gpu: data + wheel, <= 30 MiB)
 # The call:     run(command="bash scripts/gpu/device_call.sh", carry=[".data/gpu"], timeout_s=600)
+#               then give_back: start + call + transfers take ~13 of the 15 device minutes
 # Back here:    python scripts/gpu/unpack_results.py <files_at>   (-> runs/gpu/<name>/)
 #
 # BUDGET (540 s) bounds training + checks + bundle; TOTAL (585 s) is when no bench row starts.
