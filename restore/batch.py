@@ -13,7 +13,10 @@
    On CUDA, images are sorted by size and run in batches of equal size.
 4. **Report**: a bad file (unreadable, wrong mask, failed write) is recorded with its reason and the
    run goes on. ``OUT_DIR/restore_report.json`` (atomic) lists every failure; under torchrun each
-   rank writes ``restore_report.rank{r}.json`` and rank 0 merges them after a barrier.
+   rank writes ``restore_report.rank{r}.json`` and rank 0 merges them after a barrier. A model
+   with per-image reports (the photo pipeline's ``restore_images``: tone kind, what was done,
+   colorize skipped) adds one ``notes`` entry per image; a rerun keeps the notes of the images
+   it skips.
 
 Example:
     >>> from restore.batch import enhance_folder
@@ -30,7 +33,7 @@ import logging
 import os
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import asdict, dataclass, field
@@ -85,6 +88,7 @@ class FolderReport:
     skipped: int = 0  # outputs that already existed
     failed: list[dict[str, str]] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)  # files without an image suffix
+    notes: list[dict[str, Any]] = field(default_factory=list)  # per image: {"input": rel, ...}
     model_loaded: bool = False
     dry_run: bool = False
     seconds: float = 0.0
@@ -98,6 +102,7 @@ class FolderReport:
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
         d["failed"] = sorted(self.failed, key=lambda f: f["input"])
+        d["notes"] = sorted(self.notes, key=lambda f: f["input"])
         return d
 
 
@@ -229,6 +234,7 @@ def load_model(
     dtype: Any = None,
     tile: int | None = None,
     with_masks: bool = False,
+    options: Mapping[str, Any] | None = None,
 ) -> Any:
     """The Restorer or Pipeline for ``task`` / ``model``.
 
@@ -236,7 +242,11 @@ def load_model(
     The ``photo`` task uses :class:`restore.photo.PhotoRestorer` (damage detection -> inpaint ->
     enhance; detection is dropped with a warning when its model is not shipped, masks then come
     from ``masks``) when that module exists, else a pipeline of ``inpaint`` (when masks are given
-    and the model is shipped) and ``enhance``.
+    and the model is shipped) and ``enhance``. ``options`` are keyword arguments of
+    ``PhotoRestorer`` (``colorize``, ``tone``, ``upscale``, ``models``, ...).
+
+    Raises:
+        ConfigError: an unknown task, or ``options`` for a model other than the photo pipeline.
     """
     from restore.api import Restorer
     from restore.models import available
@@ -246,6 +256,9 @@ def load_model(
         raise ConfigError(f"unknown task {task!r}; known: {', '.join(TASK_MODELS)}")
     name = model or TASK_MODELS[task or "photo"]
     kw = {"device": device, "dtype": dtype, "tile": tile}
+    opts = dict(options or {})
+    if opts and name != "photo":
+        raise ConfigError(f"options {sorted(opts)} are for the photo pipeline, not {name!r}")
     if name == "photo":
         try:
             photo = importlib.import_module("restore.photo")
@@ -253,11 +266,16 @@ def load_model(
             photo = None
         factory = getattr(photo, "PhotoRestorer", None)
         if factory is not None:
+            opts = {"device": device, "tile": tile, **opts}
             try:
-                return factory(device=device, tile=tile)
+                return factory(**opts)
             except ModelNotFoundError as e:  # no damage detector shipped: masks from --masks only
+                if not opts.get("detect", True) or "detect" in opts.get("models", {}):
+                    raise
                 log.warning("photo: %s; running without damage detection", e)
-                return factory(detect=False, device=device, tile=tile)
+                return factory(**{**opts, "detect": False})
+        if opts:
+            raise ConfigError("photo options need restore.photo, which this installation lacks")
         stages = (["inpaint"] if with_masks and "inpaint" in available() else []) + ["enhance"]
         return Pipeline(stages, missing_mask="skip", **kw)
     if "," in name:
@@ -371,6 +389,7 @@ def enhance_folder(
     workers: int | None = None,
     seed: int | None = None,
     progress: bool = True,
+    options: Mapping[str, Any] | None = None,
 ) -> FolderReport:
     """Run a model over every image under ``in_dir``, writing to ``out_dir`` (see the module doc).
 
@@ -392,6 +411,9 @@ def enhance_folder(
             (at least one).
         seed: seeds stochastic models (each batch gets a generator seeded with it).
         progress: show a tqdm progress bar (rank 0).
+        options: keyword arguments of the photo pipeline (:class:`restore.photo.PhotoRestorer`:
+            ``colorize``, ``tone``, ``upscale``, ``models``, ``detect``, ...), for the ``photo``
+            task; the model is still loaded only when an image needs it.
 
     Returns:
         This rank's report (rank 0: merged over every rank).
@@ -401,6 +423,8 @@ def enhance_folder(
     out_root = Path(out_dir)
     if task == "inpaint" and masks is None:
         raise ConfigError("the inpaint task needs a folder of masks (--masks DIR, white = hole)")
+    if options and (model or TASK_MODELS.get(task or "photo")) != "photo":
+        raise ConfigError(f"options {sorted(options)} are for the photo task (a model by name)")
     jobs, ignored, refused = plan(
         in_dir,
         out_dir,
@@ -424,6 +448,9 @@ def enhance_folder(
     )
     todo = [j for j in jobs if overwrite or not j.dst.is_file()]
     rep.skipped = len(jobs) - len(todo)
+    if rep.skipped and not dry_run:  # keep what the last run noted about the images it did
+        done = {j.rel for j in jobs} - {j.rel for j in todo}
+        rep.notes = [n for n in _previous_notes(out_root) if n.get("input") in done]
     if dry_run:
         rep.planned = [{"input": j.rel, "output": str(j.dst)} for j in todo]
         rep.seconds = time.perf_counter() - t0
@@ -458,7 +485,10 @@ def enhance_folder(
             workers=workers,
             seed=seed,
             progress=progress and rank == 0,
+            options=options,
         )
+        failed = {f["input"] for f in rep.failed}
+        rep.notes = [n for n in rep.notes if n["input"] not in failed]
     rep.seconds = time.perf_counter() - t0
     if dist is None:
         from restore.core.checkpoint import atomic_write_json
@@ -466,6 +496,15 @@ def enhance_folder(
         atomic_write_json(out_root / REPORT_NAME, rep.to_json())
         return rep
     return _merge_reports(rep, out_root, rank, world)
+
+
+def _previous_notes(out_root: Path) -> list[dict[str, Any]]:
+    """The ``notes`` of an earlier report in ``out_root`` (none if absent or unreadable)."""
+    try:
+        notes = json.loads((out_root / REPORT_NAME).read_text(encoding="utf-8")).get("notes", [])
+    except (OSError, ValueError, AttributeError):
+        return []
+    return [n for n in notes if isinstance(n, dict)] if isinstance(notes, list) else []
 
 
 def _merge_reports(rep: FolderReport, out_root: Path, rank: int, world: int) -> FolderReport:
@@ -484,6 +523,7 @@ def _merge_reports(rep: FolderReport, out_root: Path, rank: int, world: int) -> 
             merged.written += d["written"]
             merged.skipped += d["skipped"]
             merged.failed += d["failed"]
+            merged.notes += d.get("notes", [])
             merged.model_loaded |= d["model_loaded"]
             merged.seconds = max(merged.seconds, d["seconds"])
         atomic_write_json(out_root / REPORT_NAME, merged.to_json())
@@ -511,6 +551,7 @@ def _run(
     workers: int | None,
     seed: int | None,
     progress: bool,
+    options: Mapping[str, Any] | None = None,
 ) -> None:
     import torch
     from tqdm import tqdm
@@ -531,7 +572,15 @@ def _run(
     def get_model() -> Any:
         if not loaded:
             loaded.append(
-                load_model(task, model, device=device, dtype=dtype, tile=tile, with_masks=masks)
+                load_model(
+                    task,
+                    model,
+                    device=device,
+                    dtype=dtype,
+                    tile=tile,
+                    with_masks=masks,
+                    options=options,
+                )
             )
             log.info("loaded %r", loaded[0])
         rep.model_loaded = True
@@ -605,11 +654,21 @@ def _run(
                 except (RestoreError, OSError, ValueError, RuntimeError) as e:
                     fail(job, e)
                     continue
+            # a model with per-image reports (the photo pipeline) says what it did to each image
+            with_reports = getattr(m, "restore_images", None)
             for group in [chunk] if len(chunk) == 1 else [chunk, *([c] for c in chunk)]:
                 try:
-                    outs = process_images(
-                        m, [c[1] for c in group], masks=[c[2] for c in group], **kw
-                    )
+                    if with_reports is not None and not kw:
+                        done = with_reports([c[1] for c in group], [c[2] for c in group])
+                        outs = [out for out, _ in done]
+                        rep.notes += [
+                            {"input": c[0].rel, **r.get("tone", {})}
+                            for c, (_, r) in zip(group, done)
+                        ]
+                    else:
+                        outs = process_images(
+                            m, [c[1] for c in group], masks=[c[2] for c in group], **kw
+                        )
                 except (RestoreError, ValueError, RuntimeError) as e:
                     if len(group) == 1:
                         fail(group[0][0], e)

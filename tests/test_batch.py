@@ -427,3 +427,86 @@ def test_cli_threads_option(tiny_model, tmp_path, capsys):
     assert (tmp_path / "out" / "a.png").exists()
     assert main([*args, "--threads", "0"]) == 1
     assert "--threads must be >= 1" in capsys.readouterr().err
+
+
+def test_photo_folder_keeps_names_and_tones_and_resumes(tiny_model, tmp_path, capsys):
+    """restore photo IN_DIR -o OUT_DIR: the folder engine of restore enhance with the photo
+    options: same relative names, each photo's tone in the report, a bad file reported, inputs
+    untouched, and a rerun skips what is done (without loading the models)."""
+    src, out = tmp_path / "in", tmp_path / "out"
+    (src / "sub" / "deeper").mkdir(parents=True)
+    rng = np.random.default_rng(7)
+    lum = np.kron(rng.random((4, 5)), np.ones((8, 8)))  # 32 x 40, blocky grey
+    grey = np.repeat((lum * 255).astype(np.uint8)[..., None], 3, axis=2)
+    sepia = (grey * np.array([1.0, 0.82, 0.62])).astype(np.uint8)
+    PIL.Image.fromarray(grey).save(src / "grey.png")
+    PIL.Image.fromarray(grey).save(src / "sub" / "deeper" / "grey.jpg", quality=95)
+    PIL.Image.fromarray(sepia).save(src / "sub" / "sepia.png")
+    PIL.Image.fromarray(_rgb(rng, 32, 40)).save(src / "sub" / "colour.png")
+    (src / "bad.png").write_bytes(b"not a png")
+    (src / "notes.txt").write_text("not an image")
+    before = {p: p.read_bytes() for p in src.rglob("*") if p.is_file()}
+    argv = ["photo", str(src), "-o", str(out), "--no-detect", "--device", "cpu", "--no-progress"]
+    argv += ["--model", f"enhance={tiny_model / 'model.safetensors'}"]
+
+    assert main(argv) == 1  # bad.png failed, the others were written
+    said = capsys.readouterr()
+    assert "FAILED bad.png" in said.err and "4 written" in said.out
+    assert "tone: 1 colour, 2 grey, 1 toned" in said.out
+    outputs = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert outputs == sorted(
+        ["grey.png", "sub/deeper/grey.jpg", "sub/sepia.png", "sub/colour.png", REPORT_NAME]
+    )
+    assert {p: p.read_bytes() for p in src.rglob("*") if p.is_file()} == before
+    report = json.loads((out / REPORT_NAME).read_text())
+    kinds = {n["input"]: (n["kind"], n["action"]) for n in report["notes"]}
+    assert kinds == {
+        "grey.png": ("grey", "made grey (R = G = B)"),
+        "sub/deeper/grey.jpg": ("grey", "made grey (R = G = B)"),
+        "sub/sepia.png": ("toned", "tone kept"),
+        "sub/colour.png": ("colour", "left as the models made it (a colour photo)"),
+    }
+    assert [f["input"] for f in report["failed"]] == ["bad.png"]
+    g = np.asarray(PIL.Image.open(out / "grey.png")).astype(int)
+    assert np.abs(g[..., 0] - g[..., 1]).max() == 0 and np.abs(g[..., 1] - g[..., 2]).max() == 0
+    s = np.asarray(PIL.Image.open(out / "sub" / "sepia.png")).astype(int)
+    assert (s[..., 0] >= s[..., 2]).mean() > 0.95 and (s[..., 0] - s[..., 2]).mean() > 10
+
+    stamp = {p: p.stat().st_mtime_ns for p in out.rglob("*.png")}
+    assert main(argv) == 1  # bad.png fails again; nothing else is redone
+    said = capsys.readouterr().out
+    assert "0 written, 4 already done" in said and "tone: 1 colour, 2 grey, 1 toned" in said
+    again = json.loads((out / REPORT_NAME).read_text())
+    assert again["skipped"] == 4 and again["model_loaded"] is False
+    assert again["notes"] == report["notes"]  # what the first run did is still reported
+    assert {p: p.stat().st_mtime_ns for p in stamp} == stamp
+
+    # the photo options go through: tone neutral, from Python
+    rep = enhance_folder(
+        src,
+        out,
+        task="photo",
+        overwrite=True,
+        progress=False,
+        device="cpu",
+        options={"detect": False, "tone": "neutral", "models": {"enhance": str(tiny_model)}},
+    )
+    assert rep.written == 4 and [f["input"] for f in rep.failed] == ["bad.png"]
+    s = np.asarray(PIL.Image.open(out / "sub" / "sepia.png")).astype(int)
+    assert np.abs(s[..., 0] - s[..., 2]).max() == 0
+    assert {n["input"]: n["action"] for n in rep.notes}["sub/sepia.png"].startswith("made neutral")
+    with pytest.raises(ConfigError, match="photo"):
+        enhance_folder(src, tmp_path / "o2", task="sr", options={"tone": "neutral"})
+
+
+def test_photo_folder_refuses_single_photo_options(tmp_path, capsys):
+    src = tmp_path / "in"
+    src.mkdir()
+    argv = ["photo", str(src), "-o", str(tmp_path / "out"), "--report", str(tmp_path / "r.json")]
+    assert main(argv) == 1
+    assert "for one photo only" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+    f = tmp_path / "a.png"
+    PIL.Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(f)
+    assert main(["photo", str(f), "-o", str(tmp_path / "b.png"), "--masks", str(src)]) == 1
+    assert "--masks DIR is for a folder" in capsys.readouterr().err

@@ -1,7 +1,9 @@
-"""`restore photo` and restore.photo: stages, overrides, outputs, image kinds, errors.
+"""`restore photo` and restore.photo: stages, overrides, outputs, image kinds, errors, tone.
 
-Runs on tiny random-weight models written to a temporary folder (the pipeline's behaviour, not
-the shipped models' quality, is under test here; scripts/eval_photo.py measures that).
+Most tests run on tiny random-weight models written to a temporary folder (the pipeline's
+behaviour, not the shipped models' quality, is under test; scripts/eval_photo.py measures that).
+The tone rules (grey stays grey, a toned print keeps its tone, colorize skips colour photos) are
+also checked on the shipped models, on small crops.
 """
 
 from __future__ import annotations
@@ -10,13 +12,21 @@ import json
 from pathlib import Path
 
 import numpy as np
+import PIL.Image
 import pytest
 import torch
 
-from restore.cli import main
+from restore.cli import build_parser, main
 from restore.config import Config, from_dict
-from restore.data.io import read_image, write_image
-from restore.photo import PhotoRestorer, cv2_inpaint, restore_photo
+from restore.data.io import Image, read_image, write_image
+from restore.photo import (
+    COLOUR_SKIP,
+    PhotoRestorer,
+    clear_model_cache,
+    cv2_inpaint,
+    measure_tone,
+    restore_photo,
+)
 from restore.tasks import create_task
 from restore.train import export_weights
 
@@ -165,10 +175,9 @@ def test_refuses_to_overwrite_input_and_bad_mask(photo, models, tmp_path, capsys
 
 def test_missing_optional_model_is_skipped_with_warning(photo, models, tmp_path, monkeypatch):
     import restore.models as M
-    import restore.photo
 
     monkeypatch.setattr(M, "WEIGHTS_DIR", tmp_path / "nothing")  # nothing shipped
-    restore.photo._load_cached.cache_clear()
+    clear_model_cache()
     pr = PhotoRestorer(models=models, colorize=True, upscale=2, device="cpu")
     y, r = pr.restore_tensor(torch.rand(1, 3, 32, 32))
     stages = {s["stage"]: s for s in r["stages"]}
@@ -219,5 +228,186 @@ def test_shipped_models_on_the_sample_photo():
     m = binarize(pr.models["detect"].run_tensor(x), pr.threshold)
     assert mask_scores(m, gt)["iou"] > 0.5
     y, report = pr.restore_tensor(x)
-    assert [s["stage"] for s in report["stages"] if s["ran"]] == ["detect", "inpaint", "enhance"]
-    assert float(y.std()) > 1.1 * float(x.std())  # the faded print gets its contrast back
+    ran = [s["stage"] for s in report["stages"] if s["ran"]]
+    assert ran == ["detect", "inpaint", "enhance", "tone"]
+    assert report["tones"][0]["kind"] == "toned"  # the sample is a sepia print
+    gray = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
+    lum_x, lum_y = (x * gray).sum(1), (y * gray).sum(1)
+    assert float(lum_y.std()) > 1.1 * float(lum_x.std())  # the faded print gets its contrast back
+
+
+# ------------------------------------------------------------------------------- tone rules
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _needs(*names: str) -> None:
+    from restore.models import available
+
+    missing = sorted(set(names) - set(available()))
+    if missing:
+        pytest.skip(f"{missing} not shipped in this installation")
+
+
+def _tensor(px: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(px)).permute(2, 0, 1)[None].float() / 255
+
+
+def _off_grey(px: np.ndarray) -> int:
+    """max |R - G|, |G - B| in levels."""
+    d = px.astype(np.int32)
+    return int(max(np.abs(d[..., 0] - d[..., 1]).max(), np.abs(d[..., 1] - d[..., 2]).max()))
+
+
+def _hue_gap(a: float, b: float) -> float:
+    return abs((a - b + 180.0) % 360.0 - 180.0)
+
+
+@pytest.fixture(scope="module")
+def sepia_crop() -> np.ndarray:
+    """96 x 128 of the sample photo: a sepia print with synthetic scratches (a toned photo)."""
+    return read_image(REPO / "assets" / "old_photo.jpg").pixels[200:296, 200:328].copy()
+
+
+@pytest.fixture(scope="module")
+def grey_crop(sepia_crop) -> np.ndarray:
+    luma = sepia_crop.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    return np.repeat(np.round(luma).astype(np.uint8)[..., None], 3, axis=2)
+
+
+def _scanned_grey_jpeg(grey: np.ndarray, tmp_path: Path) -> np.ndarray:
+    """A grey print scanned in colour: +-2 levels of independent channel noise, JPEG q95 4:4:4."""
+    noise = np.random.default_rng(0).integers(-2, 3, grey.shape)
+    p = tmp_path / "scan.jpg"
+    scan = PIL.Image.fromarray(np.clip(grey + noise, 0, 255).astype(np.uint8))
+    scan.save(p, quality=95, subsampling=0)
+    px = read_image(p).pixels
+    assert _off_grey(px) > 0  # not exactly grey as it comes in
+    return px
+
+
+def _colour_photo(h: int = 96, w: int = 128) -> np.ndarray:
+    """A smooth multi-hue picture: hue across, brightness down."""
+    import colorsys
+
+    hue = np.linspace(0, 1, w, endpoint=False)
+    val = np.linspace(0.35, 0.95, h)
+    rgb = np.array([[colorsys.hsv_to_rgb(hh, 0.6, v) for hh in hue] for v in val])
+    return np.round(rgb * 255).astype(np.uint8)
+
+
+def test_grey_in_exactly_grey_out_on_shipped_models(grey_crop, tmp_path):
+    """R = G = B exactly, for a grey photo and a colour-scanned grey JPEG, also after x2 SR."""
+    _needs("damage", "inpaint", "enhance")
+    scanned = _scanned_grey_jpeg(grey_crop, tmp_path)
+    for px, upscale in ((grey_crop, None), (scanned, None), (grey_crop, 2)):
+        if upscale:
+            _needs("sr-x2")
+        out, rep = restore_photo(px, upscale=upscale, device="cpu")
+        assert rep["tone"]["kind"] == "grey" and rep["tone"]["action"] == "made grey (R = G = B)"
+        assert out.pixels.shape == (96 * (upscale or 1), 128 * (upscale or 1), 3)
+        assert _off_grey(out.pixels) == 0
+        assert {s["stage"]: s for s in rep["stages"]}["tone"]["ran"]
+        if upscale is None:
+            assert np.abs(out.pixels.astype(int) - px).mean() > 1  # the models did change it
+
+
+@pytest.mark.parametrize("kind", ["sepia", "cyanotype"])
+def test_toned_print_keeps_its_tone_on_shipped_models(kind, sepia_crop, grey_crop):
+    """Hue within 3 degrees (CIELAB h_ab), chroma per luminance within 3 levels on average;
+    tone="neutral" gives exact grey."""
+    _needs("damage", "inpaint", "enhance")
+    if kind == "sepia":
+        px = sepia_crop
+    else:  # iron-blue: blue shadows and mid-tones, paler highlights
+        g = grey_crop[..., :1].astype(np.float32) / 255
+        cyan = g * np.array([0.55, 0.8, 1.0]) + np.array([0.0, 0.05, 0.1])
+        px = np.round(np.clip(cyan, 0, 1) * 255).astype(np.uint8)
+    steps: dict = {}
+    out, rep = restore_photo(px, device="cpu", steps=steps)
+    t_in = measure_tone(_tensor(px), steps["mask"])[0]  # the tone of the undamaged pixels
+    t_out = measure_tone(_tensor(out.pixels))[0]
+    assert rep["tone"]["kind"] == "toned" and rep["tone"]["action"] == "tone kept"
+    assert rep["tone"]["hue_deg"] == round(t_in.hue, 2)
+    assert t_out.kind == "toned" and _hue_gap(t_in.hue, t_out.hue) <= 3.0
+    # the chroma of each luminance the output has is the input's at that luminance
+    lum = (_tensor(out.pixels) * torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)).sum(1)
+    used = torch.bincount((lum.flatten() * 32).long().clamp(0, 31), minlength=32) > 20
+    gap = (t_in.curve - t_out.curve).abs().amax(0)[used].mean() * 255
+    assert gap <= 3.0, gap
+    assert (60 <= t_in.hue <= 100) if kind == "sepia" else (200 <= t_in.hue <= 280)
+
+    grey, rep = restore_photo(px, tone="neutral", device="cpu")
+    assert rep["tone"]["action"] == "made neutral grey (tone='neutral')"
+    assert _off_grey(grey.pixels) == 0
+
+
+def test_colorize_skips_a_colour_photo_unless_forced(grey_crop, caplog):
+    _needs("damage", "inpaint", "enhance", "colorize")
+    colour = _colour_photo()
+    plain, rep = restore_photo(colour, device="cpu")
+    assert rep["tone"]["kind"] == "colour" and rep["tone"]["colorize"] == "off"
+    with caplog.at_level("WARNING", logger="restore.photo"):
+        out, rep = restore_photo(colour, colorize=True, device="cpu")
+    stages = {s["stage"]: s for s in rep["stages"]}
+    assert not stages["colorize"]["ran"] and stages["colorize"]["reason"] == COLOUR_SKIP
+    assert rep["tone"]["colorize"] == COLOUR_SKIP and "already has colour" in caplog.text
+    assert rep["warnings"] == [f"colorize: {COLOUR_SKIP}"]
+    assert np.array_equal(out.pixels, plain.pixels)  # its own colours, untouched by colorize
+
+    forced, rep = restore_photo(colour, colorize="force", device="cpu")
+    assert {s["stage"]: s for s in rep["stages"]}["colorize"]["ran"]
+    assert rep["tone"]["colorize"] == "forced" and rep["tone"]["action"] == "colorized"
+    assert np.abs(forced.pixels.astype(int) - plain.pixels).mean() > 2
+
+    coloured, rep = restore_photo(grey_crop, colorize=True, device="cpu")  # grey: coloured
+    assert rep["tone"]["kind"] == "grey" and rep["tone"]["colorize"] == "ran"
+    assert _off_grey(coloured.pixels) > 10
+
+
+def test_colour_options_are_checked(models):
+    img = np.zeros((16, 16, 3), np.uint8)
+    for bad in ({"colorize": "yes"}, {"colorize": 1}, {"tone": "sepia"}, {"tone": None}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            restore_photo(img, models=models, device="cpu", **bad)
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            PhotoRestorer(models=models, device="cpu", **bad)
+    parse = build_parser().parse_args
+    assert parse(["photo", "a.png", "-o", "b.png"]).colorize is False
+    assert parse(["photo", "a.png", "-o", "b.png", "--colorize"]).colorize is True
+    assert parse(["photo", "a.png", "-o", "b.png", "--colorize", "force"]).colorize == "force"
+    assert parse(["photo", "a.png", "-o", "b.png"]).tone == "keep"
+    with pytest.raises(SystemExit):
+        parse(["photo", "a.png", "-o", "b.png", "--colorize", "always"])
+
+
+def test_cli_tone_on_random_models(sepia_crop, models, tmp_path, capsys):
+    """Whatever colour random-weight models make, the tone rules hold; the report says so."""
+    src, out, rep = tmp_path / "sepia.png", tmp_path / "out.png", tmp_path / "r.json"
+    write_image(src, sepia_crop)
+    assert main(["photo", str(src), "-o", str(out), "--report", str(rep), *_args(models)]) == 0
+    r = json.loads(rep.read_text())
+    assert r["tone"]["kind"] == "toned" and r["tone"]["action"] == "tone kept"
+    assert "tone: toned, tone kept" in capsys.readouterr().out
+    t_in, t_out = (measure_tone(_tensor(read_image(p).pixels))[0] for p in (src, out))
+    assert t_out.kind == "toned" and _hue_gap(t_in.hue, t_out.hue) <= 3.0
+    argv = ["photo", str(src), "-o", str(out), "--tone", "neutral", "--report", str(rep)]
+    assert main([*argv, *_args(models)]) == 0
+    assert _off_grey(read_image(out).pixels) == 0
+    assert json.loads(rep.read_text())["tone"]["action"] == "made neutral grey (tone='neutral')"
+    # a grayscale file stays a one-channel file, grey
+    write_image(src, sepia_crop[..., 1])
+    assert main(["photo", str(src), "-o", str(out), *_args(models)]) == 0
+    assert read_image(out).grayscale
+
+
+def test_restore_images_batches_and_reports_each(sepia_crop, grey_crop, models):
+    pr = PhotoRestorer(models=models, device="cpu")
+    imgs = [Image.from_array(a) for a in (sepia_crop, grey_crop, _colour_photo(), grey_crop[:64])]
+    done = pr.restore_images(imgs)
+    assert [r["tone"]["kind"] for _, r in done] == ["toned", "grey", "colour", "grey"]
+    for (out, r), img in zip(done, imgs):  # the same as one at a time (to float rounding)
+        alone, r1 = pr.restore_image(img)
+        assert np.abs(out.pixels.astype(int) - alone.pixels).max() <= 1
+        assert r["tone"]["action"] == r1["tone"]["action"]
+    assert _off_grey(done[1][0].pixels) == 0 and _off_grey(done[3][0].pixels) == 0

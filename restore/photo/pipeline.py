@@ -7,8 +7,13 @@ The stages, in order (each can be switched off):
 2. ``inpaint``  the ``inpaint`` model fills the masked pixels (``cv2.inpaint`` Telea stands in,
    with a note in the report, when no inpaint model is shipped in this installation).
 3. ``enhance``  the ``enhance`` model undoes fading, colour cast, grain, mild blur and JPEG.
-4. ``colorize`` (optional) the ``colorize`` model colours a black-and-white photo.
+4. ``colorize`` (optional) the ``colorize`` model colours a grey or single-toned photo; a photo
+   that already has colour is skipped (with a warning) unless ``colorize="force"``.
 5. ``upscale``  (optional) ``sr-x2`` / ``sr-x4``.
+6. ``tone``     the photo's own tone, measured on the input (:mod:`restore.photo.tone`): a grey
+   photo comes back with R = G = B exactly, a toned print (sepia, cyanotype) with its tone
+   re-applied to the restored luminance (or neutral grey with ``tone="neutral"``); a colour photo
+   is left as the models made it.
 
 Optional stages whose model is not shipped yet are skipped with a warning in the report; the
 required ones (detect, enhance) raise :class:`~restore.errors.ModelNotFoundError`. Every model
@@ -18,18 +23,19 @@ Example:
     >>> from restore.photo import restore_photo
     >>> out, report = restore_photo("assets/old_photo.jpg")          # doctest: +SKIP
     >>> [s["stage"] for s in report["stages"] if s["ran"]]          # doctest: +SKIP
-    ['detect', 'inpaint', 'enhance']
+    ['detect', 'inpaint', 'enhance', 'tone']
+    >>> report["tone"]["kind"], report["tone"]["action"]            # doctest: +SKIP
+    ('toned', 'tone kept')
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import time
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Mapping, MutableMapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -37,97 +43,49 @@ from torch import Tensor
 
 from restore.data.io import Image, from_tensor, read_image, to_tensor
 from restore.errors import ModelNotFoundError, RestoreError
+from restore.photo.stages import (
+    CV2_INPAINT,
+    DEFAULT_MODELS,
+    OPTIONAL,
+    STAGES,
+    cv2_inpaint,
+    load_stage_model,
+    read_mask,
+)
+from restore.photo.tone import (
+    COLOUR_SKIP,
+    TONE_MODES,
+    ToneMode,
+    apply_tone,
+    measure_tone,
+    plan_tones,
+)
 from restore.runtime import pick_device
 
 log = logging.getLogger(__name__)
 
-#: The stages in the order they run, and the shipped model each uses by default.
-STAGES: tuple[str, ...] = ("detect", "inpaint", "enhance", "colorize", "upscale")
-DEFAULT_MODELS: dict[str, str] = {
-    "detect": "damage",
-    "inpaint": "inpaint",
-    "enhance": "enhance",
-    "colorize": "colorize",
-    "upscale2": "sr-x2",
-    "upscale4": "sr-x4",
-}
-#: Stages that may be skipped with a warning when their model is not shipped.
-OPTIONAL: frozenset[str] = frozenset({"colorize", "upscale"})
-CV2_INPAINT = "cv2.inpaint (Telea, radius 3)"
+#: ``colorize=`` values: off, colour grey / single-toned photos only, or every photo.
+Colorize = bool | Literal["force"]
 
 
-@functools.lru_cache(maxsize=16)
-def _load_cached(name: str, device: str, tile: int | None) -> Any:
-    from restore.api import Restorer
-
-    return Restorer.from_pretrained(name, device=device, tile=tile)
-
-
-def load_stage_model(
-    name_or_path: str | os.PathLike[str] | Any, device: torch.device, tile: int | None = None
-) -> Any:
-    """A :class:`~restore.api.Restorer` for a stage: loaded (cached per name and device) or as given."""
-    if not isinstance(name_or_path, (str, os.PathLike)):
-        return name_or_path  # already a Restorer (or anything with run_tensor)
-    return _load_cached(str(name_or_path), str(device), tile)
-
-
-def cv2_inpaint(x: Tensor, mask: Tensor, radius: int = 3) -> Tensor:
-    """Classical inpainting (OpenCV Telea) of each image; known pixels are kept exactly.
-
-    Args:
-        x: (B, 3, H, W) images in [0, 1].
-        mask: (B, 1, H, W), 1 = hole.
-        radius: Telea's neighbourhood radius in pixels.
-
-    Returns:
-        (B, 3, H, W) images in [0, 1], on x's device.
-    """
-    import cv2
-
-    out = []
-    for i in range(x.shape[0]):
-        img = (x[i].permute(1, 2, 0).cpu().numpy() * 255.0 + 0.5).clip(0, 255).astype(np.uint8)
-        m = (mask[i, 0].cpu().numpy() > 0.5).astype(np.uint8)
-        filled = cv2.inpaint(img, m, radius, cv2.INPAINT_TELEA)
-        out.append(torch.from_numpy(filled).permute(2, 0, 1).float() / 255.0)
-    y = torch.stack(out).to(x.device)
-    return torch.where(mask > 0.5, y, x)
-
-
-def read_mask(mask: Any, size: tuple[int, int]) -> Tensor:
-    """A mask (file path, array (H, W[, C]) nonzero = hole, or tensor) -> (1, 1, H, W) float {0, 1}.
-
-    A mask file is white (>= half scale) where there is damage.
-
-    Raises:
-        RestoreError: the mask cannot be read or its size differs from the image's.
-    """
-    if isinstance(mask, Tensor):
-        m = mask.float()
-        while m.dim() < 4:
-            m = m[None]
-        m = (m[:, :1] > 0.5).float()
-    else:
-        if isinstance(mask, (str, os.PathLike)):
-            px = read_image(Path(mask)).pixels.max(axis=2)
-            hole = px >= (32768 if px.dtype == np.uint16 else 128)
-        else:
-            arr = np.asarray(mask)
-            hole = (arr.max(axis=2) if arr.ndim == 3 else arr) != 0
-        m = torch.from_numpy(hole.astype(np.float32))[None, None]
-    if tuple(m.shape[-2:]) != tuple(size):
-        raise RestoreError(
-            f"mask size {tuple(m.shape[-2:])} (H, W) does not match the image size {tuple(size)}"
-        )
-    return m
+def _check_colour_options(colorize: Any, tone: Any) -> None:
+    if not (isinstance(colorize, bool) or (isinstance(colorize, str) and colorize == "force")):
+        raise ValueError(f"colorize must be False, True or 'force', got {colorize!r}")
+    if not (isinstance(tone, str) and tone in TONE_MODES):
+        raise ValueError(f"tone must be one of {list(TONE_MODES)}, got {tone!r}")
 
 
 class PhotoRestorer:
     """The photo pipeline with its models loaded once; call :meth:`restore_tensor` per photo.
 
     Args:
-        detect, inpaint, enhance, colorize: run the stage.
+        detect, inpaint, enhance: run the stage.
+        colorize: ``False``; ``True`` colours grey and single-toned photos and skips (with a
+            warning in the report) a photo that already has colour; ``"force"`` colours every
+            photo (its own colours are replaced).
+        tone: ``"keep"`` (default) re-applies a toned print's tone to the restored luminance;
+            ``"neutral"`` makes a toned print neutral grey. Grey photos always come back with
+            R = G = B, colour photos as the models made them (see :mod:`restore.photo.tone`).
         upscale: ``None``, 2 or 4.
         device: ``"cpu"``, ``"cuda"``, ... (default: CUDA when available).
         models: per stage (``detect``, ``inpaint``, ``enhance``, ``colorize``, ``upscale``), a
@@ -138,7 +96,7 @@ class PhotoRestorer:
 
     Raises:
         ModelNotFoundError: a required model (damage, enhance) is not available.
-        ValueError: a bad ``upscale`` or an unknown stage in ``models``.
+        ValueError: a bad ``upscale``, ``colorize`` or ``tone``, or an unknown stage in ``models``.
     """
 
     def __init__(
@@ -147,7 +105,8 @@ class PhotoRestorer:
         detect: bool = True,
         inpaint: bool = True,
         enhance: bool = True,
-        colorize: bool = False,
+        colorize: Colorize = False,
+        tone: ToneMode = "keep",
         upscale: int | None = None,
         device: str | torch.device | None = None,
         models: Mapping[str, Any] | None = None,
@@ -157,6 +116,9 @@ class PhotoRestorer:
     ) -> None:
         if upscale not in (None, 1, 2, 4):
             raise ValueError(f"upscale must be 2 or 4 (or None), got {upscale!r}")
+        _check_colour_options(colorize, tone)
+        self.force_colorize = colorize == "force"
+        self.tone: ToneMode = tone
         models = dict(models or {})
         unknown = sorted(set(models) - set(STAGES))
         if unknown:
@@ -166,7 +128,7 @@ class PhotoRestorer:
             "detect": detect,
             "inpaint": inpaint,
             "enhance": enhance,
-            "colorize": colorize,
+            "colorize": bool(colorize),
             "upscale": upscale not in (None, 1),
         }
         self.upscale = upscale if upscale not in (None, 1) else None
@@ -219,8 +181,19 @@ class PhotoRestorer:
 
     @property
     def card(self) -> dict[str, Any]:
-        """A summary card: the stages and the model each uses."""
-        return {"name": self.name, "task": self.task, "stages": dict(self.model_names)}
+        """A summary card: the stages and the model each uses, and the tone and colorize rules."""
+        colorize = (
+            ("force" if self.force_colorize else "grey and toned only")
+            if ("colorize" in self.models)
+            else "off"
+        )
+        return {
+            "name": self.name,
+            "task": self.task,
+            "stages": dict(self.model_names),
+            "tone": self.tone,
+            "colorize": colorize,
+        }
 
     def accepts(self, keyword: str) -> bool:
         """Whether ``run_tensor`` takes ``keyword`` (only ``mask``)."""
@@ -255,7 +228,10 @@ class PhotoRestorer:
                 (B, 1, H, W); the others (B, 3, H', W')).
 
         Returns:
-            (restored (B, 3, H*scale, W*scale) in [0, 1], report dict: stages, seconds, device).
+            (restored (B, 3, H*scale, W*scale) in [0, 1], report dict: stages, seconds, device,
+            and ``tones``: per photo its measured tone (``kind`` grey / toned / colour,
+            ``chroma_levels``, ``hue_deg``, ...), ``action`` (what the tone step did) and
+            ``colorize`` (off, ran, forced, or skipped because the photo has colour)).
         """
         if x.dim() != 4 or x.shape[1] != 3 or not x.is_floating_point():
             raise ValueError(f"expected float (B, 3, H, W) images, got {tuple(x.shape)} {x.dtype}")
@@ -318,17 +294,58 @@ class PhotoRestorer:
             if steps is not None:
                 steps["inpaint"] = y
 
-        # 3.-5. whole-image models
+        # 3.-5. whole-image models (colorize: grey and toned photos only, unless forced)
+        n = x.shape[0]
+        t0 = time.perf_counter()
+        tones = measure_tone(x, m)  # the input's tone; damaged pixels left out
+        measured = time.perf_counter() - t0
+        colorized = [False] * n
         for stage in ("enhance", "colorize", "upscale"):
             if stage not in self.models:
                 reason = "switched off" if not self.enabled[stage] else "model not available"
                 record(stage, False, reason=reason)
                 continue
             t0 = time.perf_counter()
-            y = self.models[stage].run_tensor(y).clamp(0, 1)
-            record(stage, True, t0)
+            run = self.models[stage].run_tensor
+            if stage == "colorize":
+                pick = [i for i, t in enumerate(tones) if self.force_colorize or t.kind != "colour"]
+                for i in sorted(set(range(n)) - set(pick)):
+                    where = f"image {i}: " if n > 1 else ""
+                    report["warnings"].append(f"colorize: {where}{COLOUR_SKIP}")
+                    log.warning("colorize: %s%s", where, COLOUR_SKIP)
+                if not pick:
+                    record(stage, False, reason=COLOUR_SKIP)
+                    continue
+                for i in pick:
+                    colorized[i] = True
+                if len(pick) < n:
+                    idx = torch.tensor(pick, device=y.device)
+                    y = y.index_copy(0, idx, run(y[idx]).clamp(0, 1).to(y))
+                    record(stage, True, t0, images=pick)
+                else:
+                    y = run(y).clamp(0, 1)
+                    record(stage, True, t0)
+            else:
+                y = run(y).clamp(0, 1)
+                record(stage, True, t0)
             if steps is not None:
                 steps[stage] = y
+
+        # 6. the photo's own tone on the restored luminance (its time includes measuring it)
+        t0 = time.perf_counter() - measured
+        entries, curves, pick = plan_tones(tones, colorized, self.tone, "colorize" in self.models)
+        if y is x:
+            record("tone", False, reason="no stage changed the photo")
+        elif not pick:
+            record("tone", False, reason="colour photo or colorized: left as the models made it")
+        else:
+            idx = torch.tensor(pick, device=y.device)
+            retoned = apply_tone(y[idx], torch.stack(curves))
+            y = retoned if len(pick) == n else y.index_copy(0, idx, retoned)
+            record("tone", True, t0)
+            if steps is not None:
+                steps["tone"] = y
+        report["tones"] = entries
         report["output_size"] = [int(y.shape[-2]), int(y.shape[-1])]
         report["total_seconds"] = round(time.perf_counter() - t_all, 4)
         return y, report
@@ -346,29 +363,69 @@ class PhotoRestorer:
     ) -> tuple[Image, dict[str, Any]]:
         """Restore an :class:`~restore.data.io.Image`; alpha, bit depth and grayscale are kept.
 
-        A grayscale photo stays grayscale unless it is colorized.
+        A grayscale photo stays grayscale unless it is colorized. The report's ``tone`` says what
+        the photo's tone was (``kind``: grey, toned or colour, with its chroma and hue) and what
+        was done (``action``, ``colorize``).
         """
         x = to_tensor(img)
         m = read_mask(mask, img.size) if mask is not None else None
         y, report = self.restore_tensor(x, m, steps)
-        out_gray = img.grayscale and "colorize" not in self.models
-        if out_gray:
-            y = y.mean(1, keepdim=True)
-            if steps is not None:
-                for k in ("inpaint", "enhance", "upscale"):
-                    if k in steps:
-                        steps[k] = steps[k].mean(1, keepdim=True).expand(-1, 3, -1, -1)
-        pixels = from_tensor(y, bit_depth=img.bit_depth)
+        tone = report.pop("tones")[0]
+        if img.grayscale and tone["action"] != "colorized" and steps is not None:
+            for k in ("inpaint", "enhance", "upscale"):
+                if k in steps:
+                    steps[k] = steps[k].mean(1, keepdim=True).expand(-1, 3, -1, -1)
+        return self.finish_image(img, y, tone), {**report, "tone": tone, "input": _about(img)}
+
+    def restore_images(
+        self, images: Sequence[Image], masks: Sequence[Any] | None = None
+    ) -> list[tuple[Image, dict[str, Any]]]:
+        """Restore several Images, same-size ones in one batch; one (Image, report) per input.
+
+        Args:
+            images: the photos.
+            masks: one damage mask (or ``None``: detect it) per photo, any kind
+                :func:`read_mask` takes.
+
+        Returns:
+            Per photo, as :meth:`restore_image`: the restored Image and its report (stage times
+            are those of the photo's batch).
+        """
+        masks = list(masks) if masks is not None else [None] * len(images)
+        if len(masks) != len(images):
+            raise ValueError(f"{len(masks)} masks for {len(images)} images")
+        groups: dict[tuple[int, int, bool], list[int]] = {}
+        for i, (img, mk) in enumerate(zip(images, masks)):
+            groups.setdefault((*img.size, mk is None), []).append(i)
+        out: list[Any] = [None] * len(images)
+        for (h, w, no_mask), idx in groups.items():
+            x = torch.cat([to_tensor(images[i]) for i in idx])
+            m = None if no_mask else torch.cat([read_mask(masks[i], (h, w)) for i in idx])
+            y, report = self.restore_tensor(x, m)
+            tones = report.pop("tones")
+            for j, i in enumerate(idx):
+                skipped = tones[j]["colorize"] == COLOUR_SKIP
+                warnings = list(self.warnings) + ([f"colorize: {COLOUR_SKIP}"] if skipped else [])
+                rep = {**report, "warnings": warnings, "tone": tones[j], "input": _about(images[i])}
+                out[i] = (self.finish_image(images[i], y[j : j + 1], tones[j]), rep)
+        return out
+
+    def finish_image(self, img: Image, y: Tensor, tone: Mapping[str, Any]) -> Image:
+        """The restored (1, 3, H', W') tensor as an Image with ``img``'s kind and metadata."""
+        out_gray = img.grayscale and tone["action"] != "colorized"
+        pixels = from_tensor(y[:, :1] if out_gray else y, bit_depth=img.bit_depth)
         if pixels.ndim == 2:
             pixels = np.repeat(pixels[..., None], 3, axis=2)
-        out = img.with_pixels(pixels, grayscale=out_gray)
-        report["input"] = {
-            "path": str(img.path) if img.path else None,
-            "grayscale": img.grayscale,
-            "alpha": img.alpha is not None,
-            "bit_depth": img.bit_depth,
-        }
-        return out, report
+        return img.with_pixels(pixels, grayscale=out_gray)
+
+
+def _about(img: Image) -> dict[str, Any]:
+    return {
+        "path": str(img.path) if img.path else None,
+        "grayscale": img.grayscale,
+        "alpha": img.alpha is not None,
+        "bit_depth": img.bit_depth,
+    }
 
 
 def restore_photo(
@@ -377,7 +434,8 @@ def restore_photo(
     detect: bool = True,
     inpaint: bool = True,
     enhance: bool = True,
-    colorize: bool = False,
+    colorize: Colorize = False,
+    tone: ToneMode = "keep",
     upscale: int | None = None,
     mask: Any = None,
     device: str | torch.device | None = None,
@@ -391,22 +449,33 @@ def restore_photo(
 
     Args:
         image: a path, an :class:`~restore.data.io.Image` or a uint8 / uint16 array (H, W[, C]).
-        detect, inpaint, enhance, colorize, upscale, device, models, threshold, dilate, tile:
+        detect, inpaint, enhance, upscale, device, models, threshold, dilate, tile:
             see :class:`PhotoRestorer`.
+        colorize: ``False``, ``True`` (grey and single-toned photos only: a photo that already
+            has colour is skipped, with a warning in the report) or ``"force"``.
+        tone: ``"keep"`` (a toned print keeps its tone) or ``"neutral"`` (made neutral grey).
+            Grey photos always come back grey (R = G = B), colour photos as the models made them.
         mask: damage mask replacing the detected one (path, array nonzero = damage, or tensor).
         steps: receives the intermediate tensors by stage name (see :meth:`PhotoRestorer.restore_tensor`).
 
     Returns:
         (restored Image, report dict): the report says which stages ran, with which model, on
-        which device, how long each took, and the damaged fraction of the picture.
+        which device, how long each took, the damaged fraction of the picture, and under
+        ``tone`` the photo's tone (``kind``: ``grey`` / ``toned`` / ``colour``, ``chroma_levels``,
+        ``hue_deg``) and what was done (``action``, ``colorize``).
 
     Raises:
+        ValueError: a bad ``colorize``, ``tone`` or ``upscale``.
         ImageReadError: unreadable input. ModelNotFoundError: a required model is missing.
         RestoreError: a mask of the wrong size.
 
     Example:
         >>> out, report = restore_photo("old.jpg", upscale=2)   # doctest: +SKIP
+        >>> out, report = restore_photo("sepia.jpg", tone="neutral", colorize=True)  # doctest: +SKIP
+        >>> report["tone"]["kind"], report["tone"]["action"]   # doctest: +SKIP
+        ('toned', 'colorized')
     """
+    _check_colour_options(colorize, tone)
     if isinstance(image, Image):
         img = image
     elif isinstance(image, (str, os.PathLike)):
@@ -418,6 +487,7 @@ def restore_photo(
         inpaint=inpaint,
         enhance=enhance,
         colorize=colorize,
+        tone=tone,
         upscale=upscale,
         device=device,
         models=models,
@@ -428,11 +498,4 @@ def restore_photo(
     return pr.restore_image(img, mask, steps)
 
 
-__all__ = [
-    "DEFAULT_MODELS",
-    "STAGES",
-    "PhotoRestorer",
-    "cv2_inpaint",
-    "read_mask",
-    "restore_photo",
-]
+__all__ = ["Colorize", "PhotoRestorer", "restore_photo"]

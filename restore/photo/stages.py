@@ -1,0 +1,114 @@
+"""The photo pipeline's stages: their default models (loaded once per name and device) and the
+damage-mask helpers (a classical inpainting stand-in, reading a mask)."""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from restore.data.io import read_image
+from restore.errors import RestoreError
+
+#: The stages in the order they run, and the shipped model each uses by default.
+STAGES: tuple[str, ...] = ("detect", "inpaint", "enhance", "colorize", "upscale")
+DEFAULT_MODELS: dict[str, str] = {
+    "detect": "damage",
+    "inpaint": "inpaint",
+    "enhance": "enhance",
+    "colorize": "colorize",
+    "upscale2": "sr-x2",
+    "upscale4": "sr-x4",
+}
+#: Stages that may be skipped with a warning when their model is not shipped.
+OPTIONAL: frozenset[str] = frozenset({"colorize", "upscale"})
+CV2_INPAINT = "cv2.inpaint (Telea, radius 3)"
+
+
+@functools.lru_cache(maxsize=16)
+def _load_cached(name: str, device: str, tile: int | None) -> Any:
+    from restore.api import Restorer
+
+    return Restorer.from_pretrained(name, device=device, tile=tile)
+
+
+def load_stage_model(
+    name_or_path: str | os.PathLike[str] | Any, device: torch.device, tile: int | None = None
+) -> Any:
+    """A :class:`~restore.api.Restorer` for a stage: loaded (cached per name and device) or as given."""
+    if not isinstance(name_or_path, (str, os.PathLike)):
+        return name_or_path  # already a Restorer (or anything with run_tensor)
+    return _load_cached(str(name_or_path), str(device), tile)
+
+
+def clear_model_cache() -> None:
+    """Forget the stage models loaded so far (e.g. after the shipped weights changed)."""
+    _load_cached.cache_clear()
+
+
+def cv2_inpaint(x: Tensor, mask: Tensor, radius: int = 3) -> Tensor:
+    """Classical inpainting (OpenCV Telea) of each image; known pixels are kept exactly.
+
+    Args:
+        x: (B, 3, H, W) images in [0, 1].
+        mask: (B, 1, H, W), 1 = hole.
+        radius: Telea's neighbourhood radius in pixels.
+
+    Returns:
+        (B, 3, H, W) images in [0, 1], on x's device.
+    """
+    import cv2
+
+    out = []
+    for i in range(x.shape[0]):
+        img = (x[i].permute(1, 2, 0).cpu().numpy() * 255.0 + 0.5).clip(0, 255).astype(np.uint8)
+        m = (mask[i, 0].cpu().numpy() > 0.5).astype(np.uint8)
+        filled = cv2.inpaint(img, m, radius, cv2.INPAINT_TELEA)
+        out.append(torch.from_numpy(filled).permute(2, 0, 1).float() / 255.0)
+    y = torch.stack(out).to(x.device)
+    return torch.where(mask > 0.5, y, x)
+
+
+def read_mask(mask: Any, size: tuple[int, int]) -> Tensor:
+    """A mask (file path, array (H, W[, C]) nonzero = hole, or tensor) -> (1, 1, H, W) float {0, 1}.
+
+    A mask file is white (>= half scale) where there is damage.
+
+    Raises:
+        RestoreError: the mask cannot be read or its size differs from the image's.
+    """
+    if isinstance(mask, Tensor):
+        m = mask.float()
+        while m.dim() < 4:
+            m = m[None]
+        m = (m[:, :1] > 0.5).float()
+    else:
+        if isinstance(mask, (str, os.PathLike)):
+            px = read_image(Path(mask)).pixels.max(axis=2)
+            hole = px >= (32768 if px.dtype == np.uint16 else 128)
+        else:
+            arr = np.asarray(mask)
+            hole = (arr.max(axis=2) if arr.ndim == 3 else arr) != 0
+        m = torch.from_numpy(hole.astype(np.float32))[None, None]
+    if tuple(m.shape[-2:]) != tuple(size):
+        raise RestoreError(
+            f"mask size {tuple(m.shape[-2:])} (H, W) does not match the image size {tuple(size)}"
+        )
+    return m
+
+
+__all__ = [
+    "CV2_INPAINT",
+    "DEFAULT_MODELS",
+    "OPTIONAL",
+    "STAGES",
+    "clear_model_cache",
+    "cv2_inpaint",
+    "load_stage_model",
+    "read_mask",
+]
