@@ -40,6 +40,7 @@ import torch
 
 from restore.data.degrade import add_gaussian_noise, gaussian_blur, jpeg, to_gray
 from restore.data.old_print_fields import (
+    at_least_float32,
     check_images,
     check_range,
     fbm,
@@ -122,6 +123,7 @@ OLD_PRINT_EFFECTS = (
 # ------------------------------------------------------------------------ base print
 
 
+@at_least_float32
 def print_base(
     img: torch.Tensor,
     g: torch.Generator,
@@ -219,8 +221,8 @@ class OldPrintConfig:
     silvering_strength: tuple[float, float] = (0.15, 0.6)
 
     flaking_prob: float = 0.4
-    flaking_area: tuple[float, float] = (0.0005, 0.04)
-    crack_prob: float = 0.45
+    flaking_area: tuple[float, float] = (0.0005, 0.06)
+    crack_prob: float = 0.35
     crack_cell: tuple[float, float] = (0.05, 0.18)
     crack_width: tuple[float, float] = (0.7, 2.5)
     crack_coverage: tuple[float, float] = (0.3, 0.9)
@@ -287,6 +289,7 @@ class OldPrintConfig:
         return replace(cls(), intact_prob=0.0, **probs)
 
 
+@at_least_float32
 def old_print_damage(
     img: torch.Tensor, g: torch.Generator, cfg: OldPrintConfig | None = None
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

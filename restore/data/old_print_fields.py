@@ -14,14 +14,17 @@ full-size noise on the host. The same seed reproduces the same batch on the same
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 import torch
 import torch.nn.functional as F
 
 __all__ = [
     "arc_distance",
+    "at_least_float32",
     "check_images",
     "check_range",
     "coords",
@@ -46,6 +49,28 @@ def check_images(img: torch.Tensor, name: str = "img") -> None:
         raise ValueError(f"{name} must be floating point in [0, 1], got {img.dtype}")
     if img.shape[0] < 1 or img.shape[2] < 8 or img.shape[3] < 8:
         raise ValueError(f"{name} must hold at least one 8x8 image, got {tuple(img.shape)}")
+
+
+_F = TypeVar("_F", bound=Callable[..., object])
+
+
+def at_least_float32(fn: _F) -> _F:
+    """Run a damage function in float32 on half-precision images and cast its outputs back.
+
+    Pixel coordinates, distances and noise thresholds need more than 8 mantissa bits; float32 and
+    float64 inputs pass through untouched.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(img: torch.Tensor, *args: object, **kwargs: object) -> object:
+        if not (isinstance(img, torch.Tensor) and img.dtype in (torch.float16, torch.bfloat16)):
+            return fn(img, *args, **kwargs)
+        out = fn(img.float(), *args, **kwargs)
+        if isinstance(out, tuple):
+            return tuple(o.to(img.dtype) if o.is_floating_point() else o for o in out)
+        return out.to(img.dtype)
+
+    return wrapper  # type: ignore[return-value]
 
 
 def check_range(

@@ -27,6 +27,7 @@ import torch.nn.functional as F
 
 from restore.data.old_print_fields import (
     arc_distance,
+    at_least_float32,
     check_images,
     check_range,
     coords,
@@ -100,6 +101,7 @@ def _check_prob(name: str, p: float) -> None:
 # ------------------------------------------------------------------ pixel-destroying
 
 
+@at_least_float32
 def crack_network(
     img: torch.Tensor,
     g: torch.Generator,
@@ -166,6 +168,7 @@ def crack_network(
     return _paint(x, alpha, _fill(g, n, x, light_prob, paper_yellow))
 
 
+@at_least_float32
 def emulsion_flaking(
     img: torch.Tensor,
     g: torch.Generator,
@@ -219,6 +222,7 @@ def emulsion_flaking(
     return _paint(x, alpha * uniform(g, n, 0.8, 1.0, x).view(n, 1, 1, 1), fill)
 
 
+@at_least_float32
 def fold_creases(
     img: torch.Tensor,
     g: torch.Generator,
@@ -293,6 +297,7 @@ def fold_creases(
     return out, torch.maximum(mask, changed.to(x.dtype))
 
 
+@at_least_float32
 def torn_edges(
     img: torch.Tensor,
     g: torch.Generator,
@@ -376,6 +381,7 @@ def torn_edges(
     return out, torch.maximum(m1, m2)
 
 
+@at_least_float32
 def scratches(
     img: torch.Tensor,
     g: torch.Generator,
@@ -465,6 +471,7 @@ def _arcs(
     return out
 
 
+@at_least_float32
 def dust_and_hair(
     img: torch.Tensor,
     g: torch.Generator,
@@ -530,6 +537,7 @@ def dust_and_hair(
     return _paint(x, alpha * uniform(g, n, 0.7, 1.0, x).view(n, 1, 1, 1), fill.expand(n, 3, 1, 1))
 
 
+@at_least_float32
 def mould_spots(
     img: torch.Tensor,
     g: torch.Generator,

@@ -28,6 +28,7 @@ import torch.nn.functional as F
 
 from restore.data.degrade import to_gray
 from restore.data.old_print_fields import (
+    at_least_float32,
     check_images,
     check_range,
     coords,
@@ -61,6 +62,7 @@ def _rgb(values: tuple[float, float, float], like: torch.Tensor) -> torch.Tensor
     return torch.tensor(values, device=like.device, dtype=like.dtype).view(1, 3, 1, 1)
 
 
+@at_least_float32
 def fade(
     img: torch.Tensor,
     g: torch.Generator,
@@ -87,6 +89,7 @@ def fade(
     return (level + (x - level) * (1 - k)).clamp(0, 1)
 
 
+@at_least_float32
 def yellowing(
     img: torch.Tensor, g: torch.Generator, *, strength: tuple[float, float] = (0.05, 0.35)
 ) -> torch.Tensor:
@@ -119,6 +122,7 @@ def yellowing(
     return (x * (1 - k * _rgb((0.0, 0.33, 1.0), x))).clamp(0, 1)
 
 
+@at_least_float32
 def uneven_exposure(
     img: torch.Tensor, g: torch.Generator, *, strength: tuple[float, float] = (0.05, 0.3)
 ) -> torch.Tensor:
@@ -140,6 +144,7 @@ def uneven_exposure(
     return (x * torch.exp(_u(g, n, strength, x) * field)).clamp(0, 1)
 
 
+@at_least_float32
 def vignette(
     img: torch.Tensor, g: torch.Generator, *, strength: tuple[float, float] = (0.1, 0.5)
 ) -> torch.Tensor:
@@ -164,6 +169,7 @@ def vignette(
     return torch.where(lighter, x + (1 - x) * k, x * (1 - k)).clamp(0, 1)
 
 
+@at_least_float32
 def silvering(
     img: torch.Tensor, g: torch.Generator, *, strength: tuple[float, float] = (0.15, 0.6)
 ) -> torch.Tensor:
@@ -189,6 +195,7 @@ def silvering(
     return (x + (sheen - x).clamp_min(0) * _u(g, n, strength, x) * where * dark).clamp(0, 1)
 
 
+@at_least_float32
 def foxing(
     img: torch.Tensor,
     g: torch.Generator,
@@ -225,6 +232,7 @@ def foxing(
     return (x + (x * rust - x) * spots).clamp(0, 1)
 
 
+@at_least_float32
 def water_stains(
     img: torch.Tensor,
     g: torch.Generator,
@@ -271,6 +279,7 @@ def water_stains(
     return (y * (1 - 0.8 * k * tide * _rgb((0.8, 1.0, 1.2), x).clamp(max=1))).clamp(0, 1)
 
 
+@at_least_float32
 def paper_texture(
     img: torch.Tensor, g: torch.Generator, *, strength: tuple[float, float] = (0.02, 0.08)
 ) -> torch.Tensor:
@@ -298,6 +307,7 @@ def paper_texture(
     return (x * (1 + _u(g, n, strength, x) * tex)).clamp(0, 1)
 
 
+@at_least_float32
 def halftone(
     img: torch.Tensor,
     g: torch.Generator,
@@ -330,6 +340,7 @@ def halftone(
     return (x + (dots - x) * _u(g, n, strength, x)).clamp(0, 1)
 
 
+@at_least_float32
 def low_resolution(
     img: torch.Tensor, g: torch.Generator, *, factor: tuple[float, float] = (1.5, 3.0)
 ) -> torch.Tensor:

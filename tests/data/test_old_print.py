@@ -281,6 +281,16 @@ def test_dtype_and_device_follow_the_input(img):
     assert P.fade(x, _gen(0)).dtype == torch.float64
 
 
+def test_half_precision_is_computed_in_float32(img):
+    x = img.bfloat16()
+    damaged, mask, target = P.old_print_damage(x, _gen(0), P.OldPrintConfig.only("crack", "fade"))
+    assert damaged.dtype == mask.dtype == target.dtype == torch.bfloat16
+    ref, ref_mask = P.crack_network(x.float(), _gen(1))
+    out, out_mask = P.crack_network(x, _gen(1))
+    assert out.dtype == torch.bfloat16 and torch.equal(out_mask.float(), ref_mask)
+    torch.testing.assert_close(out.float(), ref, atol=1 / 128, rtol=0)
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_runs_on_cuda(img):
     x = img.cuda()
