@@ -8,7 +8,8 @@
 2. Film grain and ageing that changes tone (:mod:`restore.data.old_print_tone`: fading,
    yellowing, uneven exposure, vignetting, silvering).
 3. Damage that destroys pixels (:mod:`restore.data.old_print_holes`: emulsion flaking, crack
-   networks, fold creases, scratches, mould), each adding its footprint to the hole mask.
+   networks, fold creases; :mod:`restore.data.old_print_marks`: scratches, mould), each adding
+   its footprint to the hole mask.
 4. Foxing and water stains, paper texture, torn corners and worn edges (in the mask), dust,
    hairs and lint (in the mask).
 5. The copy and the scan: halftone, blur, a low-resolution scan, JPEG.
@@ -40,6 +41,7 @@ import torch
 
 from restore.data.degrade import add_gaussian_noise, gaussian_blur, jpeg, to_gray
 from restore.data.old_print_fields import (
+    MASK_AT,
     at_least_float32,
     check_images,
     check_range,
@@ -48,15 +50,12 @@ from restore.data.old_print_fields import (
     uniform,
 )
 from restore.data.old_print_holes import (
-    MASK_AT,
     crack_network,
-    dust_and_hair,
     emulsion_flaking,
     fold_creases,
-    mould_spots,
-    scratches,
     torn_edges,
 )
+from restore.data.old_print_marks import dust_and_hair, mould_spots, scratches
 from restore.data.old_print_tone import (
     fade,
     foxing,

@@ -1,9 +1,9 @@
 """Random fields and shapes shared by the old-print damage generators.
 
-Building blocks for :mod:`restore.data.old_print` and :mod:`restore.data.old_print_tone`:
-checked inputs, parameter draws, smooth and fractal noise, jittered-grid Voronoi (Worley) cells,
-signed distances to circular arcs, and anti-aliased coverage. Everything runs with torch on the
-images' device.
+Building blocks for :mod:`restore.data.old_print` and its ``old_print_*`` siblings: checked
+inputs, parameter draws, smooth and fractal noise, jittered-grid Voronoi (Worley) cells, signed
+distances to circular arcs, anti-aliased coverage, and painting a defect with its mask
+(:func:`paint`, ``MASK_AT``). Everything runs with torch on the images' device.
 
 Randomness: small per-image parameters are drawn from the caller's generator (on its device) and
 moved to the images' device; shape-deciding values (grid sizes, counts) are read on the host, which
@@ -23,15 +23,22 @@ import torch
 import torch.nn.functional as F
 
 __all__ = [
+    "MASK_AT",
     "arc_distance",
     "at_least_float32",
     "check_images",
     "check_range",
+    "check_counts",
+    "check_prob",
     "coords",
     "cover",
+    "draw_counts",
     "fbm",
+    "fill_colour",
     "host_uniform",
+    "paint",
     "paper_colour",
+    "per_image",
     "pixel_generator",
     "quantile_threshold",
     "smooth_noise",
@@ -51,6 +58,7 @@ def check_images(img: torch.Tensor, name: str = "img") -> None:
         raise ValueError(f"{name} must hold at least one 8x8 image, got {tuple(img.shape)}")
 
 
+MASK_AT = 0.25  # a pixel at least this much replaced by a defect counts as destroyed
 _F = TypeVar("_F", bound=Callable[..., object])
 
 
@@ -265,3 +273,59 @@ def paper_colour(
     y = uniform(g, n, *yellow, like).view(n, 1, 1, 1)
     k = torch.tensor([0.0, 0.3, 1.0], device=like.device, dtype=like.dtype).view(1, 3, 1, 1)
     return (v * (1 - k * y)).clamp(0, 1)
+
+
+def fill_colour(
+    g: torch.Generator, n: int, like: torch.Tensor, light_prob: float, yellow: tuple[float, float]
+) -> torch.Tensor:
+    """Per image, bare paper (light) or dirt (dark, a deeper tint). Shape (n, 3, 1, 1)."""
+    paper = paper_colour(g, n, like, yellow)
+    tint = (paper / paper[:, :1]) ** 6  # dirt: the paper's hue, much deeper
+    dark = tint * uniform(g, n, 0.03, 0.3, like).view(n, 1, 1, 1)
+    light = uniform(g, n, 0, 1, like).view(n, 1, 1, 1) < light_prob
+    return torch.where(light, paper, dark)
+
+
+def paint(
+    x: torch.Tensor, alpha: torch.Tensor, fill: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Blend ``fill`` into ``x`` by ``alpha``; the mask is where alpha >= MASK_AT.
+
+    Fainter coverage counts only next to the mask (its anti-aliased rim), so nothing further than
+    one pixel from the mask changes (a tapering crack's faint tail is cut, not left unmasked).
+    """
+    mask = (alpha >= MASK_AT).to(x.dtype)
+    alpha = alpha * F.max_pool2d(mask, 3, stride=1, padding=1)
+    return (x + (fill - x) * alpha).clamp(0, 1), mask
+
+
+def draw_counts(
+    g: torch.Generator, n: int, count: tuple[int, int], like: torch.Tensor
+) -> tuple[torch.Tensor, int]:
+    """Per-image counts in [lo, hi] as a (n, 1, 1, 1) tensor, and the host maximum hi."""
+    lo, hi = int(count[0]), int(count[1])
+    k = torch.randint(lo, hi + 1, (n,), generator=g, device=g.device).to(like.device)
+    return k.view(n, 1, 1, 1), hi
+
+
+def check_counts(name: str, v: tuple[int, int], hi: int = 64) -> None:
+    """Raise ValueError unless ``v`` is ``(lo, hi)`` ints with ``0 <= lo <= hi <= hi``."""
+    if not (len(v) == 2 and all(isinstance(c, int) for c in v) and 0 <= v[0] <= v[1] <= hi):
+        raise ValueError(f"{name} must be (lo, hi) ints with 0 <= lo <= hi <= {hi}, got {v!r}")
+
+
+def check_prob(name: str, p: float) -> None:
+    """Raise ValueError unless ``p`` is a probability."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{name} must be in [0, 1], got {p!r}")
+
+
+def per_image(
+    g: torch.Generator, n: int, like: torch.Tensor
+) -> Callable[[float, float], torch.Tensor]:
+    """A drawer of per-image values: ``draw(lo, hi)`` is (n, 1, 1, 1), uniform in [lo, hi)."""
+
+    def draw(lo: float, hi: float) -> torch.Tensor:
+        return uniform(g, n, lo, hi, like).view(n, 1, 1, 1)
+
+    return draw

@@ -1,10 +1,11 @@
-"""Old-print damage that destroys pixels, one seeded function each, with its true hole mask.
+"""Old-print damage that destroys pixels over areas: cracks, flaking, folds, tears.
 
-:func:`crack_network`, :func:`emulsion_flaking`, :func:`fold_creases`, :func:`torn_edges`,
-:func:`scratches`, :func:`dust_and_hair` and :func:`mould_spots` each return
-``(damaged, mask)``: the damaged images and where the defect replaced at least ``MASK_AT`` of a
-pixel (1 = destroyed). The mask is the drawn footprint, so a wider defect has a wider mask. Their
-composition with the tone-only damage is :func:`restore.data.old_print.old_print_damage`.
+:func:`crack_network`, :func:`emulsion_flaking`, :func:`fold_creases` and :func:`torn_edges`
+(the thin marks, scratches, dust and mould, are in :mod:`restore.data.old_print_marks`) each
+return ``(damaged, mask)``: the damaged images and where the defect replaced at least
+``MASK_AT`` of a pixel (1 = destroyed). The mask is the drawn footprint, so a wider defect has a
+wider mask. Their composition with the tone-only damage is
+:func:`restore.data.old_print.old_print_damage`.
 
 Conventions: images float (B, 3, H, W) in [0, 1], outputs clamped to [0, 1], masks (B, 1, H, W)
 in {0, 1} in the images' dtype; everything runs on the images' device. Sizes given as fractions
@@ -21,20 +22,23 @@ from __future__ import annotations
 
 import math
 
-import kornia
 import torch
-import torch.nn.functional as F
 
 from restore.data.old_print_fields import (
-    arc_distance,
     at_least_float32,
+    check_counts,
     check_images,
+    check_prob,
     check_range,
     coords,
     cover,
+    draw_counts,
     fbm,
+    fill_colour,
     host_uniform,
+    paint,
     paper_colour,
+    per_image,
     pixel_generator,
     quantile_threshold,
     smooth_noise,
@@ -42,60 +46,9 @@ from restore.data.old_print_fields import (
     worley_edges,
 )
 
-__all__ = [
-    "MASK_AT",
-    "crack_network",
-    "dust_and_hair",
-    "emulsion_flaking",
-    "fold_creases",
-    "mould_spots",
-    "scratches",
-    "torn_edges",
-]
+__all__ = ["crack_network", "emulsion_flaking", "fold_creases", "torn_edges"]
 
-MASK_AT = 0.25  # a pixel at least this much replaced by the defect counts as destroyed
 _VISIBLE = 0.1  # a fold's shadow or sheen this strong is part of the defect
-
-
-def _fill(
-    g: torch.Generator, n: int, like: torch.Tensor, light_prob: float, yellow: tuple[float, float]
-) -> torch.Tensor:
-    """Per image, bare paper (light) or dirt (dark, a deeper tint). Shape (n, 3, 1, 1)."""
-    paper = paper_colour(g, n, like, yellow)
-    tint = (paper / paper[:, :1]) ** 6  # dirt: the paper's hue, much deeper
-    dark = tint * uniform(g, n, 0.03, 0.3, like).view(n, 1, 1, 1)
-    light = uniform(g, n, 0, 1, like).view(n, 1, 1, 1) < light_prob
-    return torch.where(light, paper, dark)
-
-
-def _paint(
-    x: torch.Tensor, alpha: torch.Tensor, fill: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Blend ``fill`` into ``x`` by ``alpha``; the mask is where alpha >= MASK_AT.
-
-    Fainter coverage counts only next to the mask (its anti-aliased rim), so nothing further than
-    one pixel from the mask changes (a tapering crack's faint tail is cut, not left unmasked).
-    """
-    mask = (alpha >= MASK_AT).to(x.dtype)
-    alpha = alpha * F.max_pool2d(mask, 3, stride=1, padding=1)
-    return (x + (fill - x) * alpha).clamp(0, 1), mask
-
-
-def _counts(g: torch.Generator, n: int, count: tuple[int, int], like: torch.Tensor):
-    """Per-image counts in [lo, hi] as a (n, 1, 1, 1) tensor, and the host maximum hi."""
-    lo, hi = int(count[0]), int(count[1])
-    k = torch.randint(lo, hi + 1, (n,), generator=g, device=g.device).to(like.device)
-    return k.view(n, 1, 1, 1), hi
-
-
-def _check_counts(name: str, v: tuple[int, int], hi: int = 64) -> None:
-    if not (len(v) == 2 and all(isinstance(c, int) for c in v) and 0 <= v[0] <= v[1] <= hi):
-        raise ValueError(f"{name} must be (lo, hi) ints with 0 <= lo <= hi <= {hi}, got {v!r}")
-
-
-def _check_prob(name: str, p: float) -> None:
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"{name} must be in [0, 1], got {p!r}")
 
 
 # ------------------------------------------------------------------ pixel-destroying
@@ -137,7 +90,7 @@ def crack_network(
     check_range("width", width, 0.0)
     check_range("coverage", coverage, 0.0, 1.0)
     check_range("paper_yellow", paper_yellow, 0.0, 1.0)
-    _check_prob("light_prob", light_prob)
+    check_prob("light_prob", light_prob)
     x, (n, _, h, w) = img.clamp(0, 1), img.shape
     gd, s = pixel_generator(g, x), min(h, w)
     big = (host_uniform(g, n, *cell) * s).clamp_min(4.0)
@@ -165,7 +118,7 @@ def crack_network(
         cover((half * 0.6 * along + chips) * taper2, edge2),
     )
     alpha = alpha * uniform(g, n, 0.75, 1.0, x).view(n, 1, 1, 1)
-    return _paint(x, alpha, _fill(g, n, x, light_prob, paper_yellow))
+    return paint(x, alpha, fill_colour(g, n, x, light_prob, paper_yellow))
 
 
 @at_least_float32
@@ -200,7 +153,7 @@ def emulsion_flaking(
     check_range("area", area, 0.0, 0.5)
     check_range("scale", scale, 0.001, 1.0)
     check_range("paper_yellow", paper_yellow, 0.0, 1.0)
-    _check_prob("angular_prob", angular_prob)
+    check_prob("angular_prob", angular_prob)
     x, (n, _, h, w) = img.clamp(0, 1), img.shape
     gd, s = pixel_generator(g, x), min(h, w)
     cells = [s / 2**k for k in range(2, 8)] + [2.0]
@@ -219,7 +172,7 @@ def emulsion_flaking(
     alpha = (field - quantile_threshold(field, frac)).mul(4).add(0.5).clamp(0, 1)
     mottle = 1 - 0.05 * smooth_noise(gd, n, h, w, 3.0, x).abs()
     fill = paper_colour(g, n, x, paper_yellow) * mottle
-    return _paint(x, alpha * uniform(g, n, 0.8, 1.0, x).view(n, 1, 1, 1), fill)
+    return paint(x, alpha * uniform(g, n, 0.8, 1.0, x).view(n, 1, 1, 1), fill)
 
 
 @at_least_float32
@@ -254,14 +207,14 @@ def fold_creases(
         Shape: (B, 3, H, W), (B, 1, H, W).
     """
     check_images(img)
-    _check_counts("count", count)
+    check_counts("count", count)
     check_range("width", width, 0.0)
     check_range("shadow", shadow, 0.0)
     check_range("strength", strength, 0.0, 1.0)
     check_range("paper_yellow", paper_yellow, 0.0, 1.0)
     x, (n, _, h, w) = img.clamp(0, 1), img.shape
     gd, ys, xs = pixel_generator(g, x), *coords(h, w, x)
-    k, kmax = _counts(g, n, count, x)
+    k, kmax = draw_counts(g, n, count, x)
     wobble = smooth_noise(gd, n, h, w, 0.2 * min(h, w), x) * uniform(g, n, 0.3, 2.0, x).view(
         n, 1, 1, 1
     )
@@ -269,8 +222,8 @@ def fold_creases(
     chips = (smooth_noise(gd, n, h, w, 1.0, x) - 1.5).clamp_min(0) * 0.8
     ridge = torch.zeros_like(ys.expand(n, 1, h, w))
     dark, sheen = torch.zeros_like(ridge), torch.zeros_like(ridge)
+    u = per_image(g, n, x)
     for i in range(kmax):
-        u = lambda lo, hi: uniform(g, n, lo, hi, x).view(n, 1, 1, 1)  # noqa: E731
         axis = u(0, 1) < 0.75
         theta = torch.where(axis, (u(0, 1) < 0.5) * (math.pi / 2) + u(-0.05, 0.05), u(0, math.pi))
         cy, cx = h * u(0.25, 0.75), w * u(0.25, 0.75)
@@ -292,7 +245,7 @@ def fold_creases(
     y = x * (1 - dark)
     y = y + (1 - y) * sheen
     fill = paper_colour(g, n, x, paper_yellow)
-    out, mask = _paint(y, ridge * uniform(g, n, 0.6, 1.0, x).view(n, 1, 1, 1), fill)
+    out, mask = paint(y, ridge * uniform(g, n, 0.6, 1.0, x).view(n, 1, 1, 1), fill)
     changed = (dark >= _VISIBLE) | (sheen >= _VISIBLE)
     return out, torch.maximum(mask, changed.to(x.dtype))
 
@@ -328,17 +281,17 @@ def torn_edges(
         ``(damaged, mask)``. Shape: (B, 3, H, W), (B, 1, H, W).
     """
     check_images(img)
-    _check_counts("corners", corners, 4)
+    check_counts("corners", corners, 4)
     check_range("corner_size", corner_size, 0.0, 1.0)
     check_range("wear", wear, 0.0, 0.5)
     check_range("paper_yellow", paper_yellow, 0.0, 1.0)
-    _check_prob("notch_prob", notch_prob)
+    check_prob("notch_prob", notch_prob)
     x, (n, _, h, w) = img.clamp(0, 1), img.shape
     gd, s, (ys, xs) = pixel_generator(g, x), min(h, w), coords(h, w, x)
-    u = lambda lo, hi: uniform(g, n, lo, hi, x).view(n, 1, 1, 1)  # noqa: E731
+    u = per_image(g, n, x)
     ones = torch.ones(n, 3, device=x.device, dtype=x.dtype)
     ragged = fbm(gd, n, h, w, (s / 8, s / 24, 3.0), ones, x)
-    k, _ = _counts(g, n, corners, x)
+    k, _ = draw_counts(g, n, corners, x)
     rank = torch.rand(n, 4, generator=g, device=g.device).argsort(1).argsort(1).to(x.device)
     centres = [(cy, cx) for cy in (0.0, float(h)) for cx in (0.0, float(w))]
     notch_at = u(0, 4).floor()  # which edge: top, bottom, left, right
@@ -376,213 +329,6 @@ def torn_edges(
     )
     paper = paper_colour(g, n, x, paper_yellow)
     bed = bed * (paper / paper[:, :1]) ** 0.5  # a card or lid of a paler tint than the paper
-    y, m1 = _paint(x, torch.maximum(rim, worn), paper)
-    out, m2 = _paint(y, missing, bed)
+    y, m1 = paint(x, torch.maximum(rim, worn), paper)
+    out, m2 = paint(y, missing, bed)
     return out, torch.maximum(m1, m2)
-
-
-@at_least_float32
-def scratches(
-    img: torch.Tensor,
-    g: torch.Generator,
-    *,
-    count: tuple[int, int] = (1, 6),
-    width: tuple[float, float] = (0.7, 3.0),
-    length: tuple[float, float] = (0.15, 1.0),
-    curved_prob: float = 0.35,
-    light_prob: float = 0.8,
-    paper_yellow: tuple[float, float] = (0.02, 0.2),
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Straight and curved scratches: thin arcs with tapered ends, varying width and gaps.
-
-    Half of them run near vertical (as in film-gate and print-feed scratches), the rest in any
-    direction; a ``curved_prob`` share bend with a radius of 0.25-1.5 times their length, the rest
-    are straight. Per image they are bare paper (light) or dirt (dark).
-
-    Args:
-        img: images in [0, 1].
-        g: source of all randomness.
-        count: range of scratches per image (ints).
-        width: range of the widest width of a scratch, in pixels.
-        length: range of the length, as a fraction of ``max(H, W)``.
-        curved_prob: share of curved scratches.
-        light_prob: probability that an image's scratches are light.
-        paper_yellow: range of the cream tint of the paper.
-
-    Returns:
-        ``(damaged, mask)``. Shape: (B, 3, H, W), (B, 1, H, W).
-    """
-    check_images(img)
-    _check_counts("count", count)
-    check_range("width", width, 0.0)
-    check_range("length", length, 0.0, 4.0)
-    check_range("paper_yellow", paper_yellow, 0.0, 1.0)
-    _check_prob("curved_prob", curved_prob)
-    _check_prob("light_prob", light_prob)
-    x, (n, _, h, w) = img.clamp(0, 1), img.shape
-    k, kmax = _counts(g, n, count, x)
-    alpha = _arcs(x, g, k, kmax, width, length, (curved_prob, 0.25, 1.5), max(h, w), gaps=True)
-    alpha = alpha * uniform(g, n, 0.7, 1.0, x).view(n, 1, 1, 1)
-    return _paint(x, alpha, _fill(g, n, x, light_prob, paper_yellow))
-
-
-def _arcs(
-    x: torch.Tensor,
-    g: torch.Generator,
-    k: torch.Tensor,
-    kmax: int,
-    width: tuple[float, float],
-    length: tuple[float, float],
-    bend: tuple[float, float, float],
-    unit: float,
-    gaps: bool,
-    centre: tuple[torch.Tensor, torch.Tensor] | None = None,
-) -> torch.Tensor:
-    """Coverage of up to ``kmax`` arcs per image (arc i drawn where ``k > i``). (n, 1, h, w).
-
-    ``bend`` is (probability of a curved arc, radius range in lengths); straight arcs get a
-    radius of 30-100 lengths. ``centre`` places the arcs' midpoints near a point (lint).
-    """
-    n, _, h, w = x.shape
-    ys, xs = coords(h, w, x)
-    out = torch.zeros(n, 1, h, w, device=x.device, dtype=x.dtype)
-    wobble = smooth_noise(pixel_generator(g, x), n, h, w, 24.0, x) * uniform(g, n, 0, 1.2, x).view(
-        n, 1, 1, 1
-    )
-    for i in range(kmax):
-        u = lambda lo, hi: uniform(g, n, lo, hi, x).view(n, 1, 1, 1)  # noqa: E731
-        if centre is None:
-            mid = (u(0, h), u(0, w))
-        else:
-            mid = (centre[0] + u(-8, 8), centre[1] + u(-8, 8))
-        vertical = u(0, 1) < 0.5
-        angle = torch.where(vertical, math.pi / 2 + u(-0.25, 0.25), u(0, 2 * math.pi))
-        ln = u(*length) * unit + 2
-        curved = u(0, 1) < bend[0]
-        radius = ln * torch.where(curved, u(bend[1], bend[2]), u(30, 100))
-        radius = radius * torch.where(u(0, 1) < 0.5, 1.0, -1.0).to(x)
-        signed, t, inside = arc_distance(ys, xs, mid, angle, ln, radius)
-        taper = (torch.minimum(t, 1 - t) * u(4, 15)).clamp(0, 1)
-        wave = 1 + 0.35 * torch.sin(2 * math.pi * u(0.5, 4) * t + u(0, 2 * math.pi))
-        half = u(*width) / 2 * taper * wave * inside * (k > i)
-        if gaps:
-            half = half * (torch.sin(2 * math.pi * u(1, 6) * t + u(0, 6.3)) > u(-1.5, 0.2))
-        out = torch.maximum(out, cover(half, signed + wobble))
-    return out
-
-
-@at_least_float32
-def dust_and_hair(
-    img: torch.Tensor,
-    g: torch.Generator,
-    *,
-    area: tuple[float, float] = (0.0003, 0.004),
-    size: tuple[float, float] = (0.5, 1.8),
-    hairs: tuple[int, int] = (0, 3),
-    lint_prob: float = 0.2,
-    light_prob: float = 0.4,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Dust specks, hairs and lint on the print or the scanner glass.
-
-    Specks are the peaks of blurred white noise above the quantile that leaves ``area`` (a tenth
-    of them from noise blurred 2.5 times wider: a few bigger motes). Hairs are thin curly arcs;
-    with ``lint_prob`` they bunch up into a clump of fibres. Per image dark or light.
-
-    Args:
-        img: images in [0, 1].
-        g: source of all randomness.
-        area: range of the fraction of the image under specks.
-        size: range of the speck blur sigma in pixels (about the speck radius).
-        hairs: range of hairs per image (ints).
-        lint_prob: probability that an image's hairs form one clump.
-        light_prob: probability that an image's dust is light.
-
-    Returns:
-        ``(damaged, mask)``. Shape: (B, 3, H, W), (B, 1, H, W).
-    """
-    check_images(img)
-    check_range("area", area, 0.0, 0.5)
-    check_range("size", size, 0.3, 20.0)
-    _check_counts("hairs", hairs)
-    _check_prob("lint_prob", lint_prob)
-    _check_prob("light_prob", light_prob)
-    x, (n, _, h, w) = img.clamp(0, 1), img.shape
-    gd = pixel_generator(g, x)
-    frac = uniform(g, n, *area, x)
-    alpha = torch.zeros(n, 1, h, w, device=x.device, dtype=x.dtype)
-    sig = uniform(g, n, *size, x)
-    for share, grow in ((0.9, 1.0), (0.1, 2.5)):
-        sg = (sig * grow).view(n, 1).expand(n, 2)
-        ks = 2 * math.ceil(3 * size[1] * grow) + 1
-        noise = smooth_noise(gd, n, h, w, 1.0, x)
-        field = kornia.filters.gaussian_blur2d(noise, (ks, ks), sg)
-        field = field / field.std((2, 3), keepdim=True).clamp_min(1e-6)
-        speck = (field - quantile_threshold(field, frac * share)).mul(3).add(0.5).clamp(0, 1)
-        alpha = torch.maximum(alpha, speck * (frac * share > 0).view(n, 1, 1, 1))
-    k, kmax = _counts(g, n, hairs, x)
-    lint = uniform(g, n, 0, 1, x).view(n, 1, 1, 1) < lint_prob
-    spot = (uniform(g, n, 0, h, x).view(n, 1, 1, 1), uniform(g, n, 0, w, x).view(n, 1, 1, 1))
-    s = min(h, w)
-    loose = _arcs(x, g, k * ~lint, kmax, (0.6, 1.3), (0.03, 0.15), (0.8, 0.15, 1.0), s, False)
-    clump = _arcs(
-        x, g, k * lint * 2, 2 * kmax, (0.6, 1.0), (0.02, 0.06), (1.0, 0.1, 0.5), s, False, spot
-    )
-    alpha = torch.maximum(alpha, torch.maximum(loose, clump))
-    light = uniform(g, n, 0, 1, x).view(n, 1, 1, 1) < light_prob
-    fill = torch.where(
-        light,
-        uniform(g, n, 0.85, 1.0, x).view(n, 1, 1, 1),
-        uniform(g, n, 0.0, 0.2, x).view(n, 1, 1, 1),
-    )
-    return _paint(x, alpha * uniform(g, n, 0.7, 1.0, x).view(n, 1, 1, 1), fill.expand(n, 3, 1, 1))
-
-
-@at_least_float32
-def mould_spots(
-    img: torch.Tensor,
-    g: torch.Generator,
-    *,
-    colonies: tuple[int, int] = (1, 3),
-    radius: tuple[float, float] = (0.03, 0.12),
-    density: tuple[float, float] = (0.15, 0.5),
-    light_prob: float = 0.3,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Mould: colonies of small spots, densest at the centre and thinning out to a ragged edge.
-
-    Spots are where fine fractal noise exceeds a threshold that rises from the colony's centre
-    (``density`` of the pixels) to its edge (none). Per image dark grey-green or whitish.
-
-    Args:
-        img: images in [0, 1].
-        g: source of all randomness.
-        colonies: range of colonies per image (ints).
-        radius: range of the colony radius, as a fraction of ``min(H, W)``.
-        density: range of the spot coverage at a colony's centre.
-        light_prob: probability that an image's mould is whitish.
-
-    Returns:
-        ``(damaged, mask)``. Shape: (B, 3, H, W), (B, 1, H, W).
-    """
-    check_images(img)
-    _check_counts("colonies", colonies)
-    check_range("radius", radius, 0.0, 1.0)
-    check_range("density", density, 0.0, 1.0)
-    _check_prob("light_prob", light_prob)
-    x, (n, _, h, w) = img.clamp(0, 1), img.shape
-    gd, s, (ys, xs) = pixel_generator(g, x), min(h, w), coords(h, w, x)
-    u = lambda lo, hi: uniform(g, n, lo, hi, x).view(n, 1, 1, 1)  # noqa: E731
-    k, kmax = _counts(g, n, colonies, x)
-    shape = 1 + 0.3 * smooth_noise(gd, n, h, w, s / 16, x)
-    spots = fbm(
-        gd, n, h, w, (6.0, 3.0, 1.5, 1.0), torch.tensor([0.6, 1.0, 0.8, 0.4]).to(x).expand(n, 4), x
-    )
-    weight = torch.zeros_like(spots)
-    for i in range(kmax):
-        d = torch.sqrt((ys - u(0, h)) ** 2 + (xs - u(0, w)) ** 2) / (u(*radius) * s + 1)
-        weight = torch.maximum(weight, (1 - d * shape).clamp(0, 1) ** 0.7 * (k > i))
-    cov = (u(*density) * weight).clamp(1e-4, 0.999)
-    alpha = ((spots - torch.special.ndtri(1 - cov)) * 2).clamp(0, 1) * (weight > 0)
-    light = u(0, 1) < light_prob
-    tint = torch.tensor([0.95, 1.0, 0.85], device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
-    fill = torch.where(light, u(0.8, 0.95) * tint.flip(1), u(0.08, 0.3) * tint)
-    return _paint(x, alpha * u(0.6, 0.95), fill)
