@@ -329,24 +329,32 @@ def old_print_damage(
     intact = torch.rand(n, generator=g, device=g.device) < c.intact_prob
 
     def pick(p: float, hole: bool = False) -> torch.Tensor | None:
+        """Indices of the images that get the effect (a host read: free with a CPU generator)."""
         on = torch.rand(n, generator=g, device=g.device) < p
-        on = on & ~intact if hole else on
-        return on.to(img.device).view(n, 1, 1, 1) if p > 0 and bool(on.any()) else None
+        idx = (on & ~intact if hole else on).nonzero().view(-1)
+        return idx.to(img.device) if p > 0 and idx.numel() else None
 
     def tone(p: float, fn: Callable[[torch.Tensor], torch.Tensor]) -> None:
         nonlocal x
-        if (on := pick(p)) is not None:
-            x = torch.where(on, fn(x), x)
+        if (idx := pick(p)) is not None:  # only the chosen images are computed
+            x = x.index_copy(0, idx, fn(x[idx]))
 
     def hole(p: float, fn: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]) -> None:
         nonlocal x, mask
-        if (on := pick(p, hole=True)) is not None:
-            y, m = fn(x)
-            x, mask = torch.where(on, y, x), torch.maximum(mask, m * on)
+        if (idx := pick(p, hole=True)) is not None:
+            y, m = fn(x[idx])
+            x = x.index_copy(0, idx, y)
+            mask = mask.index_copy(0, idx, torch.maximum(mask[idx], m))
 
     gd, yl = pixel_generator(g, img), c.paper_yellow
-    sig = lambda r: uniform(g, n, *r, img)  # noqa: E731
-    tone(c.grain_prob, lambda x: add_gaussian_noise(x, sig(c.grain_sigma), generator=gd, gray=True))
+
+    def sig(r: tuple[float, float], x: torch.Tensor) -> torch.Tensor:
+        return uniform(g, x.shape[0], *r, x)
+
+    tone(
+        c.grain_prob,
+        lambda x: add_gaussian_noise(x, sig(c.grain_sigma, x), generator=gd, gray=True),
+    )
     tone(c.fade_prob, lambda x: fade(x, g, amount=c.fade_amount))
     tone(c.yellowing_prob, lambda x: yellowing(x, g, strength=c.yellowing_strength))
     tone(c.exposure_prob, lambda x: uneven_exposure(x, g, strength=c.exposure_strength))
@@ -377,7 +385,7 @@ def old_print_damage(
     )
     hole(c.dust_prob, lambda x: dust_and_hair(x, g, area=c.dust_area))
     tone(c.halftone_prob, lambda x: halftone(x, g, period=c.halftone_period))
-    tone(c.blur_prob, lambda x: gaussian_blur(x, sig(c.blur_sigma).clamp_min(1e-3)))
+    tone(c.blur_prob, lambda x: gaussian_blur(x, sig(c.blur_sigma, x).clamp_min(1e-3)))
     tone(c.lowres_prob, lambda x: low_resolution(x, g, factor=c.lowres_factor))
-    tone(c.jpeg_prob, lambda x: jpeg(x, sig(c.jpeg_range)))
+    tone(c.jpeg_prob, lambda x: jpeg(x, sig(c.jpeg_range, x)))
     return x.clamp(0, 1), mask, target
