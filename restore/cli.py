@@ -189,7 +189,8 @@ def _cmd_enhance(args: argparse.Namespace) -> int:
 
 
 def _cmd_photo(args: argparse.Namespace) -> int:
-    """``restore photo``: detect damage, inpaint, enhance (+ colorize, upscale) one photo."""
+    """``restore photo``: detect damage, inpaint, enhance (+ colorize, upscale, tone) one photo,
+    or every photo of a folder (through the resumable folder engine of ``restore enhance``)."""
     from pathlib import Path
 
     from restore.core.checkpoint import atomic_write_json
@@ -197,6 +198,27 @@ def _cmd_photo(args: argparse.Namespace) -> int:
     from restore.errors import RestoreError
     from restore.photo import STAGES, restore_photo
 
+    models = {}
+    for spec in args.model or []:
+        stage, sep, name = spec.partition("=")
+        if not sep or stage not in STAGES:
+            raise RestoreError(f"--model {spec!r}: expected STAGE=MODEL, STAGE in {list(STAGES)}")
+        models[stage] = name
+    options = {
+        "detect": not args.no_detect,
+        "inpaint": not args.no_inpaint,
+        "enhance": not args.no_enhance,
+        "colorize": args.colorize,
+        "tone": args.tone,
+        "upscale": args.upscale,
+        "models": models,
+        "threshold": args.threshold,
+        "dilate": args.dilate,
+    }
+    if Path(args.input).is_dir():
+        return _photo_folder(args, options)
+    if args.masks:
+        raise RestoreError("--masks DIR is for a folder input; give one photo's mask with --mask")
     src, dst = Path(args.input), Path(args.output)
     outputs = [dst] + [Path(p) for p in (args.save_mask, args.report) if p]
     if args.save_steps:
@@ -208,29 +230,11 @@ def _cmd_photo(args: argparse.Namespace) -> int:
             raise RestoreError(f"{p}: the folder {p.parent} does not exist")
         if src.exists() and p.exists() and p.resolve() == src.resolve():
             raise RestoreError(f"{p}: refusing to overwrite the input {src}")
-    models = {}
-    for spec in args.model or []:
-        stage, sep, name = spec.partition("=")
-        if not sep or stage not in STAGES:
-            raise RestoreError(f"--model {spec!r}: expected STAGE=MODEL, STAGE in {list(STAGES)}")
-        models[stage] = name
     img = read_image(src)
     steps: dict | None = {} if (args.save_steps or args.save_mask) else None
     try:
         out, report = restore_photo(
-            img,
-            detect=not args.no_detect,
-            inpaint=not args.no_inpaint,
-            enhance=not args.no_enhance,
-            colorize=args.colorize,
-            upscale=args.upscale,
-            mask=args.mask,
-            device=args.device,
-            models=models,
-            threshold=args.threshold,
-            dilate=args.dilate,
-            tile=args.tile,
-            steps=steps,
+            img, mask=args.mask, device=args.device, tile=args.tile, steps=steps, **options
         )
     except ValueError as e:  # bad option values; user errors are RestoreErrors already
         if isinstance(e, RestoreError):
@@ -251,8 +255,60 @@ def _cmd_photo(args: argparse.Namespace) -> int:
     if args.report:
         atomic_write_json(Path(args.report), report)
     ran = [f"{s['stage']} {s['seconds']:.2f}s" for s in report["stages"] if s["ran"]]
+    tone = report["tone"]
     print(f"restored {src} -> {dst} on {report['device']} ({', '.join(ran) or 'no stage ran'})")
+    print(f"tone: {tone['kind']}, {tone['action']}")
     return EXIT_OK
+
+
+def _photo_folder(args: argparse.Namespace, options: dict) -> int:
+    """``restore photo IN_DIR -o OUT_DIR``: the photo pipeline over a folder, resumable."""
+    import os
+    from collections import Counter
+
+    from restore.batch import REPORT_NAME, enhance_folder
+    from restore.errors import RestoreError
+
+    single = [f for f, v in (("--mask", args.mask), ("--save-mask", args.save_mask)) if v]
+    single += [f for f, v in (("--save-steps", args.save_steps), ("--report", args.report)) if v]
+    if single:
+        raise RestoreError(
+            f"{', '.join(single)}: for one photo only; for a folder, masks come from --masks DIR "
+            f"and the report is OUT_DIR/{REPORT_NAME}"
+        )
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as restore enhance (I/O threads)
+    try:
+        rep = enhance_folder(
+            args.input,
+            args.output,
+            task="photo",
+            masks=args.masks,
+            overwrite=args.overwrite,
+            device=args.device,
+            tile=args.tile,
+            progress=not args.no_progress,
+            options=options,
+        )
+    except ValueError as e:  # bad option values; user errors are RestoreErrors already
+        if isinstance(e, RestoreError):
+            raise
+        raise RestoreError(str(e)) from e
+    for f in rep.failed[:20]:
+        print(f"FAILED {f['input']}: {f['reason']}", file=sys.stderr)
+    if len(rep.failed) > 20:
+        print(f"... and {len(rep.failed) - 20} more (see the report)", file=sys.stderr)
+    print(
+        f"{rep.written} written, {rep.skipped} already done, {len(rep.failed)} failed, "
+        f"{len(rep.ignored)} ignored (not images) in {rep.seconds:.1f}s"
+    )
+    kinds = Counter(n.get("kind") for n in rep.notes)
+    if kinds:
+        print("tone: " + ", ".join(f"{v} {k}" for k, v in sorted(kinds.items(), key=str)))
+    skipped = [n["input"] for n in rep.notes if str(n.get("colorize", "")).startswith("skipped")]
+    if skipped:
+        print(f"colorize skipped {len(skipped)} photo(s) that already have colour: see the report")
+    print(f"report: {os.path.join(args.output, REPORT_NAME)}")
+    return EXIT_OK if rep.ok else EXIT_ERROR
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
@@ -392,18 +448,50 @@ def build_parser() -> argparse.ArgumentParser:
 
     ph = sub.add_parser(
         "photo",
-        help="restore a damaged photo: find scratches/dust, inpaint, enhance (+ colorize, upscale)",
+        help="restore a damaged photo or a folder of them: find scratches/dust, inpaint, enhance "
+        "(+ colorize, upscale); grey stays grey, a toned print keeps its tone",
+        description="Restore one photo (INPUT a file, -o the result) or every photo under a "
+        "folder (INPUT a folder, -o OUT_DIR: same relative names, resumable, bad files reported "
+        "in OUT_DIR/restore_report.json, as restore enhance).",
     )
-    ph.add_argument("input", help="the damaged photo (any size; gray, RGBA and 16-bit are kept)")
-    ph.add_argument("-o", "--output", required=True, help="the result (never the input)")
+    ph.add_argument(
+        "input", help="the damaged photo (any size; gray, RGBA and 16-bit are kept) or a folder"
+    )
+    ph.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="the result, or OUT_DIR for a folder (never the input)",
+    )
     ph.add_argument("--mask", metavar="FILE", help="damage mask (white = damaged) to use as is")
+    ph.add_argument(
+        "--masks", metavar="DIR", help="folder input: masks matched by relative path (white = hole)"
+    )
     ph.add_argument("--save-mask", metavar="FILE", help="also write the damage mask used")
     ph.add_argument("--save-steps", metavar="DIR", help="also write every intermediate image")
-    ph.add_argument("--report", metavar="FILE", help="write a JSON report (stages, device, times)")
+    ph.add_argument(
+        "--report", metavar="FILE", help="write a JSON report (stages, device, times, tone)"
+    )
     ph.add_argument("--no-detect", action="store_true", help="do not look for damage")
     ph.add_argument("--no-inpaint", action="store_true", help="do not inpaint the damage")
     ph.add_argument("--no-enhance", action="store_true", help="do not undo fading, grain, blur")
-    ph.add_argument("--colorize", action="store_true", help="colour a black-and-white photo")
+    ph.add_argument(
+        "--colorize",
+        nargs="?",
+        const=True,
+        default=False,
+        choices=["force"],
+        metavar="force",
+        help="colour a grey or single-toned (sepia, ...) photo; a photo that already has colour "
+        "is skipped with a warning, unless --colorize force",
+    )
+    ph.add_argument(
+        "--tone",
+        choices=["keep", "neutral"],
+        default="keep",
+        help="a toned print (sepia, cyanotype): keep its tone (default) or make it neutral grey; "
+        "grey photos always stay grey",
+    )
     ph.add_argument("--upscale", type=int, choices=(2, 4), help="super-resolve x2 or x4")
     ph.add_argument("--threshold", type=float, help="damage probability threshold (default 0.5)")
     ph.add_argument("--dilate", type=int, help="pixels the damage mask grows by (default 1)")
@@ -415,6 +503,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="another model for a stage (detect, inpaint, enhance, colorize, upscale): "
         "a shipped name, weights file or run folder (repeatable)",
     )
+    ph.add_argument(
+        "--overwrite", action="store_true", help="folder input: redo outputs that already exist"
+    )
+    ph.add_argument("--no-progress", action="store_true", help="folder input: no progress bar")
     ph.add_argument("--threads", type=int, help="CPU threads for the model (default: one per core)")
     ph.add_argument("--device", default=None, help="cpu, cuda, cuda:N (default: CUDA if any)")
     ph.set_defaults(func=_cmd_photo)
