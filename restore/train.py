@@ -608,16 +608,16 @@ def _legs(
     seconds: float,
     dev: torch.device,
     command: str | None,
-) -> list[dict[str, Any]] | None:
-    """The card's legs: the start weights' legs plus this run (None for a plain scratch run that
-    was never resumed from a leg, whose card keeps its old shape)."""
-    if init_from is None:
-        return None
-    legs = prior_legs(init_from.card)
+) -> list[dict[str, Any]]:
+    """The card's legs: the start weights' legs (none for a scratch run) plus this run."""
+    legs = prior_legs(init_from.card) if init_from is not None else []
+    source = "scratch"
+    if init_from is not None:
+        source = f"{init_from.label} (sha256 {str(init_from.card.get('sha256', '?'))[:12]})"
     legs.append(
         {
             "leg": len(legs) + 1,
-            "from": f"{init_from.label} (sha256 {str(init_from.card.get('sha256', '?'))[:12]})",
+            "from": source,
             "recipe": cfg.name,
             "command": command,
             "steps": cfg.train.steps,

@@ -72,7 +72,7 @@ def test_d_only_warmup_keeps_the_start_weights(image_dir, first_run, tmp_path):
     card = json.loads(res.weights.with_suffix(".json").read_text())
     legs = card["training"]["legs"]
     assert [leg["leg"] for leg in legs] == [1, 2]
-    assert legs[0]["from"] == "scratch" and legs[0]["steps"] == 8
+    assert legs[0]["from"] == "scratch" and legs[0]["steps"] == 8 and legs[0]["seconds"] > 0
     assert legs[1]["from"].startswith("first (sha256 ")
     assert legs[1]["command"] == "restore train tiny --from first"
     assert legs[1]["steps"] == 8 and legs[1]["seconds"] > 0
@@ -156,3 +156,9 @@ def test_cli_from_a_shipped_name_checks_the_recipe(tmp_path):
     # enhance's weights do not fit the tiny recipe's U-Net: a clear error, exit code 1
     rc = main(["train", str(TINY), "--from", "enhance", "--set", f"train.out_dir={tmp_path}"])
     assert rc == 1
+
+
+def test_a_scratch_run_is_leg_one(first_run):
+    legs = json.loads((first_run / "model.json").read_text())["training"]["legs"]
+    assert len(legs) == 1 and legs[0]["from"] == "scratch" and legs[0]["steps"] == 8
+    assert legs[0]["seconds"] > 0 and "torch threads" in legs[0]["hardware"]
