@@ -71,6 +71,7 @@ from restore.data.old_print_tone import (
 
 __all__ = [
     "HOLE_EFFECTS",
+    "print_hole_masks",
     "MASK_AT",
     "OLD_PRINT_EFFECTS",
     "PRINT_KINDS",
@@ -389,3 +390,14 @@ def old_print_damage(
     tone(c.lowres_prob, lambda x: low_resolution(x, g, factor=c.lowres_factor))
     tone(c.jpeg_prob, lambda x: jpeg(x, sig(c.jpeg_range, x)))
     return x.clamp(0, 1), mask, target
+
+
+def print_hole_masks(img: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+    """The hole masks that :func:`old_print_damage` would cut into ``img`` (cracks, flaking, folds,
+    scratches, mould, tears, dust; no intact images): real-print hole shapes for inpainting.
+
+    Shape:
+        (B, 3, H, W) -> (B, 1, H, W), in {0, 1}.
+    """
+    _, mask, _ = old_print_damage(img, g, OldPrintConfig.only(*HOLE_EFFECTS))
+    return mask

@@ -24,6 +24,7 @@ from torch.utils.data import Dataset
 
 from restore.core.layers import to_signed
 from restore.data.degrade import OldPhotoConfig, old_photo_damage
+from restore.data.old_print import OldPrintConfig, old_print_damage
 from restore.errors import ConfigError
 from restore.tasks.base import (
     Batch,
@@ -51,9 +52,12 @@ class DamageOptions:
     val_images: int = 4
     val_size: int = 256
     val_seed: int = 1234
+    # share of each batch damaged like real old prints (restore.data.old_print: cracks, flaking,
+    # folds, tears, mould, stains ...); the rest gets the older scratch + dust damage
+    print_share: float = 0.0
 
     def __post_init__(self) -> None:
-        for k in ("scratch_prob", "dust_prob", "crease_prob", "threshold"):
+        for k in ("scratch_prob", "dust_prob", "crease_prob", "threshold", "print_share"):
             if not 0.0 <= getattr(self, k) <= 1.0:
                 raise ValueError(f"{k} must be in [0, 1], got {getattr(self, k)}")
         if self.dilate < 0 or self.pos_weight <= 0:
@@ -159,6 +163,8 @@ class DamageTask(Task):
         clean = raw.float() / 255.0
         clean = random_hflip(clean, generator)
         damaged, mask = old_photo_damage(clean, generator=generator, config=self.damage)
+        if self.opts.print_share > 0:
+            damaged, mask = mix_print_damage(clean, damaged, mask, self.opts.print_share, generator)
         return {"input": damaged, "mask": mask}
 
     def forward(self, nets: Mapping[str, nn.Module], batch: Batch) -> Batch:
@@ -253,6 +259,19 @@ class DamageTask(Task):
         return Predictor(fn=fn, scale=1, multiple=multiple, tileable=True, halo=max(32, multiple))
 
 
+def mix_print_damage(
+    clean: Tensor, damaged: Tensor, mask: Tensor, share: float, generator: torch.Generator
+) -> tuple[Tensor, Tensor]:
+    """Replace a random ``share`` of a batch's (damaged, mask) pairs by real-print damage of the
+    same clean images (:func:`restore.data.old_print.old_print_damage`)."""
+    pick = torch.rand(clean.shape[0], generator=generator, device=generator.device) < share
+    idx = pick.nonzero().view(-1).to(clean.device)
+    if idx.numel() == 0:
+        return damaged, mask
+    d, m, _ = old_print_damage(clean[idx], generator, OldPrintConfig())
+    return damaged.index_copy(0, idx, d), mask.index_copy(0, idx, m)
+
+
 def eval_damage_config() -> OldPhotoConfig:
     """The evaluation damage of issue 9: scratches + dust + grain + fading on every image."""
     return OldPhotoConfig.only("scratch", "dust", "grain", "fade")
@@ -280,5 +299,6 @@ __all__ = [
     "dilate",
     "eval_damage_config",
     "mask_scores",
+    "mix_print_damage",
     "seeded_damage_set",
 ]

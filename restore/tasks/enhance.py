@@ -18,6 +18,7 @@ from torch.utils.data import Dataset
 
 from restore.core.layers import to_signed, to_unit
 from restore.data.degrade import OldPhotoConfig, old_photo_damage
+from restore.data.old_print import HOLE_EFFECTS, OldPrintConfig, old_print_damage
 from restore.errors import ConfigError
 from restore.tasks.base import (
     Batch,
@@ -41,6 +42,17 @@ class EnhanceOptions:
     val_images: int = 14  # validation images taken from data.val (sorted), centre-cropped
     val_size: int = 256
     val_seed: int = 1234
+    # share of each batch aged like real old prints (restore.data.old_print: fading, yellowing,
+    # stains, foxing, silvering, uneven exposure, paper texture, ...; no holes: those are
+    # inpainted before this stage); the target is the clean print in its own tone
+    print_share: float = 0.0
+    # share of each batch given as the clean photo itself (target = input): do no harm
+    clean_share: float = 0.0
+
+    def __post_init__(self) -> None:
+        for k in ("print_share", "clean_share"):
+            if not 0.0 <= getattr(self, k) <= 1.0:
+                raise ConfigError(f"task_args.{k} must be in [0, 1], got {getattr(self, k)}")
 
 
 def _damage_config(local_damage: bool) -> OldPhotoConfig:
@@ -75,7 +87,26 @@ class EnhanceTask(Task):
         clean = raw.float() / 255.0
         clean = random_hflip(clean, generator)
         damaged, _ = old_photo_damage(clean, generator=generator, config=self.damage)
-        return {"input": damaged, "target": clean}
+        target = clean
+        if self.opts.print_share > 0:
+            damaged, target = self._print_pairs(clean, damaged, generator)
+        if self.opts.clean_share > 0:
+            keep = torch.rand(clean.shape[0], generator=generator, device=generator.device)
+            keep = (keep < self.opts.clean_share).to(clean.device)[:, None, None, None]
+            damaged = torch.where(keep, target, damaged)
+        return {"input": damaged, "target": target}
+
+    def _print_pairs(
+        self, clean: Tensor, damaged: Tensor, generator: torch.Generator
+    ) -> tuple[Tensor, Tensor]:
+        """A ``print_share`` of the batch becomes (aged print, clean toned print) pairs."""
+        pick = torch.rand(clean.shape[0], generator=generator, device=generator.device)
+        idx = (pick < self.opts.print_share).nonzero().view(-1).to(clean.device)
+        if idx.numel() == 0:
+            return damaged, clean
+        no_holes = {f"{e}_prob": 0.0 for e in HOLE_EFFECTS}
+        d, _, t = old_print_damage(clean[idx], generator, replace(OldPrintConfig(), **no_holes))
+        return damaged.index_copy(0, idx, d), clean.index_copy(0, idx, t)
 
     def forward(self, nets: Mapping[str, nn.Module], batch: Batch) -> Batch:
         return {"fake": run_generator(nets["G"], batch["input"], self.opts.residual)}

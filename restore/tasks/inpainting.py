@@ -64,6 +64,7 @@ class InpaintOptions:
     work_size: int = 512  # largest side the network runs on at inference
     context: int = 64  # pixels of context around each hole's bounding box at inference
     prefill: bool = False  # G corrects a push-pull fill instead of filling grey holes
+    print_share: float = 0.0  # share of masks shaped like real-print holes (old_print)
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.hole_min <= self.hole_max <= 1.0:
@@ -330,6 +331,15 @@ class InpaintingTask(Task):
         b, _, h, w = clean.shape
         clean = random_hflip(clean, generator)
         mask = self._masks(b, h, w, generator, clean.device)
+        if self.opts.print_share > 0:
+            from restore.data.old_print import print_hole_masks
+
+            pick = torch.rand(b, generator=generator, device=generator.device)
+            idx = (pick < self.opts.print_share).nonzero().view(-1).to(clean.device)
+            if idx.numel():
+                m = print_hole_masks(clean[idx], generator)
+                full = m.flatten(1).amax(1) > 0  # an empty print mask keeps the random one
+                mask = mask.index_copy(0, idx, torch.where(full[:, None, None, None], m, mask[idx]))
         return {"input": clean * (1.0 - mask), "mask": mask, "target": clean}
 
     def forward(self, nets: Mapping[str, nn.Module], batch: Batch) -> Batch:

@@ -1,0 +1,101 @@
+"""Damage, enhance and inpainting train on real-print damage (restore.data.old_print) when asked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from restore.config import load_config
+from restore.data.old_print import HOLE_EFFECTS, OldPrintConfig, old_print_damage, print_hole_masks
+from restore.errors import ConfigError
+from restore.tasks import create_task
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def task(recipe: str, *extra: str):
+    return create_task(load_config(REPO / "configs" / recipe, ["data.val=", *extra]))
+
+
+def raw(n: int = 4, size: int = 48) -> torch.Tensor:
+    g = torch.Generator().manual_seed(0)
+    smooth = torch.rand(n, 3, 6, 6, generator=g)
+    img = torch.nn.functional.interpolate(smooth, size=(size, size), mode="bilinear")
+    return (img * 255).round().to(torch.uint8)
+
+
+def test_damage_print_share_one_is_exactly_old_print_damage():
+    t = task("damage.yaml", "task_args.print_share=1.0")
+    x = raw()
+    batch = t.make_batch(x, torch.Generator().manual_seed(3))
+    # replay: the hflip draws, the legacy damage, the pick, then old_print_damage on all images
+    g = torch.Generator().manual_seed(3)
+    from restore.data.degrade import old_photo_damage
+    from restore.tasks.base import random_hflip
+
+    clean = random_hflip(x.float() / 255.0, g)
+    old_photo_damage(clean, generator=g, config=t.damage)
+    torch.rand(4, generator=g)
+    d, m, _ = old_print_damage(clean, g, OldPrintConfig())
+    assert torch.equal(batch["input"], d) and torch.equal(batch["mask"], m)
+
+
+def test_damage_print_share_zero_is_the_old_training():
+    t0 = task("damage.yaml", "task_args.print_share=0.0")
+    x = raw()
+    a = t0.make_batch(x, torch.Generator().manual_seed(1))
+    from restore.data.degrade import old_photo_damage
+    from restore.tasks.base import random_hflip
+
+    g = torch.Generator().manual_seed(1)
+    d, m = old_photo_damage(random_hflip(x.float() / 255.0, g), generator=g, config=t0.damage)
+    assert torch.equal(a["input"], d) and torch.equal(a["mask"], m)
+
+
+def test_enhance_print_pairs_target_the_toned_print_and_have_no_holes():
+    t = task("enhance.yaml", "task_args.print_share=1.0", "task_args.clean_share=0.0")
+    b = t.make_batch(raw(8), torch.Generator().manual_seed(0))
+    clean = raw(8).float() / 255.0
+    # targets are toned prints: B&W ones have R = G = B exactly, and some differ from the photo
+    grey = (b["target"][:, 0] == b["target"][:, 1]).flatten(1).all(1)
+    # (each image may be flipped: compare with the nearer of the photo and its mirror)
+    off = torch.minimum(
+        (b["target"] - clean).abs().flatten(1).amax(1),
+        (b["target"] - clean.flip(-1)).abs().flatten(1).amax(1),
+    )
+    assert grey.any() and (off > 0.05).any()
+    assert not torch.equal(b["input"], b["target"])
+
+
+def test_enhance_clean_share_one_gives_identity_pairs():
+    t = task("enhance.yaml", "task_args.print_share=0.5", "task_args.clean_share=1.0")
+    b = t.make_batch(raw(), torch.Generator().manual_seed(0))
+    assert torch.equal(b["input"], b["target"])
+
+
+def test_enhance_shares_are_checked():
+    with pytest.raises(ConfigError, match="clean_share must be in \\[0, 1\\], got 1.5"):
+        task("enhance.yaml", "task_args.clean_share=1.5")
+
+
+def test_inpaint_print_share_uses_print_hole_shapes():
+    t = task("inpaint.yaml", "task_args.print_share=1.0")
+    x = raw(4, 64)
+    b = t.make_batch(x, torch.Generator().manual_seed(5))
+    assert torch.equal(b["input"], b["target"] * (1 - b["mask"]))
+    assert ((b["mask"] == 0) | (b["mask"] == 1)).all() and (b["mask"].flatten(1).amax(1) == 1).all()
+    # hole masks of prints are not the random masks the legacy path draws
+    t0 = task("inpaint.yaml", "task_args.print_share=0.0")
+    b0 = t0.make_batch(x, torch.Generator().manual_seed(5))
+    assert not torch.equal(b["mask"], b0["mask"])
+
+
+def test_print_hole_masks_match_the_composite():
+    x = torch.rand(2, 3, 40, 40, generator=torch.Generator().manual_seed(0))
+    m = print_hole_masks(x, torch.Generator().manual_seed(7))
+    _, m2, _ = old_print_damage(
+        x, torch.Generator().manual_seed(7), OldPrintConfig.only(*HOLE_EFFECTS)
+    )
+    assert torch.equal(m, m2) and m.shape == (2, 1, 40, 40)
