@@ -105,7 +105,8 @@ class TrainConfig:
     steps: int = 1000
     seed: int = 0
     gan_start: int = 0  # steps of pixel-loss-only warm-up before the D step starts
-    # D-only steps at the start (G frozen): lets a fresh D catch up with a G started from weights
+    # D-only steps from gan_start on (G frozen): a fresh D catches up with a G started from weights
+    # (0: none, or with --from 10% of the run, at most 200)
     d_warmup_steps: int = 0
     ema_decay: float = 0.999  # 0 turns EMA off
     log_every: int = 50

@@ -4,8 +4,8 @@ A model's training state between sessions is its weights plus its card's *legs*:
 training leg (steps, wall time, hardware, data, recipe, the weights it started from, and the metric
 after it, filled in when the leg ships). ``restore train RECIPE --from NAME`` loads the generator(s)
 of ``NAME`` into a fresh run: the optimiser state is new and the recipe's warm-up runs again, and a
-GAN's discriminator starts from its initialisation with ``train.d_warmup_steps`` D-only steps first
-(so a fresh D does not push the trained G around while it learns what real looks like).
+GAN's discriminator starts from its initialisation with ``train.d_warmup_steps`` D-only steps when
+the GAN starts (so a fresh D does not push the trained G around while it learns what real is).
 
 The resolution of a shipped *name* to files lives in :mod:`restore.models` (above this layer); the
 loop receives a :class:`StartWeights`.

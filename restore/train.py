@@ -470,10 +470,12 @@ def train(
     bar = _progress(tc.steps, start, enabled=tc.progress and info.is_main)
 
     # 5. steps ----------------------------------------------------------------------------------
-    # a D re-initialised under a trained G gets D-only steps first (default: 10% of the leg, <= 200)
-    d_only_until = 0
+    # a D re-initialised under a trained G gets D-only steps when the GAN starts (at
+    # train.gan_start; default: 10% of the leg, <= 200), so it does not push the G around at first
+    d_only = range(0)
     if d_keys:
-        d_only_until = tc.d_warmup_steps or (min(200, tc.steps // 10) if init_from else 0)
+        n_d_only = tc.d_warmup_steps or (min(200, tc.steps // 10) if init_from else 0)
+        d_only = range(tc.gan_start, tc.gan_start + n_d_only)
     wall0 = time.perf_counter()
     sums: dict[str, Tensor] = {}
     n_logged, t0 = 0, time.perf_counter()
@@ -513,14 +515,14 @@ def train(
         opts["G"].zero_grad(set_to_none=True)
         with autocast(dev, bf16):
             g_loss, g_logs = task.g_loss(nets_for_g, batch, out, step, gan_on)
-        if step >= d_only_until:
+        if step not in d_only:
             g_loss.backward()
             _clip(opts["G"], cfg.optim.grad_clip)
             opts["G"].step()
         logs.update(g_logs)
 
         # 5d. EMA of the generator(s)
-        if step >= d_only_until:
+        if step not in d_only:
             for k, e in emas.items():
                 e.update(_unwrap(nets[k]))
 

@@ -57,9 +57,10 @@ def first_run(image_dir, tmp_path_factory) -> Path:
 
 
 def test_d_only_warmup_keeps_the_start_weights(image_dir, first_run, tmp_path):
-    # the whole leg is D-only warm-up: G (and its EMA) must come out exactly as it went in
+    # the whole leg is D-only warm-up (the GAN starts at step 0): G (and its EMA) must come out
+    # exactly as it went in
     res = train(
-        cfg(image_dir, tmp_path, "second", "train.d_warmup_steps=8"),
+        cfg(image_dir, tmp_path, "second", "train.gan_start=0", "train.d_warmup_steps=8"),
         init_from=start_of(first_run),
         command="restore train tiny --from first",
     )
@@ -162,3 +163,19 @@ def test_a_scratch_run_is_leg_one(first_run):
     legs = json.loads((first_run / "model.json").read_text())["training"]["legs"]
     assert len(legs) == 1 and legs[0]["from"] == "scratch" and legs[0]["steps"] == 8
     assert legs[0]["seconds"] > 0 and "torch threads" in legs[0]["hardware"]
+
+
+def test_d_only_steps_start_with_the_gan(image_dir, first_run, tmp_path):
+    # pixel-only steps 0-3 move G; the GAN starts at 4 with 4 D-only steps: G is frozen after 4
+    over = (
+        "train.gan_start=4",
+        "train.d_warmup_steps=4",
+        "train.ema_decay=0",
+        "train.ckpt_every=4",
+    )
+    res = train(cfg(image_dir, tmp_path, "late", *over), init_from=start_of(first_run))
+    at4, _ = load_tensors(res.out_dir / "checkpoints" / "step_0000004.safetensors")
+    end, _ = load_tensors(res.weights)
+    start, _ = load_tensors(first_run / "model.safetensors")
+    assert any(not torch.equal(at4[f"net.{k}"], start[k]) for k in start)
+    assert all(torch.equal(at4[f"net.{k}"], end[k]) for k in end)
