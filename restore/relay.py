@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import shlex
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -391,6 +392,17 @@ def judge_and_ship(
     return LegReport(target.name, 0, ok, why, old.value, new.value)
 
 
+def architecture_overrides(card: Mapping[str, Any]) -> list[str]:
+    """``--set`` strings that make a recipe build the card's generator (a model shipped from a run
+    with another architecture, e.g. the GPU call's larger SR net, keeps training as itself)."""
+    if "networks" in card or "generator" not in card:
+        return []
+    out = [f"model.generator={card['generator']}"]
+    for k, v in (card.get("generator_args") or {}).items():
+        out.append(f"model.generator_args.{k}={json.dumps(v)}")
+    return out
+
+
 def record_value(name: str, target: Target, score: Score, weights_dir: Path = WEIGHTS_DIR) -> None:
     """Write a measured headline value into a shipped card's ``relay`` section (weights untouched),
     so the next :func:`plan` knows how far each model still has to go."""
@@ -446,9 +458,11 @@ def run_relay(
     for p in legs:
         t = targets[p.name]
         t0 = time.perf_counter()
+        arch = architecture_overrides(cards[p.name])
         cfg = load_config(
             t.recipe,
             [
+                *arch,
                 *t.set,
                 f"train.steps={p.steps}",
                 f"train.out_dir={out_dir}",
@@ -458,8 +472,8 @@ def run_relay(
         )
         st = weights_dir / f"{p.name}.safetensors"
         start = StartWeights(path=st, card=cards[p.name], label=p.name)
-        cmd = f"restore train {Path(t.recipe).name} --from {p.name} " + " ".join(
-            f"--set {s}" for s in (*t.set, f"train.steps={p.steps}")
+        cmd = f"restore train configs/{Path(t.recipe).name} --from {p.name} " + " ".join(
+            shlex.quote(f"--set={s}") for s in (*arch, *t.set, f"train.steps={p.steps}")
         )
         res = train(cfg, device=device, init_from=start, command=cmd)
         rep = judge_and_ship(res.out_dir, t, weights_dir=weights_dir, metrics_dir=metrics_dir)

@@ -184,3 +184,15 @@ def test_sr_scorer_reproduces_the_published_protocol_on_the_shipped_model():
     res = s.results["Set5_x4"]
     assert res["mean"]["bicubic"]["psnr"] == pytest.approx(28.42, abs=0.01)
     assert s.value == res["mean"]["model"]["psnr"] > 29.0
+
+
+def test_a_leg_builds_the_shipped_architecture_not_the_recipes():
+    from restore.config import load_config
+
+    card = json.loads((WEIGHTS_DIR / "sr-x4.json").read_text())
+    wide = dict(card, generator_args={**card["generator_args"], "channels": 64, "n_blocks": 16})
+    over = relay.architecture_overrides(wide)
+    cfg = load_config(REPO / "configs" / "sr_x4.yaml", over)
+    assert cfg.model.generator == "srnet"
+    assert cfg.model.generator_args == wide["generator_args"]
+    assert relay.architecture_overrides({"networks": {}}) == []
