@@ -101,28 +101,41 @@ def _cmd_relay(args: argparse.Namespace) -> int:
 
 def _cmd_eval(args: argparse.Namespace) -> int:
     import json
+    import shlex
     from pathlib import Path
 
-    from restore.eval import protocols
+    from restore.eval.report import format_table, summary_table
 
     if args.pred or args.target:
-        if not (args.pred and args.target):
-            print("restore eval: --pred and --target go together", file=sys.stderr)
+        if not (args.pred and args.target) or args.model or args.data:
+            print(
+                "restore eval: --pred and --target go together, without --model / --data",
+                file=sys.stderr,
+            )
             return EXIT_USAGE
-        result = protocols.evaluate_folders(
-            args.pred, args.target, y_channel=args.y, shave=args.shave
-        )
-    elif args.model and args.data:
-        from restore.evaluate import evaluate_model
+        from restore.eval.protocols import evaluate_folders
 
-        result = evaluate_model(args.model, args.data, device=args.device)
+        result = evaluate_folders(args.pred, args.target, y_channel=args.y, shave=args.shave)
+        print(format_table(result))
+    elif args.model and args.data:
+        from restore.evaluate import evaluate_sets
+
+        report = evaluate_sets(args.model, args.data, device=args.device)
+        argv = ["restore", "eval", "--model", args.model]
+        report["command"] = shlex.join(argv + [a for d in args.data for a in ("--data", d)])
+        print(f"{report['model']} ({report['task']})")
+        print(summary_table(report["results"]))
+        if args.detail:
+            for label, res in report["results"].items():
+                print(f"\n{label}:\n{format_table(res)}")
+        # one set: its result as it stands (what scripts/gpu and older cards read)
+        result = next(iter(report["results"].values())) if len(args.data) == 1 else report
     else:
         print(
-            "restore eval: give --model NAME --data DIR, or --pred DIR --target DIR",
+            "restore eval: give --model NAME --data DIR [--data DIR ...], or --pred DIR --target DIR",
             file=sys.stderr,
         )
         return EXIT_USAGE
-    print(protocols.format_table(result))
     if args.json:
         from restore.core.checkpoint import atomic_write_json
 
@@ -392,16 +405,41 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--device", default=None)
     r.set_defaults(func=_cmd_relay)
 
-    e = sub.add_parser("eval", help="score a model on a validation set, or two folders of images")
+    e = sub.add_parser(
+        "eval",
+        help="score a model on validation sets beside its baselines, or two folders of images",
+        description="Score a model in its task's protocol on each --data set, beside the "
+        "task's baselines (SR: bicubic, with sharpness; inpainting: Telea, Navier-Stokes, "
+        "biharmonic per hole-ratio bucket; colorization: the grey image; style: the photos and a "
+        "colour-statistics transfer; generation: the real-vs-real floor), one table with a row "
+        "per set. Or score a folder of predictions against a folder of targets.",
+    )
     e.add_argument("--model", help="shipped model name or trained weights")
-    e.add_argument("--data", help="validation folder (e.g. ../shared/data/val/Set5/x4)")
+    e.add_argument(
+        "--data",
+        action="append",
+        metavar="DIR",
+        help="data set in the task's layout, repeatable: val/Set5/x4 (SR: HR/ + LR/, or any "
+        "folder of images), val/Set5/x4/HR (inpaint, colorize, damage), data/style (content/ + "
+        "style/), generation/mnist_t10k (generation: the real images)",
+    )
     e.add_argument("--pred", help="folder of predictions")
     e.add_argument("--target", help="folder of ground-truth images (matched by file name)")
     e.add_argument("--y", action="store_true", help="score the BT.601 studio-range Y channel")
     e.add_argument(
         "--shave", type=int, default=0, help="pixels to crop from each border before scoring"
     )
-    e.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    e.add_argument(
+        "--detail",
+        action="store_true",
+        help="also print each set's full table (all metrics, hole-ratio buckets)",
+    )
+    e.add_argument(
+        "--json",
+        metavar="FILE",
+        help="also write the results as JSON (one --data: its result; several: "
+        '{"model", "task", "data", "command", "results": {set: result}})',
+    )
     e.add_argument("--device", default=None)
     e.set_defaults(func=_cmd_eval)
 

@@ -1,19 +1,112 @@
-"""``restore eval --model NAME --data DIR``: a trained model scored in its task's protocol."""
+"""``restore eval --model NAME --data DIR [--data DIR ...]``: a model scored in its task's protocol.
+
+The protocol is the task's (``Task.evaluate``: SR on HR/LR with the bicubic baseline and
+sharpness, inpainting per hole-ratio bucket beside Telea / Navier-Stokes / biharmonic,
+colorization beside the grey image, damage-mask IoU, style KID beside the photos and a
+colour-statistics baseline, generation FID / KID beside the real-vs-real floor). The model is
+loaded once and scored on every data set; :func:`restore.eval.report.summary_table` prints the
+sets side by side.
+
+Example:
+    >>> from restore.evaluate import evaluate_sets
+    >>> r = evaluate_sets("sr-x4", ["../shared/data/val/Set5/x4", "../shared/data/val/Set14/x4"])  # doctest: +SKIP
+    >>> r["results"]["Set5_x4"]["mean"]["bicubic"]["psnr"]  # doctest: +SKIP
+    28.41...
+"""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
-from restore.api import Restorer
+from torch import Tensor
+
 from restore.tasks import task_class
+
+__all__ = ["evaluate_model", "evaluate_sets", "set_label"]
+
+
+def set_label(data_dir: str | os.PathLike[str]) -> str:
+    """A data set's name in reports: the path after its last ``val`` or ``data`` folder (else its
+    last two parts), ``HR`` left out, joined by ``_``.
+
+    ``../shared/data/val/Set5/x4`` -> ``Set5_x4`` (the label ``restore relay`` gives it);
+    ``.../val/Set14/x4/HR`` -> ``Set14_x4``; ``../shared/data/generation/mnist_t10k`` ->
+    ``generation_mnist_t10k``; ``photos/old`` -> ``photos_old``.
+    """
+    parts = [p for p in Path(data_dir).parts if p not in ("..", ".", "/")]
+    marks = [i for i, p in enumerate(parts) if p in ("val", "data")]
+    kept = parts[marks[-1] + 1 :] if marks else parts[-2:]
+    return "_".join(p for p in kept if p != "HR") or Path(data_dir).name or str(data_dir)
+
+
+def _load(name_or_path: str, device: str | None) -> tuple[Callable[..., Tensor], dict[str, Any]]:
+    """The model's scoring function and card: ``run_tensor`` of a restorer, ``sample_tensor`` of a
+    generator (a generation model takes no image; its protocol asks it for samples)."""
+    from restore.api import load
+    from restore.generate import Sampler
+
+    model = load(name_or_path, device=device)
+    if isinstance(model, Sampler):
+        return model.sample_tensor, model.card
+    return model.run_tensor, model.card
+
+
+def _score(
+    run: Callable[..., Tensor], card: Mapping[str, Any], name: str, data_dir: str
+) -> dict[str, Any]:
+    result = task_class(card["task"]).evaluate(run, str(data_dir), card)
+    return {"model": card.get("name", name), "data": str(data_dir), **result}
 
 
 def evaluate_model(
     name_or_path: str, data_dir: str, *, device: str | None = None
 ) -> dict[str, Any]:
-    """Load a model and run its task's evaluation protocol on ``data_dir`` (see ``Task.evaluate``)."""
-    restorer = Restorer.from_pretrained(name_or_path, device=device)
-    result = task_class(restorer.card["task"]).evaluate(
-        restorer.run_tensor, data_dir, restorer.card
-    )
-    return {"model": restorer.card.get("name", str(name_or_path)), "data": str(data_dir), **result}
+    """Load a model and run its task's evaluation protocol on ``data_dir`` (see ``Task.evaluate``).
+
+    Args:
+        name_or_path: a shipped model's name or trained weights (a run folder or ``.safetensors``).
+        data_dir: a validation folder in the task's layout (e.g. ``val/Set5/x4`` with HR/ and LR/).
+        device: where the model runs (default: auto).
+
+    Returns:
+        The protocol's JSON-ready result with ``model`` and ``data`` added.
+    """
+    run, card = _load(str(name_or_path), device)
+    return _score(run, card, str(name_or_path), str(data_dir))
+
+
+def evaluate_sets(
+    name_or_path: str, data_dirs: Sequence[str], *, device: str | None = None
+) -> dict[str, Any]:
+    """Load a model once and run its task's protocol on each of ``data_dirs``.
+
+    Args:
+        name_or_path: a shipped model's name or trained weights.
+        data_dirs: validation folders, each in the task's layout.
+        device: where the model runs (default: auto).
+
+    Returns:
+        ``{"model", "task", "data": [dirs], "results": {set label: result}}`` (labels from
+        :func:`set_label`; a repeated label gets ``_2``, ``_3``...).
+
+    Raises:
+        ValueError: no data set.
+    """
+    if not data_dirs:
+        raise ValueError("give at least one data set")
+    run, card = _load(str(name_or_path), device)
+    results: dict[str, Any] = {}
+    for d in data_dirs:
+        label, k = set_label(d), 2
+        while label in results:
+            label, k = f"{set_label(d)}_{k}", k + 1
+        results[label] = _score(run, card, str(name_or_path), str(d))
+    return {
+        "model": card.get("name", str(name_or_path)),
+        "task": card.get("task"),
+        "data": [str(d) for d in data_dirs],
+        "results": results,
+    }

@@ -4,7 +4,9 @@
 (partial-convolution paper style) needs one mask per image *and* bucket, and centre crops (skimage's
 biharmonic solver is slow on large images). :func:`evaluate_buckets` writes the crops losslessly to
 a temporary folder and calls that protocol once per bucket with seeded masks
-(:func:`bucket_mask`), then merges the results.
+(:func:`bucket_mask`), then merges the results. :func:`bucket_bars` sets the model against the
+best classical method per bucket (the bar of issue 6: beat it in every bucket from 10% up, and by
+>= 1 dB mean PSNR over the 20-60% buckets).
 """
 
 from __future__ import annotations
@@ -15,10 +17,14 @@ from typing import Any
 import torch
 from torch import Tensor
 
-__all__ = ["EVAL_EDGES", "bucket_mask", "evaluate_buckets"]
+__all__ = ["CLASSICAL", "EVAL_EDGES", "bucket_bars", "bucket_mask", "evaluate_buckets"]
 
 #: Hole-ratio bucket edges of the evaluation (partial-convolution paper style).
 EVAL_EDGES: tuple[float, ...] = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
+#: The classical methods the model must beat (:data:`restore.eval.baselines.INPAINT_BASELINES`).
+CLASSICAL: tuple[str, ...] = ("telea", "navier_stokes", "biharmonic")
+#: The buckets of the headline gap.
+HIGH_BUCKETS: tuple[str, ...] = ("20-30%", "30-40%", "40-50%", "50-60%")
 
 
 def bucket_mask(name: str, size: tuple[int, int], low: float, high: float, seed: int) -> Tensor:
@@ -54,7 +60,8 @@ def evaluate_buckets(
     image (:func:`bucket_mask`). The colleague's protocol does the compositing and scoring.
 
     Returns:
-        ``{"task", "settings", "methods", "rows", "buckets": label -> method -> means, "mean"}``.
+        ``{"task", "settings", "methods", "rows", "buckets": label -> method -> means, "mean"}``,
+        and ``bars`` (:func:`bucket_bars`) when the model and the classical methods were scored.
     """
     import tempfile
     from pathlib import Path
@@ -103,7 +110,7 @@ def evaluate_buckets(
         "seed": seed,
         "masks": "stroke/box/blob",
     }
-    return {
+    result = {
         "task": "inpaint",
         "settings": settings,
         "methods": methods,
@@ -111,4 +118,41 @@ def evaluate_buckets(
         "mean": mean,
         "buckets": buckets,
         "rows": rows,
+    }
+    if "model" in methods and all(m in methods for m in CLASSICAL):
+        result["bars"] = bucket_bars(result)
+    return result
+
+
+def bucket_bars(result: dict[str, Any]) -> dict[str, Any]:
+    """The model against the best classical method, per bucket and over the 20-60% buckets.
+
+    Args:
+        result: an :func:`evaluate_buckets` result with the model and :data:`CLASSICAL` methods.
+
+    Returns:
+        ``gap_20_60_db`` (model minus the best classical method's mean PSNR over the 20-60%
+        buckets), ``best_classical_20_60``, ``bar_1db_20_60`` (gap >= 1 dB),
+        ``beats_every_bucket_from_10`` and ``gaps``: bucket -> {best_classical, gap_db}.
+    """
+    gaps = {}
+    for label, per in result["buckets"].items():
+        best = max(CLASSICAL, key=lambda m: per[m]["psnr"])
+        gaps[label] = {"best_classical": best, "gap_db": per["model"]["psnr"] - per[best]["psnr"]}
+    high = [r for r in result["rows"] if r["bucket"] in HIGH_BUCKETS]
+
+    def mean(method: str) -> float:
+        vals = [r["psnr"] for r in high if r["method"] == method]
+        return sum(vals) / len(vals) if vals else float("nan")
+
+    best = max(CLASSICAL, key=mean)
+    gap = mean("model") - mean(best)
+    return {
+        "gap_20_60_db": gap,
+        "best_classical_20_60": best,
+        "bar_1db_20_60": gap >= 1.0,
+        "beats_every_bucket_from_10": all(
+            g["gap_db"] > 0 for k, g in gaps.items() if not k.startswith("0-")
+        ),
+        "gaps": gaps,
     }

@@ -1,15 +1,19 @@
 """Evaluation protocols that reproduce the numbers papers publish, as plain JSON-ready dicts.
 
-- :func:`sr_protocol`: MATLAB-bicubic LR from ``LR/``, HR from ``HR/``; the output is rounded to
-  uint8 (as when saved), then scored on the BT.601 studio-range Y channel rounded to integer levels
-  (MATLAB ``rgb2ycbcr`` on uint8), ``scale`` pixels shaved; grey images are scored on their grey
-  channel as they are. With the bicubic baseline this gives Set5 x4 28.42 dB / 0.8101, Set14 x4
-  25.99 dB (published: 28.42 / 0.8104, 26.00).
+- :func:`sr_protocol`: MATLAB-bicubic LR from ``LR/``, HR from ``HR/`` (a plain folder of images:
+  HR cropped to a multiple of ``scale``, LR made from it by MATLAB's uint8 ``imresize``); the
+  output is rounded to uint8 (as when saved), then scored on the BT.601 studio-range Y channel
+  rounded to integer levels (MATLAB ``rgb2ycbcr`` on uint8), ``scale`` pixels shaved; grey images
+  are scored on their grey channel as they are. With the bicubic baseline this gives Set5 x4
+  28.42 dB / 0.8101, Set14 x4 25.99 dB (published: 28.42 / 0.8104, 26.00). Each row also has the
+  sharpness ``grad_ratio`` (:mod:`restore.eval.sharpness`; 1 = as sharp as HR).
 - :func:`inpaint_protocol`: whole-image PSNR / SSIM and hole-only PSNR / L1, bucketed by hole
   ratio, beside the classical baselines (Telea, Navier-Stokes, biharmonic).
 - :func:`colorize_protocol`: RGB PSNR / SSIM and colourfulness against the ground truth's, beside
   the grayscale baseline.
 - :func:`evaluate_folders`: score a folder of outputs against a folder of targets.
+
+:func:`restore.eval.report.format_table` prints a result.
 
 Every result has ``rows`` (one per image and method), ``mean`` (method -> metric -> mean) and
 ``count``; NaN / inf become ``None`` so ``json.dumps`` writes standard JSON.
@@ -27,7 +31,7 @@ from torch import Tensor
 
 from restore.data.color import rgb_to_gray, rgb_to_y_studio
 from restore.data.io import read_image, to_tensor
-from restore.data.resize import round_half_away, to_uint8
+from restore.data.resize import imresize_uint8, round_half_away, to_uint8
 from restore.eval.baselines import INPAINT_BASELINES, grayscale_baseline
 from restore.eval.metrics import (
     DEFAULT_HOLE_EDGES,
@@ -44,7 +48,6 @@ from restore.eval.metrics import (
 __all__ = [
     "colorize_protocol",
     "evaluate_folders",
-    "format_table",
     "inpaint_protocol",
     "sr_protocol",
 ]
@@ -215,6 +218,19 @@ def evaluate_folders(
     return _result("folders", settings, rows, ["pred"], missing=missing)
 
 
+def _sr_pairs(root: Path, scale: int) -> list[tuple[str, Path, Path | None]]:
+    """(name, HR file, LR file or None to make it) for ``root/HR`` + ``root/LR`` or a plain folder."""
+    if not (root / "HR").is_dir():
+        return [(p.name, p, None) for p in _images(root).values()]
+    hr_files, lr_files = _images(root / "HR"), _images(root / "LR")
+    pairs = []
+    for name, hr_path in hr_files.items():
+        if name not in lr_files:
+            raise FileNotFoundError(f"{hr_path.name} has no LR image in {str(root / 'LR')!r}")
+        pairs.append((hr_path.name, hr_path, lr_files[name]))
+    return pairs
+
+
 def sr_protocol(
     upscale_fn: ImageFn,
     data_dir: str | os.PathLike[str],
@@ -226,19 +242,26 @@ def sr_protocol(
     """Super-resolution protocol of the literature on a ``data_dir`` with ``HR/`` and ``LR/``.
 
     Each LR image (grey ones repeated to RGB) goes through ``upscale_fn``; the output is scored
-    against HR on the Y channel with ``scale`` pixels shaved (see the module docstring).
+    against HR on the Y channel with ``scale`` pixels shaved (see the module docstring). A
+    ``data_dir`` without ``HR/`` is a plain folder of ground-truth images: each is cropped to a
+    multiple of ``scale`` (top-left, as MATLAB's ``modcrop``) and its LR image is made with
+    MATLAB's bicubic ``imresize`` on uint8, so any photos can be scored the same way.
 
     Args:
         upscale_fn: ``(1, 3, h, w) -> (1, 3, h * scale, w * scale)``, images in [0, 1]; e.g.
             ``lambda lr: bicubic_upscale(lr, 4)`` for the bicubic baseline.
-        data_dir: e.g. ``../shared/data/val/Set5/x4``.
+        data_dir: e.g. ``../shared/data/val/Set5/x4``, or a folder of images.
         scale: the upscaling factor (also the shave).
         quantize: round outputs to uint8 and Y to integer levels, as the MATLAB scripts behind
             published tables do (about 0.01 dB).
         method: the name the rows carry.
 
     Returns:
-        ``{"task": "sr", "rows": [{"name", "method", "psnr", "ssim"}], "mean": {method: {...}}, ...}``.
+        ``{"task": "sr", "rows": [{"name", "method", "psnr", "ssim", "grad_ratio"}],
+        "mean": {method: {...}}, ...}``; ``grad_ratio`` is the sharpness against HR.
+
+    Raises:
+        FileNotFoundError: no images, or an HR image without its LR one.
 
     Example:
         >>> from restore.eval.baselines import bicubic_upscale
@@ -246,21 +269,30 @@ def sr_protocol(
         >>> round(r["mean"]["model"]["psnr"], 2)  # doctest: +SKIP
         28.42
     """
+    from restore.eval.sharpness import gradient_ratio
+
     root = Path(data_dir)
-    hr_files, lr_files = _images(root / "HR"), _images(root / "LR")
+    pairs = _sr_pairs(root, scale)
     rows: list[dict[str, object]] = []
-    for name, hr_path in hr_files.items():
-        if name not in lr_files:
-            raise FileNotFoundError(f"{hr_path.name} has no LR image in {str(root / 'LR')!r}")
+    for name, hr_path, lr_path in pairs:
         hr, gray = _load(hr_path)
-        lr, _ = _load(lr_files[name])
+        if lr_path is None:
+            h, w = (d - d % scale for d in hr.shape[-2:])
+            if min(h, w) < 2 * scale + 3:
+                raise ValueError(f"{name}: {tuple(hr.shape[-2:])} is too small for x{scale}")
+            hr = hr[..., :h, :w]
+            lr = imresize_uint8(to_uint8(hr), 1.0 / scale).float() / 255.0
+        else:
+            lr, _ = _load(lr_path)
         with torch.no_grad():
-            sr = _check_output(hr_path.name, upscale_fn(lr), hr.shape)
+            sr = _check_output(name, upscale_fn(lr), hr.shape).cpu()
+        saved = to_uint8(sr).float() / 255.0 if quantize else sr
         rows.append(
             {
-                "name": hr_path.name,
+                "name": name,
                 "method": method,
-                **_score_y(sr.cpu(), hr, gray, scale, quantize),
+                **_score_y(sr, hr, gray, scale, quantize),
+                "grad_ratio": gradient_ratio(saved, hr, shave=scale),
             }
         )
     settings = {
@@ -269,6 +301,7 @@ def sr_protocol(
         "quantize": quantize,
         "channel": "Y (BT.601 studio)",
         "shave": scale,
+        "lr": "LR/" if (root / "HR").is_dir() else "MATLAB bicubic imresize of HR (uint8)",
     }
     return _result("sr", settings, rows, [method])
 
@@ -412,53 +445,3 @@ def colorize_protocol(
             )
     settings = {"image_dir": str(image_dir), "limit": limit, "gray": "BT.601 luma"}
     return _result("colorize", settings, rows, list(methods), skipped=skipped)
-
-
-# --- printing --------------------------------------------------------------------------------
-
-
-def _fmt(value: object) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.4f}" if abs(value) < 10 else f"{value:.2f}"
-    return str(value)
-
-
-def _table(header: Sequence[str], lines: Sequence[Sequence[object]]) -> list[str]:
-    cells = [[str(h) for h in header]] + [[_fmt(v) for v in line] for line in lines]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
-    out = [" | ".join(c.ljust(w) for c, w in zip(cells[0], widths))]
-    out.append("-+-".join("-" * w for w in widths))
-    out += [" | ".join(c.ljust(w) for c, w in zip(row, widths)) for row in cells[1:]]
-    return out
-
-
-def format_table(result: Mapping[str, object]) -> str:
-    """A plain-text table of a protocol result: means per method, then per bucket if any.
-
-    Args:
-        result: a dict returned by one of the protocols (``mean`` maps method -> metric -> value,
-            or directly metric -> value).
-
-    Returns:
-        The table as a string (no trailing newline).
-    """
-    means: Mapping[str, Mapping[str, object]] = result.get("mean") or {}  # type: ignore[assignment]
-    if means and not all(isinstance(v, Mapping) for v in means.values()):
-        means = {"result": means}  # a flat metric -> value mapping
-    metrics: list[str] = []
-    for per_method in means.values():
-        metrics += [k for k in per_method if k not in metrics and k != "count"]
-    lines = [f"{result.get('task', '?')}: {result.get('count', '?')} images"]
-    lines += _table(["method", *metrics], [[m, *(means[m].get(k) for k in metrics)] for m in means])
-    buckets: Mapping[str, Mapping[str, Mapping[str, object]]] | None = result.get("buckets")  # type: ignore[assignment]
-    if buckets:
-        keys = ["count", "psnr", "ssim", "hole_psnr", "hole_l1"]
-        body = [
-            [label, method, *(vals.get(k) for k in keys)]
-            for label, per_method in buckets.items()
-            for method, vals in per_method.items()
-        ]
-        lines += ["", "by hole ratio:"] + _table(["bucket", "method", *keys], body)
-    return "\n".join(lines)

@@ -17,10 +17,10 @@ from restore.eval.baselines import bicubic_upscale
 from restore.eval.protocols import (
     colorize_protocol,
     evaluate_folders,
-    format_table,
     inpaint_protocol,
     sr_protocol,
 )
+from restore.eval.report import format_table
 
 # (set, scale) -> published bicubic Y-PSNR (and SSIM for Set5 x4).
 PUBLISHED = {("Set5", 4): 28.42, ("Set14", 4): 26.00, ("Set5", 2): 33.66, ("Set5", 3): 30.39}
@@ -162,3 +162,17 @@ def test_colorize_protocol(tmp_path, shared_data):
 def test_sr_protocol_checks_output_shape(shared_data):
     with pytest.raises(ValueError, match="expected"):
         sr_protocol(lambda lr: lr, shared_data / "val/Set5/x4", 4)
+
+
+def test_sr_protocol_on_a_plain_folder_makes_matlab_lr(shared_data):
+    # HR only: LR made by MATLAB's uint8 imresize (symmetric boundary) instead of the shipped LR/
+    # (an older MATLAB's replicate boundary): the bicubic baseline lands within 0.01 dB
+    plain = sr_protocol(lambda lr: bicubic_upscale(lr, 4), shared_data / "val/Set5/x4/HR", 4)
+    ref = _bicubic(shared_data, "Set5", 4)
+    assert plain["settings"]["lr"].startswith("MATLAB bicubic")
+    assert plain["mean"]["model"]["psnr"] == pytest.approx(ref["mean"]["model"]["psnr"], abs=0.01)
+    # sharpness: bicubic is blurrier than HR (Set5 x4: 0.69)
+    assert 0.6 < ref["mean"]["model"]["grad_ratio"] < 0.75
+    assert plain["mean"]["model"]["grad_ratio"] == pytest.approx(
+        ref["mean"]["model"]["grad_ratio"], abs=0.01
+    )
