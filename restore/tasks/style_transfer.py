@@ -19,21 +19,19 @@ CycleGAN run is reproducible but not bit-identical to an uninterrupted one.
 Inference: the predictor runs ``G`` (A -> B); ``direction="b2a"`` runs ``G_b`` (CycleGAN exports
 both generators), e.g. ``restore.load(path).run_tensor(x, direction="b2a")``.
 
-Evaluation (:meth:`CycleGANTask.evaluate`): KID between the model's outputs on held-out content
-photos and the style images, beside KID between the photos themselves and the style images, in
-an offline feature space (:class:`StyleFeatures`: colour statistics and Gram matrices of a fixed,
-seeded random conv net; no downloaded weights).
+Evaluation (:meth:`CycleGANTask.evaluate`, the protocol in :mod:`restore.eval.style`): KID between
+the model's outputs on held-out content photos and the style images, beside KID between the photos
+themselves and the style images and a colour-statistics baseline's, in an offline feature space
+(colour statistics and Gram matrices of a fixed, seeded random conv net; no downloaded weights).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.utils.data import Dataset
 
@@ -380,7 +378,8 @@ class CycleGANTask(Task):
     def evaluate(
         cls, run: Callable[..., Tensor], data_dir: str, card: Mapping[str, Any]
     ) -> dict[str, Any]:
-        """KID to the style domain of the model's outputs vs of the input photos.
+        """KID to the style domain of the model's outputs, beside the input photos' and a
+        colour-statistics baseline's (:func:`restore.eval.style.style_protocol`).
 
         Args:
             run: the model on (B, 3, H, W) images in [0, 1].
@@ -389,145 +388,13 @@ class CycleGANTask(Task):
             card: the model card (unused beyond the protocol's defaults).
 
         Returns:
-            ``kid_photos_style``, ``kid_outputs_style`` (lower is closer to the style), their std
-            over KID subsets, and the protocol's settings.
+            ``mean``: method -> ``kid`` (lower is closer to the style), plus the flat
+            ``kid_photos_style``, ``kid_outputs_style``, ``kid_colour_baseline_style`` (and their
+            std over KID subsets) and the protocol's settings.
         """
-        return style_kid_protocol(run, Path(data_dir) / "content", Path(data_dir) / "style")
+        from restore.eval.style import style_protocol
 
-
-# ---------------------------------------------------------------------------------------------
-# Evaluation: KID in an offline feature space
-# ---------------------------------------------------------------------------------------------
-
-
-class StyleFeatures(nn.Module):
-    """Offline "style" features: colour statistics plus feature correlations of a seeded random net.
-
-    Per image: the mean and standard deviation of R, G, B and of saturation (8 numbers), and the
-    upper triangles of the channel correlation matrices (Gram matrices of centred, unit-norm
-    channels) after each of three ReLU conv layers with fixed random weights (seed ``seed``:
-    3 -> 32 channels 3x3, 32 -> 64 3x3 stride 2, 64 -> 64 3x3 stride 2). These are Gatys-style
-    texture statistics without downloaded weights (random shallow nets are known to capture
-    texture, Ustyuzhaninov et al. 2017); normalising the Grams keeps plain brightness and
-    contrast from dominating them.
-
-    Shape:
-        (B, 3, H, W) in [0, 1] -> (B, num_features), ``num_features = 8 + 528 + 2080 + 2080``.
-    """
-
-    def __init__(self, seed: int = 0, channels: tuple[int, ...] = (32, 64, 64)) -> None:
-        super().__init__()
-        g = torch.Generator().manual_seed(seed)
-        chans = (3, *channels)
-        self.convs = nn.ModuleList()
-        for i in range(len(channels)):
-            conv = nn.Conv2d(chans[i], chans[i + 1], 3, 1 if i == 0 else 2, 1, bias=False)
-            with torch.no_grad():
-                fan_in = conv.weight[0].numel()
-                conv.weight.copy_(torch.randn(conv.weight.shape, generator=g) / fan_in**0.5)
-            self.convs.append(conv)
-        self.requires_grad_(False)
-        self.num_features = 8 + sum(c * (c + 1) // 2 for c in channels)
-
-    @staticmethod
-    def _correlations(h: Tensor) -> Tensor:
-        f = h.flatten(2)
-        f = f - f.mean(-1, keepdim=True)
-        f = f / (f.norm(dim=-1, keepdim=True) + 1e-6)
-        gram = f @ f.transpose(1, 2)
-        iu = torch.triu_indices(gram.shape[1], gram.shape[1], device=gram.device)
-        return gram[:, iu[0], iu[1]]
-
-    def forward(self, x: Tensor) -> Tensor:
-        x = x.float()
-        sat = x.amax(1, keepdim=True) - x.amin(1, keepdim=True)
-        out = [torch.cat([x.mean((2, 3)), x.std((2, 3)), sat.mean((2, 3)), sat.std((2, 3))], 1)]
-        h = x - 0.5
-        for conv in self.convs:
-            h = F.relu(conv(h))
-            out.append(self._correlations(h))
-        return torch.cat(out, 1).double()
-
-
-def _load_resized(path: Path, short_side: int) -> Tensor:
-    from restore.data.io import read_image, to_tensor
-
-    x = to_tensor(read_image(path))
-    h, w = x.shape[-2:]
-    s = short_side / min(h, w)
-    if s < 1:
-        size = (max(1, round(h * s)), max(1, round(w * s)))
-        x = F.interpolate(x, size=size, mode="bilinear", antialias=True, align_corners=False)
-    return x.clamp(0, 1)
-
-
-def _random_crops(x: Tensor, n: int, size: int, g: torch.Generator) -> Tensor:
-    h, w = x.shape[-2:]
-    size = min(size, h, w)
-    tops = torch.randint(h - size + 1, (n,), generator=g).tolist()
-    lefts = torch.randint(w - size + 1, (n,), generator=g).tolist()
-    return torch.cat([x[..., t : t + size, le : le + size] for t, le in zip(tops, lefts)])
-
-
-def style_kid_protocol(
-    run: Callable[..., Tensor],
-    content_dir: str | Path,
-    style_dir: str | Path,
-    *,
-    short_side: int = 256,
-    crop: int = 96,
-    crops_per_image: int = 16,
-    seed: int = 0,
-    feature: nn.Module | None = None,
-) -> dict[str, Any]:
-    """KID(style, photos) and KID(style, outputs) in :class:`StyleFeatures` space.
-
-    Every image (content and style) is resized so its shorter side is at most ``short_side``;
-    the model runs on the whole resized content photo; ``crops_per_image`` random ``crop``-pixel
-    squares (seeded) of each image make the samples. The same crop positions are used for a
-    photo and its output.
-
-    Returns:
-        JSON-ready dict: ``kid_photos_style`` and ``kid_outputs_style`` (mean over 100 subsets),
-        ``*_std``, the sample counts and the settings.
-    """
-    from restore.data.datasets import list_images
-    from restore.eval.fid import kid_from_features
-
-    feat = StyleFeatures(seed=0) if feature is None else feature
-    content_paths, style_paths = list_images(content_dir), list_images(style_dir)
-    if not content_paths or not style_paths:
-        raise ConfigError(f"need images in {content_dir} and {style_dir}")
-    f_style, f_photo, f_out = [], [], []
-    with torch.no_grad():
-        for i, p in enumerate(style_paths):
-            g = torch.Generator().manual_seed(seed * 1000 + i)
-            x = _load_resized(p, short_side)
-            f_style.append(feat(_random_crops(x, crops_per_image, crop, g)))
-        for i, p in enumerate(content_paths):
-            x = _load_resized(p, short_side)
-            y = run(x).float().cpu().clamp(0, 1)
-            g = torch.Generator().manual_seed(10_000 + seed * 1000 + i)
-            state = g.get_state()
-            f_photo.append(feat(_random_crops(x, crops_per_image, crop, g)))
-            g.set_state(state)
-            f_out.append(feat(_random_crops(y, crops_per_image, crop, g)))
-    fs, fp, fo = torch.cat(f_style), torch.cat(f_photo), torch.cat(f_out)
-    kp, kp_std = kid_from_features(fs, fp, subsets=100, subset_size=100, seed=seed)
-    ko, ko_std = kid_from_features(fs, fo, subsets=100, subset_size=100, seed=seed)
-    return {
-        "kid_photos_style": float(kp),
-        "kid_photos_style_std": float(kp_std),
-        "kid_outputs_style": float(ko),
-        "kid_outputs_style_std": float(ko_std),
-        "n_content": len(content_paths),
-        "n_style": len(style_paths),
-        "protocol": (
-            f"KID in StyleFeatures(seed=0) space (colour stats + channel correlations of a seeded "
-            f"random 3-layer conv net); short side <= {short_side}, {crops_per_image} random {crop}px crops "
-            f"per image (seed {seed}), 100 subsets of 100"
-        ),
-    }
+        return style_protocol(run, data_dir)
 
 
 __all__ = [
@@ -536,7 +403,5 @@ __all__ = [
     "ImagePool",
     "Pix2PixOptions",
     "Pix2PixTask",
-    "StyleFeatures",
-    "style_kid_protocol",
     "translate",
 ]

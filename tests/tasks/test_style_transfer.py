@@ -15,14 +15,9 @@ from restore.cli import main as cli_main
 from restore.config import Config, from_dict, load_config
 from restore.core.registry import build_network
 from restore.errors import ConfigError
+from restore.eval.style import StyleFeatures, style_kid_protocol
 from restore.tasks import create_task
-from restore.tasks.style_transfer import (
-    CycleGANTask,
-    ImagePool,
-    StyleFeatures,
-    style_kid_protocol,
-    translate,
-)
+from restore.tasks.style_transfer import CycleGANTask, ImagePool, translate
 from restore.train import train
 
 REPO = Path(__file__).resolve().parents[2]
@@ -248,11 +243,19 @@ def test_style_features_are_fixed_and_kid_protocol_orders_domains(tmp_path):
     assert same["kid_photos_style"] == pytest.approx(same["kid_outputs_style"])
     dark = style_kid_protocol(lambda t: t * 0.3, content, style, **kw)
     assert dark["kid_outputs_style"] < 0.2 * dark["kid_photos_style"], dark
-    # restore eval's entry point: the protocol on <data>/content and <data>/style, its defaults
+    # restore eval's entry point: the protocol on <data>/content and <data>/style, its defaults,
+    # beside the photos and the colour-statistics baseline
     res = CycleGANTask.evaluate(lambda t: t * 0.3, str(tmp_path), {})
-    assert res == style_kid_protocol(lambda t: t * 0.3, content, style)
+    alone = style_kid_protocol(lambda t: t * 0.3, content, style)
+    assert {k: v for k, v in res.items() if k in alone} == alone
+    assert res["methods"] == ["model", "photos", "colour_stats"]
+    assert res["mean"]["model"]["kid"] == alone["kid_outputs_style"]
+    assert res["mean"]["photos"]["kid"] == alone["kid_photos_style"]
+    assert res["mean"]["colour_stats"]["kid"] == res["kid_colour_baseline_style"]
     assert res["n_content"] == 4 and res["n_style"] == 6
     assert res["kid_outputs_style"] < res["kid_photos_style"], res
+    # dark style images: matching their colour statistics alone also gets closer than the photos
+    assert res["kid_colour_baseline_style"] < res["kid_photos_style"], res
 
 
 def test_residual_generators_start_from_their_input():
