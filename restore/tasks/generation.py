@@ -36,6 +36,7 @@ from torch.utils.data import Dataset
 
 from restore.core.layers import to_signed, to_unit
 from restore.errors import ConfigError, RestoreError
+from restore.eval.generation import class_coverage
 from restore.tasks.base import Batch, Logs, Predictor, Task, conditional_d_loss, conditional_g_loss
 
 log = logging.getLogger(__name__)
@@ -134,24 +135,6 @@ def diff_augment(x: Tensor, p: Mapping[str, Tensor]) -> Tensor:
 # ---------------------------------------------------------------------------------------------
 # Coverage and the collapse flag
 # ---------------------------------------------------------------------------------------------
-
-
-def class_coverage(probs: Tensor, threshold: float = 0.9) -> tuple[float, float, Tensor]:
-    """Coverage of a classifier's verdicts on generated images.
-
-    Args:
-        probs: (N, K) class probabilities.
-        threshold: confidence that counts as a clear class.
-
-    Returns:
-        (share of rows with max prob >= threshold, entropy in nats of the argmax histogram,
-        the histogram as (K,) frequencies). Uniform over 10 classes gives ln 10 = 2.303.
-    """
-    conf, pred = probs.max(1)
-    freq = torch.bincount(pred, minlength=probs.shape[1]).double() / max(1, probs.shape[0])
-    nz = freq[freq > 0]
-    entropy = float(-(nz * nz.log()).sum())
-    return float((conf >= threshold).double().mean()), entropy, freq
 
 
 def collapse_warning(
@@ -358,9 +341,51 @@ class GenerationTask(Task):
 
     @classmethod
     def evaluate(cls, run, data_dir: str, card: Mapping[str, Any]) -> dict[str, Any]:
-        raise NotImplementedError(
-            "generation models are scored by scripts/eval_generation.py (coverage, FID, KID)"
-        )
+        """Coverage, FID and KID of samples against the real images of ``data_dir``, beside the
+        real-vs-real floor (:func:`restore.eval.generation.generation_protocol`, as many samples
+        as real images, seed 0).
+
+        Args:
+            run: ``(n, seed) -> (n, C, H, W)`` samples in [0, 1]
+                (:meth:`restore.generate.Sampler.sample_tensor`).
+            data_dir: the real images: MNIST IDX files for ``task_args.source: mnist`` (e.g.
+                ``../shared/data/generation/mnist_t10k``; scored in the digit classifier's
+                features, with coverage), else an image folder (e.g. ``.../cifar10_test``;
+                centre squares at the model's size, random conv features).
+            card: the model card (``task_args.source`` / ``classifier``, ``inference``).
+        """
+        import json
+
+        from restore.core.dcgan import FeatureView, RandomConvFeatures
+        from restore.eval.generation import generation_protocol
+
+        targs, inf = card.get("task_args", {}), card.get("inference", {})
+        channels = int(inf.get("channels", targs.get("channels", 3)))
+        if targs.get("source") == "mnist":
+            from restore.data.mnist import MnistDataset
+
+            real = MnistDataset(data_dir).images.float() / 255.0
+            name = targs.get("classifier") or "mnist-classifier"
+            clf = load_classifier(name)
+            res = generation_protocol(
+                run,
+                real,
+                FeatureView(clf),
+                classifier=clf,
+                feature_space=f"{name} penultimate features ({clf.num_features}-d)",
+            )
+            clf_card = WEIGHTS_DIR / "mnist-classifier.json"
+            if name == "mnist-classifier" and clf_card.is_file():
+                acc = json.loads(clf_card.read_text()).get("held_out_accuracy")
+                res["classifier_held_out_accuracy"] = acc
+        else:
+            ds = SquareImages(data_dir, int(inf.get("image_size") or 32), channels)
+            real = torch.stack([ds[i] for i in range(len(ds))]).float() / 255.0
+            space = f"random-init conv features RandomConvFeatures({channels}, width=32, seed=0)"
+            res = generation_protocol(
+                run, real, RandomConvFeatures(channels, width=32, seed=0), feature_space=space
+            )
+        return {**res, "real_data": str(data_dir)}
 
     @classmethod
     def predictor(cls, card: Mapping[str, Any], modules: Mapping[str, nn.Module]) -> Predictor:

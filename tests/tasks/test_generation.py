@@ -230,3 +230,39 @@ def test_diff_augment_seeded_and_differentiable():
     assert torch.equal(y[0, 0, :5, 2:], x[0, 0, 1:, :4]) and (y[0, 0, :, :2] == 0).all()
     with pytest.raises(Exception, match="unknown"):
         GenerationOptions(augment="flip")
+
+
+def test_restore_eval_scores_a_generator_against_its_real_data(trained, mnist_dir):
+    from restore.evaluate import evaluate_model
+
+    r = evaluate_model(str(trained.out_dir), str(mnist_dir), device="cpu")
+    # as many samples as real images (16), the floor from two halves of 8, coverage by the
+    # card's classifier in its feature space, the model beside the real images
+    assert r["task"] == "generation" and r["count"] == 16 and r["n_real_half"] == 8
+    assert r["methods"] == ["model", "real"]
+    assert r["mean"]["real"]["fid"] == r["fid_floor"]
+    assert set(r["mean"]["model"]) == {"fid", "kid", "confident_share", "class_entropy"}
+    assert "penultimate" in r["feature_space"] and set(r["bars"]) == {
+        "confident_share>=0.80",
+        "class_entropy>=2.2",
+        "classifier_fid<=3x_floor",
+    }
+    assert r["real_data"] == str(mnist_dir)
+    again = evaluate_model(str(trained.out_dir), str(mnist_dir), device="cpu")
+    assert again["fid"] == r["fid"]  # seeded samples, seeded split
+
+
+def test_restore_eval_scores_a_folder_generator_in_random_conv_features(tmp_path):
+    from PIL import Image
+
+    from restore.tasks.generation import GenerationTask
+
+    rng = np.random.default_rng(0)
+    for i in range(12):
+        Image.fromarray(rng.integers(0, 256, (40, 36, 3), dtype=np.uint8)).save(
+            tmp_path / f"{i}.png"
+        )
+    card = {"task_args": {"source": "folder"}, "inference": {"channels": 3, "image_size": 32}}
+    r = GenerationTask.evaluate(lambda n, seed: torch.rand(n, 3, 32, 32), str(tmp_path), card)
+    assert r["count"] == 12 and "RandomConvFeatures(3" in r["feature_space"]
+    assert r["bars"] == {} and "confident_share" not in r["mean"]["model"]
