@@ -3,7 +3,7 @@
     python scripts/make_inpaint_figure.py [--model inpaint] [--out docs/img/inpaint.jpg]
 
 Rows are 256 px centre crops of Set14 / Set5 HR images with the same seeded masks as
-``scripts/eval_inpaint.py`` (hole ratios 20-50%); holes are shown white in the input column.
+``restore eval --model inpaint`` (hole ratios 20-50%); holes are shown white in the input column.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Train the small digit classifier that measures mode collapse of the MNIST generator.
 
-An EVALUATION TOOL, not a restoration model: ``scripts/eval_generation.py`` and the generation
-task's validation use it to say which digit each generated image shows (coverage, class entropy)
-and as the feature space of classifier-FID/KID.
+An EVALUATION TOOL, not a restoration model: ``restore eval`` (:mod:`restore.eval.generation`)
+and the generation task's validation use it to say which digit each generated image shows
+(coverage, class entropy) and as the feature space of classifier-FID/KID.
 
     python scripts/mnist_classifier.py                    # -> restore/weights/mnist-classifier.*
 

@@ -1,22 +1,22 @@
-"""Enhance a folder with the Python API and make a before/after contact sheet.
+"""A before/after contact sheet of a folder run: rows of (input | output).
 
-    python scripts/enhance_folder.py IN_DIR OUT_DIR [--task sr | --model NAME_OR_PATH] [--sheet FILE]
+    restore enhance IN_DIR OUT_DIR --task sr
+    python scripts/make_before_after_sheet.py IN_DIR OUT_DIR [--sheet FILE] [--n 6]
 
-The folder run is :func:`restore.batch.enhance_folder` (what ``restore enhance`` runs: recursive,
-resumable, a report in ``OUT_DIR/restore_report.json``). The sheet shows up to ``--n`` pairs,
-input (resized to the output's size, nearest, so an upscale shows its pixels) beside output.
+The pairs are matched as ``restore enhance`` / ``restore photo`` wrote them
+(:func:`restore.batch.plan`); each input is resized to its output's size with nearest neighbour
+(so an upscale shows its pixels) and both are fitted into a ``--cell`` box.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
 import PIL.Image
 
-from restore.batch import TASK_MODELS, enhance_folder, plan
+from restore.batch import plan
 from restore.data.io import read_image
 
 
@@ -47,24 +47,19 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("in_dir")
     ap.add_argument("out_dir")
-    ap.add_argument("--task", choices=sorted(TASK_MODELS), default=None)
-    ap.add_argument("--model", help="model name or weights path (default: the task's)")
-    ap.add_argument("--device", default=None)
     ap.add_argument("--sheet", help="contact sheet file (default OUT_DIR/contact_sheet.jpg)")
     ap.add_argument("--n", type=int, default=6, help="pairs on the sheet")
+    ap.add_argument("--cell", type=int, default=256, help="box side per image")
     args = ap.parse_args(argv)
-
-    rep = enhance_folder(args.in_dir, args.out_dir, args.model, task=args.task, device=args.device)
-    print(f"{rep.written} written, {rep.skipped} already done, {len(rep.failed)} failed")
-    for f in rep.failed:
-        print(f"  failed {f['input']}: {f['reason']}", file=sys.stderr)
     jobs, _, _ = plan(args.in_dir, args.out_dir)
     pairs = [(j.src, j.dst) for j in jobs if j.dst.is_file()][: args.n]
-    if pairs:
-        sheet = Path(args.sheet or Path(args.out_dir) / "contact_sheet.jpg")
-        contact_sheet(pairs).save(sheet, quality=92)
-        print(f"contact sheet: {sheet} ({len(pairs)} pairs: before | after)")
-    return 0 if rep.ok else 1
+    if not pairs:
+        print(f"no finished outputs under {args.out_dir}: run restore enhance first")
+        return 1
+    sheet = Path(args.sheet or Path(args.out_dir) / "contact_sheet.jpg")
+    contact_sheet(pairs, args.cell).save(sheet, quality=92)
+    print(f"contact sheet: {sheet} ({len(pairs)} pairs: before | after)")
+    return 0
 
 
 if __name__ == "__main__":
