@@ -127,7 +127,7 @@ class Task:
             card: the model card.
 
         Returns:
-            JSON-ready results (:func:`restore.eval.protocols.format_table` prints them).
+            JSON-ready results (:func:`restore.eval.report.format_table` prints them).
         """
         raise NotImplementedError(f"task {cls.name!r} has no evaluation protocol yet")
 
