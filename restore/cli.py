@@ -93,7 +93,8 @@ def _cmd_relay(args: argparse.Namespace) -> int:
         )
     for r in reports:
         what = "SHIPPED" if r.shipped else ("plan" if args.dry_run else "kept")
-        print(f"{r.name:12s} {what:8s} steps {r.steps:6d}  {r.reason}")
+        vals = "" if r.new is None else f"  (shipped {r.old:.4f}, this leg {r.new:.4f})"
+        print(f"{r.name:12s} {what:8s} steps {r.steps:6d}  {r.reason}{vals}")
     if not reports:
         print("nothing fits the budget (each leg needs at least a few hundred steps)")
     return EXIT_OK

@@ -405,6 +405,17 @@ def judge_and_ship(
     new = scorer(str(run), target.data)
     ok, why = judge(new, old, target.guard_tolerance)
     log.info("relay %s: %s -> %s", target.name, why, "ship" if ok else "keep the shipped model")
+    verdict = {
+        "model": target.name,
+        "metric": target.metric,
+        "shipped": {"value": old.value, "guards": old.guards},
+        "run": {"value": new.value, "guards": new.guards},
+        "guard_tolerance": target.guard_tolerance,
+        "ship": ok,
+        "reason": why,
+    }
+    if Path(run).is_dir():  # the numbers stay with the run, shipped or not
+        atomic_write_json(Path(run) / "judge.json", verdict)
     if ok:
         ship(run, target, new, weights_dir=weights_dir, metrics_dir=metrics_dir)
     return LegReport(target.name, 0, ok, why, old.value, new.value)
