@@ -64,6 +64,8 @@ class Target:
     source: str
     set: tuple[str, ...] = ()
     guard_tolerance: float = 0.05  # how much a guard set may lose, in the metric's unit
+    # a guard at or above its floor passes however much it lost (the issue's own bar for it)
+    guard_floors: tuple[tuple[str, float], ...] = ()
 
     def remaining(self, value: float | None) -> float:
         """Share of the way from baseline to target still to go (1 when unmeasured)."""
@@ -92,7 +94,7 @@ def load_targets(path: str | Path, root: str | Path | None = None) -> dict[str, 
         bad = set(row) - known
         if bad:
             raise ConfigError(f"{path}: models.{name}: unknown keys {sorted(bad)}")
-        missing = known - set(row) - {"set", "guard_tolerance"}
+        missing = known - set(row) - {"set", "guard_tolerance", "guard_floors"}
         if missing:
             raise ConfigError(f"{path}: models.{name}: missing keys {sorted(missing)}")
         if row["scorer"] not in SCORERS:
@@ -113,6 +115,7 @@ def load_targets(path: str | Path, root: str | Path | None = None) -> dict[str, 
             source=str(row["source"]),
             set=tuple(row.get("set") or ()),
             guard_tolerance=float(row.get("guard_tolerance", GUARD_DB)),
+            guard_floors=tuple((k, float(v)) for k, v in (row.get("guard_floors") or {}).items()),
         )
     return out
 
@@ -252,11 +255,19 @@ def plan(
     return out
 
 
-def judge(new: Score, old: Score, tolerance: float = GUARD_DB) -> tuple[bool, str]:
-    """Ship only a higher headline value with every guard within ``tolerance`` of the old one."""
+def judge(
+    new: Score,
+    old: Score,
+    tolerance: float = GUARD_DB,
+    floors: Mapping[str, float] | None = None,
+) -> tuple[bool, str]:
+    """Ship only a higher headline value with every guard within ``tolerance`` of the old one or
+    at least at its floor (``floors``: the bar the issue sets for that guard)."""
     if not new.value > old.value:
         return False, f"headline {new.value:.4f} <= shipped {old.value:.4f}"
     for k, v in new.guards.items():
+        if k in (floors or {}) and v >= floors[k]:
+            continue
         if k in old.guards and v < old.guards[k] - tolerance:
             return False, f"guard {k} fell {old.guards[k]:.4f} -> {v:.4f}"
     return True, f"headline {old.value:.4f} -> {new.value:.4f}"
@@ -403,7 +414,7 @@ def judge_and_ship(
     scorer = SCORERS[target.scorer]
     old = scorer(str(weights_dir / f"{target.name}.safetensors"), target.data)
     new = scorer(str(run), target.data)
-    ok, why = judge(new, old, target.guard_tolerance)
+    ok, why = judge(new, old, target.guard_tolerance, dict(target.guard_floors))
     log.info("relay %s: %s -> %s", target.name, why, "ship" if ok else "keep the shipped model")
     verdict = {
         "model": target.name,
@@ -411,6 +422,7 @@ def judge_and_ship(
         "shipped": {"value": old.value, "guards": old.guards},
         "run": {"value": new.value, "guards": new.guards},
         "guard_tolerance": target.guard_tolerance,
+        "guard_floors": dict(target.guard_floors),
         "ship": ok,
         "reason": why,
     }

@@ -66,6 +66,9 @@ def test_judge_needs_a_higher_headline_and_no_guard_loss():
     ok, why = relay.judge(relay.Score(30.1, {"Set14": 26.9}), old)
     assert not ok and "guard Set14" in why
     assert not relay.judge(relay.Score(30.0, {"Set14": 28.0}), old)[0]
+    # a guard at or above its floor (the bar) passes however much it lost
+    assert relay.judge(relay.Score(30.1, {"Set14": 26.0}), old, floors={"Set14": 26.0})[0]
+    assert not relay.judge(relay.Score(30.1, {"Set14": 25.9}), old, floors={"Set14": 26.0})[0]
 
 
 def test_targets_table_loads_and_refuses_bad_rows(tmp_path):
