@@ -58,7 +58,8 @@ _RESIZE_MODES = ("area", "bilinear", "bicubic")
 # ---------------------------------------------------------------------------- helpers
 
 
-def _check_images(img: torch.Tensor, name: str = "img") -> None:
+def check_images(img: torch.Tensor, name: str = "img") -> None:
+    """Raise ValueError unless ``img`` is a floating (B, 3, H, W) tensor."""
     if not isinstance(img, torch.Tensor) or img.ndim != 4 or img.shape[1] != 3:
         shape = tuple(img.shape) if isinstance(img, torch.Tensor) else type(img).__name__
         raise ValueError(f"{name} must be a (B, 3, H, W) tensor, got {shape}")
@@ -121,7 +122,7 @@ def add_gaussian_noise(
     Shape:
         (B, 3, H, W) -> (B, 3, H, W).
     """
-    _check_images(img)
+    check_images(img)
     noise = torch.randn(img.shape, generator=generator, device=generator.device, dtype=img.dtype)
     noise = noise.to(img.device)
     gray_t = torch.as_tensor(gray, device=img.device).view(-1, 1, 1, 1)
@@ -153,7 +154,7 @@ def add_poisson_noise(
     Returns:
         Noisy images, clamped to [0, 1]. Shape: (B, 3, H, W).
     """
-    _check_images(img)
+    check_images(img)
     x = img.clamp(0, 1)
     src = torch.cat([x, to_gray(x)], 1)
     counts = torch.poisson(src.to(generator.device) * levels, generator=generator)
@@ -173,7 +174,7 @@ def jpeg(img: torch.Tensor, quality: float | torch.Tensor) -> torch.Tensor:
     Returns:
         Decoded images in [0, 1]. Shape: (B, 3, H, W); any H, W (the codec pads internally).
     """
-    _check_images(img)
+    check_images(img)
     q = _per_image(quality, img).view(-1).float()
     if bool(((q < 1) | (q > 100)).any()):
         raise ValueError(f"quality must be in [1, 100], got {q.tolist()}")
@@ -210,7 +211,7 @@ def gaussian_blur(
     Returns:
         Blurred images in [0, 1]. Shape: (B, 3, H, W).
     """
-    _check_images(img)
+    check_images(img)
     s = _per_image(sigma, img).view(-1)
     if bool((s <= 0).any()):
         raise ValueError(f"sigma must be > 0, got {s.tolist()}")
@@ -225,7 +226,7 @@ def to_gray(img: torch.Tensor) -> torch.Tensor:
 
     Shape: (B, 3, H, W) -> (B, 1, H, W); values in [0, 1].
     """
-    _check_images(img)
+    check_images(img)
     return kornia.color.rgb_to_grayscale(img)
 
 
@@ -238,7 +239,7 @@ def rgb_to_lab_l(img: torch.Tensor, *, normalize: bool = True) -> torch.Tensor:
 
     Shape: (B, 3, H, W) -> (B, 1, H, W).
     """
-    _check_images(img)
+    check_images(img)
     lum = kornia.color.rgb_to_lab(img.clamp(0, 1))[:, :1]
     return lum / 100.0 if normalize else lum
 
@@ -487,7 +488,7 @@ def second_order_degradation(
         >>> second_order_degradation(torch.rand(2, 3, 64, 64), 4, generator=g).shape
         torch.Size([2, 3, 16, 16])
     """
-    _check_images(hr, "hr")
+    check_images(hr, "hr")
     cfg = config or DegradationConfig()
     h, w = hr.shape[-2:]
     if scale < 1 or h % scale or w % scale:
@@ -624,7 +625,7 @@ def old_photo_damage(
         >>> out.shape, mask.shape
         (torch.Size([2, 3, 64, 64]), torch.Size([2, 1, 64, 64]))
     """
-    _check_images(img)
+    check_images(img)
     cfg = config or OldPhotoConfig()
     g, (n, _, h, w) = generator, img.shape
     x = img.clamp(0, 1)

@@ -22,6 +22,8 @@ from typing import TypeVar
 import torch
 import torch.nn.functional as F
 
+from restore.data import degrade
+
 __all__ = [
     "MASK_AT",
     "arc_distance",
@@ -48,12 +50,8 @@ __all__ = [
 
 
 def check_images(img: torch.Tensor, name: str = "img") -> None:
-    """Raise ValueError unless ``img`` is a floating (B, 3, H, W) tensor."""
-    if not isinstance(img, torch.Tensor) or img.ndim != 4 or img.shape[1] != 3:
-        shape = tuple(img.shape) if isinstance(img, torch.Tensor) else type(img).__name__
-        raise ValueError(f"{name} must be a (B, 3, H, W) tensor, got {shape}")
-    if not img.is_floating_point():
-        raise ValueError(f"{name} must be floating point in [0, 1], got {img.dtype}")
+    """Raise ValueError unless ``img`` holds floating (B, 3, H, W) images of at least 8 x 8."""
+    degrade.check_images(img, name)
     if img.shape[0] < 1 or img.shape[2] < 8 or img.shape[3] < 8:
         raise ValueError(f"{name} must hold at least one 8x8 image, got {tuple(img.shape)}")
 
