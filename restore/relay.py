@@ -25,8 +25,8 @@ import logging
 import re
 import shlex
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +37,11 @@ from restore.continuation import StartWeights, prior_legs, totals
 from restore.core.atomic import atomic_write_bytes, atomic_write_json
 from restore.core.checkpoint import load_tensors, sha256_file
 from restore.errors import ConfigError
-from restore.evaluate import evaluate_model
 from restore.models import SHIPPED, WEIGHTS_DIR, read_card, resolve
+from restore.relay_scoring import (
+    SCORERS,
+    Score,
+)
 from restore.train import train
 
 log = logging.getLogger(__name__)
@@ -118,87 +121,6 @@ def load_targets(path: str | Path, root: str | Path | None = None) -> dict[str, 
             guard_floors=tuple((k, float(v)) for k, v in (row.get("guard_floors") or {}).items()),
         )
     return out
-
-
-# ---------------------------------------------------------------------------------------------
-# Scorers: model (name or run folder) + data sets -> headline value, guard values, full results
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Score:
-    """A model's headline value (first data set), its guard values (the others), and the raw
-    evaluation results to keep in ``docs/metrics/``."""
-
-    value: float
-    guards: dict[str, float] = field(default_factory=dict)
-    results: dict[str, Any] = field(default_factory=dict)
-
-
-def _set_label(data: str) -> str:
-    parts = Path(data).parts
-    return "_".join(p for p in parts[-3:] if p not in ("val", "HR")) or Path(data).name
-
-
-def score_sr(model: str, data: Sequence[str]) -> Score:
-    """Mean PSNR (Y, shave = scale, MATLAB LR) of the model on each set (``restore eval``)."""
-    results = {_set_label(d): evaluate_model(model, d) for d in data}
-    vals = [r["mean"]["model"]["psnr"] for r in results.values()]
-    return Score(vals[0], dict(zip(list(results)[1:], vals[1:])), results)
-
-
-def score_colorize(model: str, data: Sequence[str]) -> Score:
-    """RGB PSNR gain over the grey input on each set (colorization protocol)."""
-    results = {_set_label(d): evaluate_model(model, d) for d in data}
-    vals = [r["bars"]["psnr_gain_db"] for r in results.values()]
-    return Score(vals[0], dict(zip(list(results)[1:], vals[1:])), results)
-
-
-#: Best classical method's mean PSNR per hole-ratio bucket on Set5 + Set14 (crop 256, seed 0):
-#: fixed by the protocol, so computed once (``python scripts/relay_baselines.py``) and read here.
-INPAINT_CLASSICAL = (
-    Path(__file__).resolve().parent.parent / "docs" / "metrics" / "inpaint-classical.json"
-)
-
-
-def score_inpaint(model: str, data: Sequence[str]) -> Score:
-    """Mean over the 20-60% buckets of (model PSNR - best classical PSNR), bucketed protocol on all
-    ``data`` sets together (one headline, no guards)."""
-    from restore.api import Restorer
-    from restore.eval.inpaint_buckets import evaluate_buckets
-
-    classical = json.loads(INPAINT_CLASSICAL.read_text())
-    r = Restorer.from_pretrained(model)
-    res = evaluate_buckets(lambda x, m: r.run_tensor(x, mask=m), list(data), baselines=False)
-    gaps = {}
-    for b in ("20-30%", "30-40%", "40-50%", "50-60%"):
-        best = max(classical["buckets"][b].values())
-        gaps[b] = res["buckets"][b]["model"]["psnr"] - best
-    res["gaps_to_best_classical"] = gaps
-    return Score(sum(gaps.values()) / len(gaps), {}, {"buckets": res})
-
-
-def score_photo(model: str, data: Sequence[str], stage: str) -> Score:
-    """``restore photo`` (no hints) with ``model`` in ``stage``, the shipped models elsewhere:
-    headline = PSNR gain over the input on the independent damage; guards = the gain on the older
-    own damage and the PSNR of clean photos against themselves (do no harm)."""
-    from restore.eval.photo_protocol import photo_scores
-    from restore.photo import PhotoRestorer
-
-    pr = PhotoRestorer(device="cpu", models={stage: model})
-    res = photo_scores(lambda x: pr.restore_tensor(x)[0], list(data))
-    guards = {"own damage gain": res["own"]["gain"], "clean photo PSNR": res["clean"]["restored"]}
-    return Score(res["holdout"]["gain"], guards, res)
-
-
-SCORERS: dict[str, Callable[[str, Sequence[str]], Score]] = {
-    "photo_detect": lambda m, d: score_photo(m, d, "detect"),
-    "photo_inpaint": lambda m, d: score_photo(m, d, "inpaint"),
-    "photo_enhance": lambda m, d: score_photo(m, d, "enhance"),
-    "sr": score_sr,
-    "colorize": score_colorize,
-    "inpaint": score_inpaint,
-}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from pathlib import Path
 from restore.core.atomic import atomic_write_json
 from restore.eval.inpaint_buckets import evaluate_buckets
 from restore.models import WEIGHTS_DIR
-from restore.relay import INPAINT_CLASSICAL
+from restore.relay_scoring import INPAINT_CLASSICAL
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = [REPO.parent / "shared/data/val/Set5/x4/HR", REPO.parent / "shared/data/val/Set14/x4/HR"]

@@ -37,6 +37,7 @@ LAYERS = {
     "restore.train": 5,
     "restore.continuation": 5,
     "restore.relay": 6,
+    "restore.relay_scoring": 6,
     "restore.models": 6,
     "restore.api": 6,
     "restore.batch": 6,

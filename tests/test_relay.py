@@ -14,6 +14,7 @@ from restore.cli import build_parser, parse_budget
 from restore.core.checkpoint import sha256_file
 from restore.errors import ConfigError
 from restore.models import WEIGHTS_DIR
+from restore.relay_scoring import score_sr
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
@@ -183,7 +184,7 @@ def test_a_leg_that_is_not_better_is_not_shipped(tiny_world, monkeypatch):
 @pytest.mark.skipif(not (SHARED / "val" / "Set5").is_dir(), reason="needs ../shared/data")
 def test_sr_scorer_reproduces_the_published_protocol_on_the_shipped_model():
     # the relay's SR score is restore eval's: bicubic on Set5 x4 is the published 28.42 dB
-    s = relay.score_sr(str(WEIGHTS_DIR / "sr-x4.safetensors"), [str(SHARED / "val/Set5/x4")])
+    s = score_sr(str(WEIGHTS_DIR / "sr-x4.safetensors"), [str(SHARED / "val/Set5/x4")])
     res = s.results["Set5_x4"]
     assert res["mean"]["bicubic"]["psnr"] == pytest.approx(28.42, abs=0.01)
     assert s.value == res["mean"]["model"]["psnr"] > 29.0

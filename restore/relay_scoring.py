@@ -1,0 +1,91 @@
+"""The relay's scorers: a model (shipped name, weights file or run folder) and validation sets in,
+its headline value, guard values and full results out (:class:`Score`).
+
+Each is its task's own protocol (``restore eval``), so a relay verdict is the number a user can
+rerun; ``configs/relay.yaml`` names the scorer of each model.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from restore.evaluate import evaluate_model, set_label
+
+# ---------------------------------------------------------------------------------------------
+# Scorers: model (name or run folder) + data sets -> headline value, guard values, full results
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Score:
+    """A model's headline value (first data set), its guard values (the others), and the raw
+    evaluation results to keep in ``docs/metrics/``."""
+
+    value: float
+    guards: dict[str, float] = field(default_factory=dict)
+    results: dict[str, Any] = field(default_factory=dict)
+
+
+def score_sr(model: str, data: Sequence[str]) -> Score:
+    """Mean PSNR (Y, shave = scale, MATLAB LR) of the model on each set (``restore eval``)."""
+    results = {set_label(d): evaluate_model(model, d) for d in data}
+    vals = [r["mean"]["model"]["psnr"] for r in results.values()]
+    return Score(vals[0], dict(zip(list(results)[1:], vals[1:])), results)
+
+
+def score_colorize(model: str, data: Sequence[str]) -> Score:
+    """RGB PSNR gain over the grey input on each set (colorization protocol)."""
+    results = {set_label(d): evaluate_model(model, d) for d in data}
+    vals = [r["bars"]["psnr_gain_db"] for r in results.values()]
+    return Score(vals[0], dict(zip(list(results)[1:], vals[1:])), results)
+
+
+#: Best classical method's mean PSNR per hole-ratio bucket on Set5 + Set14 (crop 256, seed 0):
+#: fixed by the protocol, so computed once (``python scripts/relay_baselines.py``) and read here.
+INPAINT_CLASSICAL = (
+    Path(__file__).resolve().parent.parent / "docs" / "metrics" / "inpaint-classical.json"
+)
+
+
+def score_inpaint(model: str, data: Sequence[str]) -> Score:
+    """Mean over the 20-60% buckets of (model PSNR - best classical PSNR), bucketed protocol on all
+    ``data`` sets together (one headline, no guards)."""
+    from restore.api import Restorer
+    from restore.eval.inpaint_buckets import evaluate_buckets
+
+    classical = json.loads(INPAINT_CLASSICAL.read_text())
+    r = Restorer.from_pretrained(model)
+    res = evaluate_buckets(lambda x, m: r.run_tensor(x, mask=m), list(data), baselines=False)
+    gaps = {}
+    for b in ("20-30%", "30-40%", "40-50%", "50-60%"):
+        best = max(classical["buckets"][b].values())
+        gaps[b] = res["buckets"][b]["model"]["psnr"] - best
+    res["gaps_to_best_classical"] = gaps
+    return Score(sum(gaps.values()) / len(gaps), {}, {"buckets": res})
+
+
+def score_photo(model: str, data: Sequence[str], stage: str) -> Score:
+    """``restore photo`` (no hints) with ``model`` in ``stage``, the shipped models elsewhere:
+    headline = PSNR gain over the input on the independent damage; guards = the gain on the older
+    own damage and the PSNR of clean photos against themselves (do no harm)."""
+    from restore.eval.photo_protocol import photo_scores
+    from restore.photo import PhotoRestorer
+
+    pr = PhotoRestorer(device="cpu", models={stage: model})
+    res = photo_scores(lambda x: pr.restore_tensor(x)[0], list(data))
+    guards = {"own damage gain": res["own"]["gain"], "clean photo PSNR": res["clean"]["restored"]}
+    return Score(res["holdout"]["gain"], guards, res)
+
+
+SCORERS: dict[str, Callable[[str, Sequence[str]], Score]] = {
+    "photo_detect": lambda m, d: score_photo(m, d, "detect"),
+    "photo_inpaint": lambda m, d: score_photo(m, d, "inpaint"),
+    "photo_enhance": lambda m, d: score_photo(m, d, "enhance"),
+    "sr": score_sr,
+    "colorize": score_colorize,
+    "inpaint": score_inpaint,
+}
