@@ -279,15 +279,18 @@ def _strip_paths(obj: Any) -> Any:
 def relay_table(weights_dir: Path, targets: Mapping[str, Target]) -> str:
     """The Markdown table of every relay model's legs, totals and distance to its target."""
     lines = [
-        "| model | legs | steps | train time | headline metric | value | target (source) | remaining |",
-        "|---|---:|---:|---:|---|---:|---|---:|",
+        "| model | legs | steps | train time | last leg on | headline metric | value | target (source) "
+        "| remaining |",
+        "|---|---:|---:|---:|---|---|---:|---|---:|",
     ]
     for n, t in targets.items():
         card = read_card(weights_dir / f"{n}.json")
         tot = totals(prior_legs(card))
         v = card_value(card)
+        last = (prior_legs(card) or [{}])[-1].get("hardware") or "?"
         lines.append(
-            f"| `{n}` | {tot['legs']} | {tot['steps']:,} | {tot['seconds'] / 60:.0f} min | {t.metric} | "
+            f"| `{n}` | {tot['legs']} | {tot['steps']:,} | {tot['seconds'] / 60:.0f} min | {last} "
+            f"| {t.metric} | "
             f"{'-' if v is None else f'{v:.2f}'} | {t.target:g} ({t.source.split(';')[0]}) | "
             f"{'-' if v is None else f'{t.remaining(v):.2f}'} |"
         )

@@ -168,7 +168,7 @@ def test_a_whole_leg_trains_judges_and_ships(tiny_world):
     assert new["relay"]["value"] == 2.0 and new["relay"]["remaining"] == pytest.approx(1.8)
     detail = json.loads((tmp / "metrics" / "enhance-relay.json").read_text())
     assert detail["rows"][0]["data"] == "../shared/data/val/x.png"  # no machine paths
-    assert "| `enhance` | 2 | 14 |" in bench.read_text()
+    assert "| `enhance` | 2 | 14 | " in bench.read_text() and "torch threads |" in bench.read_text()
 
 
 def test_a_leg_that_is_not_better_is_not_shipped(tiny_world, monkeypatch):
