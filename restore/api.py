@@ -46,6 +46,7 @@ from restore.errors import ConfigError, RestoreError
 from restore.models import load_predictor
 from restore.runtime import autocast, pick_device
 from restore.streaming import run_file
+from restore.tasks import TASKS, spec_of
 from restore.tasks.base import Predictor
 
 log = logging.getLogger(__name__)
@@ -161,12 +162,15 @@ class Restorer:
     def output_rgb(self) -> bool:
         """True when the model adds colour (a grayscale input gives a colour output)."""
         inf = self.card.get("inference", {})
-        return bool(inf.get("output_rgb", self.task == "colorization"))
+        spec = TASKS.get(self.task)
+        return bool(inf.get("output_rgb", spec is not None and spec.output == "colour"))
 
     @property
     def needs_mask(self) -> bool:
         """True when the model must be given ``mask=`` (an inpainting model)."""
-        return self._params.get("mask", False) or (self.task == "inpainting" and self.uses_mask)
+        spec = TASKS.get(self.task)
+        needs = spec is not None and spec.input == "image+mask"
+        return self._params.get("mask", False) or (needs and self.uses_mask)
 
     @property
     def uses_mask(self) -> bool:
@@ -349,11 +353,12 @@ class Restorer:
 def load(name_or_path: str | os.PathLike[str], **kwargs: Any) -> Restorer:
     """Load a shipped model by name, or trained weights by path; see :class:`Restorer`.
 
-    Generation models (card ``task: generation``) load as a :class:`restore.generate.Sampler`.
+    Models that sample from noise (a task whose spec has ``input: noise``, i.e. generation) load
+    as a :class:`restore.generate.Sampler`.
     """
     from restore.models import resolve
 
-    if resolve(name_or_path)[1].get("task") == "generation":
+    if spec_of(resolve(name_or_path)[1]["task"]).input == "noise":
         from restore.generate import Sampler
 
         return Sampler.from_pretrained(name_or_path, **kwargs)  # type: ignore[return-value]

@@ -44,17 +44,13 @@ import numpy as np
 
 from restore.data.io import IMAGE_SUFFIXES, Image, read_image, write_image
 from restore.errors import ConfigError, ImageWriteError, ModelNotFoundError, RestoreError
+from restore.tasks.specs import enhance_choices
 
 log = logging.getLogger(__name__)
 
-#: ``--task`` -> the model used when ``--model`` is not given ("photo" is a pipeline).
-TASK_MODELS: dict[str, str] = {
-    "sr": "sr-x4",
-    "inpaint": "inpaint",
-    "colorize": "colorize",
-    "photo": "photo",
-    "style": "style-painting",
-}
+#: ``--task`` -> the model used when ``--model`` is not given ("photo" is a pipeline): each task
+#: spec's alias and default model (:data:`restore.tasks.TASKS`), and the photo pipeline.
+TASK_MODELS: dict[str, str] = enhance_choices()
 #: Output formats ``format=`` accepts.
 FORMATS = ("png", "jpg", "tif", "webp", "bmp")
 REPORT_NAME = "restore_report.json"

@@ -453,11 +453,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     n.add_argument("in_dir", metavar="IN_DIR")
     n.add_argument("out_dir", metavar="OUT_DIR")
+    from restore.tasks.specs import PHOTO, enhance_choices  # no torch: --help stays fast
+
+    tasks = enhance_choices()  # from the task specs (restore.tasks.TASKS): alias -> model
     n.add_argument(
         "--task",
-        choices=["sr", "inpaint", "colorize", "photo", "style"],
-        help="what to do (default model: sr-x4, inpaint, colorize, the photo pipeline, "
-        "style-painting); default photo",
+        choices=list(tasks),
+        help="what to do, with its default model ("
+        + ", ".join(f"{t}: {'the photo pipeline' if m == PHOTO else m}" for t, m in tasks.items())
+        + f"); default {PHOTO}",
     )
     n.add_argument(
         "--model", help="model name or weights path (a,b,c for a pipeline); default: the task's"

@@ -47,7 +47,7 @@ from restore.core.atomic import atomic_write_bytes
 from restore.errors import RestoreError
 from restore.models import build_modules, resolve
 from restore.runtime import pick_device
-from restore.tasks import task_class
+from restore.tasks import TASKS, spec_of, task_class
 
 log = logging.getLogger(__name__)
 
@@ -56,16 +56,9 @@ FORMAT_VERSION = "1"
 DEFAULT_OPSET = 18
 #: Attributes of a network that predictors read (``getattr(G, ...)``); copied into the metadata.
 NETWORK_ATTRS = ("size_multiple", "receptive_radius")
-#: task -> what the exported network computes. A task missing here is not exportable.
-NETWORK_IO: dict[str, str] = {
-    "enhance": "x: photo (B,3,H,W) in [-1,1] -> residual (B,3,H,W); result = clamp(photo01 + residual, 0, 1) (card inference.residual, default true; else (y+1)/2)",
-    "super_resolution": "x: low-res image (B,3,H,W) in [0,1] -> (B,3,H*s,W*s); result = clamp(y, 0, 1)",
-    "damage": "x: photo (B,3,H,W) in [-1,1] -> damage logits (B,1,H,W); probability = sigmoid(y)",
-    "inpainting": "x: cat(image in [-1,1] with holes pre-filled (card inference.prefill: push-pull fill, else 0), mask (1 = hole)) (B,4,H,W) -> (B,3,H,W): with prefill a correction added to the fill in [0,1], else tanh output in [-1,1]; known pixels are kept",
-    "colorization": "x: normalized lightness L*/50-1 (B,1,h,w) at the work size -> a*b*/110 (B,2,h,w); upsample to full size, scale by chroma_gain, Lab -> RGB",
-    "pix2pix": "x: photo (B,3,H,W) in [-1,1] -> y (B,3,H,W); result = clamp(((x + y if card inference.residual else y) + 1)/2, 0, 1)",
-    "cyclegan": "x: photo (B,3,H,W) in [-1,1] -> y (B,3,H,W), direction a2b; result = clamp(((x + y if card inference.residual else y) + 1)/2, 0, 1)",
-}
+#: task -> what the exported network computes, from the task specs (:data:`restore.tasks.TASKS`,
+#: ``onnx``). A task missing here is not exportable.
+NETWORK_IO: dict[str, str] = {n: s.onnx for n, s in TASKS.items() if s.onnx is not None}
 
 
 class OnnxUnavailableError(RestoreError, ImportError):
@@ -156,7 +149,7 @@ def export_onnx(
     if task not in NETWORK_IO:
         why = (
             "it samples latent noise and takes no image (use restore generate)"
-            if task == "generation"
+            if task in TASKS and spec_of(task).input == "noise"
             else "no exported network description for this task"
         )
         raise ExportError(

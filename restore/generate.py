@@ -26,6 +26,7 @@ from torch import Tensor, nn
 from restore.errors import ConfigError
 from restore.models import load_predictor
 from restore.runtime import pick_device
+from restore.tasks import spec_of
 from restore.tasks.generation import run_generator
 
 __all__ = ["Sampler", "grid_image"]
@@ -61,7 +62,7 @@ class Sampler:
     ) -> Sampler:
         """Load a shipped generation model by name, or trained weights by path (SHA-256 checked)."""
         _, card, modules = load_predictor(name_or_path)
-        if card.get("task") != "generation":
+        if spec_of(card["task"]).input != "noise":
             raise ConfigError(
                 f"{name_or_path} is a {card.get('task')!r} model, not a generation model: use restore.load"
             )

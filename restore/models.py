@@ -20,22 +20,13 @@ from restore.core.registry import build_network
 from restore.errors import CheckpointError, ModelNotFoundError
 from restore.tasks import task_class
 from restore.tasks.base import Predictor
+from restore.tasks.specs import shipped_models
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 
-#: Every model the project ships, with a one-line description. The files are in WEIGHTS_DIR.
-SHIPPED: dict[str, str] = {
-    "enhance": "Undo fading, colour cast, grain, mild blur and JPEG artefacts of old photos.",
-    "sr-x2": "Super-resolution x2, PSNR-oriented.",
-    "sr-x4": "Super-resolution x4, PSNR-oriented.",
-    "sr-x4-gan": "Super-resolution x4, GAN fine-tuned for sharper texture.",
-    "inpaint": "Fill holes given a mask (white = hole).",
-    "colorize": "Colour black-and-white photos.",
-    "damage": "Find scratches, dust and creases (damage mask).",
-    "style-painting": "Turn photos into paintings.",
-    "gen-mnist": "Generate MNIST digits from noise.",
-    "gen-cifar10": "Generate CIFAR-10-like images from noise.",
-}
+#: Every model the project ships, with a one-line description (from the task specs,
+#: :data:`restore.tasks.TASKS`). The files are in WEIGHTS_DIR.
+SHIPPED: dict[str, str] = shipped_models()
 
 
 def available() -> list[str]:

@@ -14,17 +14,12 @@ from torch import Tensor
 
 from restore.data.io import read_image
 from restore.errors import RestoreError
+from restore.tasks.specs import stage_models
 
-#: The stages in the order they run, and the shipped model each uses by default.
+#: The stages in the order they run, and the shipped model each uses by default (from the task
+#: specs' ``stages``, :data:`restore.tasks.TASKS`; ``upscale2`` / ``upscale4`` per scale).
 STAGES: tuple[str, ...] = ("detect", "inpaint", "enhance", "colorize", "upscale")
-DEFAULT_MODELS: dict[str, str] = {
-    "detect": "damage",
-    "inpaint": "inpaint",
-    "enhance": "enhance",
-    "colorize": "colorize",
-    "upscale2": "sr-x2",
-    "upscale4": "sr-x4",
-}
+DEFAULT_MODELS: dict[str, str] = stage_models()
 #: Stages that may be skipped with a warning when their model is not shipped.
 OPTIONAL: frozenset[str] = frozenset({"colorize", "upscale"})
 CV2_INPAINT = "cv2.inpaint (Telea, radius 3)"

@@ -25,10 +25,10 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "scripts" / "bench"))
 
 from common import bench_train_options  # noqa: E402
-from train_throughput import SyntheticPix2Pix  # noqa: E402,F401  (registered below)
+from train_throughput import BENCH_TASK  # noqa: E402
 
 from restore.config import Config, from_dict  # noqa: E402
-from restore.tasks import TASKS  # noqa: E402
+from restore.tasks import register_task  # noqa: E402
 from restore.train import train  # noqa: E402
 
 
@@ -48,7 +48,7 @@ def main() -> int:
         if (args.device == "auto" and torch.cuda.is_available())
         else ("cpu" if args.device == "auto" else args.device)
     )
-    TASKS["bench_pix2pix"] = "train_throughput:SyntheticPix2Pix"
+    register_task(BENCH_TASK)
     acts = [torch.profiler.ProfilerActivity.CPU] + (
         [torch.profiler.ProfilerActivity.CUDA] if dev.startswith("cuda") else []
     )
