@@ -32,6 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from restore.core.card import upgrade_card
 from restore.core.tiling import (
     RowSink,
     RowSource,
@@ -82,7 +83,7 @@ class Restorer:
         tile: tile side for large images; ``None`` picks one from the free memory; ``0`` disables tiling.
         channels_last: run the networks in channels-last memory format (faster convolutions on
             CPU oneDNN and on CUDA tensor cores; the numbers agree to float rounding). ``None``:
-            the model card's ``inference.channels_last``, on by default
+            the model card's ``runtime.inference.channels_last``, on by default
             (``scripts/bench/inference.py`` measures both).
 
     Example:
@@ -104,9 +105,11 @@ class Restorer:
         if tile is not None and tile < 0:
             raise ValueError(f"tile must be >= 0 (0 disables tiling), got {tile}")
         self.predictor = predictor
-        self.card = dict(card)
+        self.card = upgrade_card(card)  # a hand-made card may still be flat (pre-format 1)
+        #: The card's ``runtime.inference`` settings.
+        self.inference: dict[str, Any] = dict(self.card["runtime"].get("inference") or {})
         if channels_last is None:
-            channels_last = bool(card.get("inference", {}).get("channels_last", True))
+            channels_last = bool(self.inference.get("channels_last", True))
         self.channels_last = channels_last
         layout = torch.channels_last if channels_last else torch.contiguous_format
         self.modules = {k: m.to(device, memory_format=layout) for k, m in modules.items()}
@@ -161,9 +164,8 @@ class Restorer:
     @property
     def output_rgb(self) -> bool:
         """True when the model adds colour (a grayscale input gives a colour output)."""
-        inf = self.card.get("inference", {})
         spec = TASKS.get(self.task)
-        return bool(inf.get("output_rgb", spec is not None and spec.output == "colour"))
+        return bool(self.inference.get("output_rgb", spec is not None and spec.output == "colour"))
 
     @property
     def needs_mask(self) -> bool:
@@ -293,7 +295,7 @@ class Restorer:
 
         tile = self.tile
         if tile is None:
-            bpp = int(self.card.get("inference", {}).get("bytes_per_pixel", 4096))
+            bpp = int(self.inference.get("bytes_per_pixel", 4096))
             tile = auto_tile(self.device, bpp * max(1, x.shape[0]), p.multiple)
         while True:
             try:

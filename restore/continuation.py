@@ -25,6 +25,7 @@ from torch import nn
 
 from restore.config import Config
 from restore.core import checkpoint as ckpt
+from restore.core.card import module_specs, runtime, upgrade_card
 from restore.errors import CheckpointError
 
 
@@ -34,7 +35,8 @@ class StartWeights:
 
     Attributes:
         path: the ``.safetensors`` file (generator modules, prefixed by module key).
-        card: its model card (``restore train`` writes one beside every export).
+        card: its model card (``restore train`` writes one beside every export; a card in the
+            format before :mod:`restore.core.card`'s is read too).
         label: how the user named it (a shipped name, or a path), kept in the card.
     """
 
@@ -50,14 +52,15 @@ def check_architecture(start: StartWeights, cfg: Config) -> None:
     Raises:
         CheckpointError: another task, network or network arguments.
     """
-    card = start.card
+    card = upgrade_card(start.card)
     if card.get("task") != cfg.task:
         raise CheckpointError(
             f"--from {start.label}: it is a {card.get('task')!r} model, the recipe trains {cfg.task!r}"
         )
-    if "networks" in card:  # multi-network cards are checked tensor by tensor in load_into
+    rt = runtime(card)
+    if "networks" in rt:  # multi-network cards are checked tensor by tensor in load_into
         return
-    gen, args = card.get("generator"), dict(card.get("generator_args") or {})
+    gen, args = rt.get("generator"), dict(rt.get("generator_args") or {})
     if gen != cfg.model.generator or args != dict(cfg.model.generator_args):
         raise CheckpointError(
             f"--from {start.label}: its generator is {gen} {args}, the recipe builds "
@@ -76,7 +79,7 @@ def load_start_weights(
     """
     check_architecture(start, cfg)
     tensors, _ = ckpt.load_tensors(start.path)
-    keys = list(start.card.get("networks") or start.card.get("modules") or ["G"])
+    keys = list(module_specs(upgrade_card(start.card)))
     for k in keys:
         if k not in nets:
             raise CheckpointError(f"--from {start.label}: module {k!r} is not in this run")

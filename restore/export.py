@@ -44,8 +44,9 @@ from torch import Tensor, nn
 
 from restore.api import Restorer
 from restore.core.atomic import atomic_write_bytes
+from restore.core.card import build_modules, runtime, upgrade_card
 from restore.errors import RestoreError
-from restore.models import build_modules, resolve
+from restore.models import resolve
 from restore.runtime import pick_device
 from restore.tasks import TASKS, spec_of, task_class
 
@@ -156,7 +157,7 @@ def export_onnx(
             f"{name} ({task}) cannot be exported to ONNX: {why}; exportable tasks: "
             f"{', '.join(sorted(NETWORK_IO))}"
         )
-    if card.get("inference", {}).get("direction", "a2b") != "a2b":
+    if runtime(card).get("inference", {}).get("direction", "a2b") != "a2b":
         raise ExportError(f"{name} runs G_b (direction b2a) by default; only G (a2b) is exported")
     dst = Path(f"{name}.onnx") if dst is None else dst
     out = _check_destination(dst, [weights, weights.with_suffix(".json")], overwrite)
@@ -339,10 +340,10 @@ def load_onnx(
     meta = session.get_modelmeta().custom_metadata_map
     if "restore.card" not in meta:
         raise ExportError(f"{p} was not written by restore export (no restore.card metadata)")
-    card = json.loads(meta["restore.card"])
+    card = upgrade_card(json.loads(meta["restore.card"]))  # a file exported before format 1 too
     key = meta.get("restore.module", "G")
     net = OrtNetwork(session, json.loads(meta.get("restore.attrs", "{}")))
-    predictor = task_class(card["task"]).predictor(card, {key: net})
+    predictor = task_class(card["task"]).predictor(runtime(card), {key: net})
     card = {**card, "backend": "onnxruntime", "onnx_path": str(p)}
     # ONNX Runtime's CPU provider reads and writes host memory: the Restorer stays on the CPU.
     # ONNX Runtime takes contiguous NCHW arrays: a channels-last input would only add a copy

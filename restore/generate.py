@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from restore.core.card import upgrade_card
 from restore.errors import ConfigError
 from restore.models import load_predictor
 from restore.runtime import pick_device
@@ -36,7 +37,7 @@ class Sampler:
     """A loaded unconditional generator.
 
     Args:
-        card: the model card (``inference``: ``latent_dim``, ``channels``, ``image_size``).
+        card: the model card (``runtime.inference``: ``latent_dim``, ``channels``, ``image_size``).
         modules: ``{"G": generator}`` with weights loaded.
         device: where to run it.
     """
@@ -44,10 +45,10 @@ class Sampler:
     def __init__(
         self, card: Mapping[str, Any], modules: Mapping[str, nn.Module], *, device: torch.device
     ) -> None:
-        self.card = dict(card)
+        self.card = upgrade_card(card)
         self.G = modules["G"].to(device).eval()
         self.device = device
-        inf = self.card.get("inference", {})
+        inf = self.card["runtime"].get("inference") or {}
         self.latent_dim = int(inf.get("latent_dim", getattr(self.G, "latent_dim", 64)))
         self.channels = int(inf.get("channels", 3))
         self.image_size = int(inf.get("image_size", 0))

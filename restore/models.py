@@ -1,31 +1,32 @@
 """Shipped models and trained weights: where they are, what they are, how to load them safely.
 
-A model is two files side by side: ``<name>.safetensors`` (the generator's tensors) and
-``<name>.json`` (its card: task, architecture, training recipe, metrics, SHA-256 of the weights).
-Shipped models live in ``restore/weights/`` inside the package, so a plain ``pip install`` has them.
-``restore train`` writes the same pair as ``<run>/model.*`` (and ``<run>/best.*``).
+A model is two files side by side: ``<name>.safetensors`` (the networks' tensors) and
+``<name>.json`` (its card, :mod:`restore.core.card`: identity, a versioned runtime section that is
+checked on every load, provenance and summary metrics). Shipped models live in
+``restore/weights/`` inside the package, so a plain ``pip install`` has them. ``restore train``
+writes the same pair as ``<run>/model.*`` (and ``<run>/best.*``); a run folder written before
+the card format existed still loads (its card is upgraded when read).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from torch import nn
 
 from restore.core import checkpoint as ckpt
-from restore.core.registry import build_network
+from restore.core.card import build_modules, check_sha256, read_card_file, runtime
 from restore.errors import CheckpointError, ModelNotFoundError
-from restore.tasks import task_class
+from restore.tasks import TASKS, task_class
 from restore.tasks.base import Predictor
 from restore.tasks.specs import shipped_models
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 
 #: Every model the project ships, with a one-line description (from the task specs,
-#: :data:`restore.tasks.TASKS`). The files are in WEIGHTS_DIR.
+#: :data:`restore.tasks.TASKS`; evaluation models such as ``mnist-classifier`` too, their cards
+#: say ``kind: evaluation``). The files are in WEIGHTS_DIR.
 SHIPPED: dict[str, str] = shipped_models()
 
 
@@ -44,11 +45,18 @@ def list_models() -> dict[str, dict[str, Any]]:
 
 
 def read_card(path: Path) -> dict[str, Any]:
-    """Read a model card (JSON)."""
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise CheckpointError(f"cannot read model card {path}: {e}") from e
+    """Read a model card, upgraded to the current format and validated, with a known task.
+
+    Raises:
+        CheckpointError: unreadable, or a missing or bad field (the message names it).
+    """
+    card = read_card_file(path)
+    if card["task"] not in TASKS:
+        raise CheckpointError(
+            f"{path}: model card field task {card['task']!r} is not a known task "
+            f"({', '.join(sorted(TASKS))})"
+        )
+    return card
 
 
 def resolve(name_or_path: str | Path) -> tuple[Path, dict[str, Any], bool]:
@@ -71,7 +79,10 @@ def resolve(name_or_path: str | Path) -> tuple[Path, dict[str, Any], bool]:
             raise ModelNotFoundError(
                 f"model {s!r} is not shipped in this installation yet; available: {', '.join(available()) or 'none'}"
             )
-        return st, read_card(st.with_suffix(".json")), True
+        card = read_card(st.with_suffix(".json"))
+        if not runtime(card).get("sha256"):
+            raise CheckpointError(f"shipped model {s!r}: its card has no runtime.sha256")
+        return st, card, True
     p = Path(s).expanduser()
     if p.is_dir():
         for cand in (p / "model.safetensors", p / "best.safetensors"):
@@ -94,35 +105,38 @@ def resolve(name_or_path: str | Path) -> tuple[Path, dict[str, Any], bool]:
     )
 
 
-def build_modules(card: Mapping[str, Any], tensors: Mapping[str, Any]) -> dict[str, nn.Module]:
-    """Instantiate the card's generator module(s) and load their tensors strictly (eval mode)."""
-    modules: dict[str, nn.Module] = {}
-    nets = card.get("networks") or {
-        k: {"name": card["generator"], "args": card.get("generator_args", {})}
-        for k in card.get("modules", ["G"])
-    }
-    for k, spec in nets.items():
-        m = build_network(spec["name"], spec.get("args", {}), key=f"card.networks.{k}")
-        ckpt.load_into(m, ckpt.unprefixed(k, tensors), source=f"weights of module {k}")
-        modules[k] = m.eval().requires_grad_(False)
-    return modules
-
-
 def load_predictor(
     name_or_path: str | Path,
 ) -> tuple[Predictor, dict[str, Any], dict[str, nn.Module]]:
     """Everything inference needs: the task's :class:`Predictor`, the card, the modules (CPU).
 
-    Shipped weights are checked against the SHA-256 in their card first.
+    The predictor is built from the card's runtime section alone. Weights are checked against
+    the card's ``runtime.sha256`` first (shipped weights must have one).
+
+    Raises:
+        ModelNotFoundError: an unknown name, or an evaluation model (``kind: evaluation``).
+        CheckpointError: a bad card, a SHA-256 mismatch, weights that do not fit the networks.
     """
     st, card, shipped = resolve(name_or_path)
-    if shipped or "sha256" in card:
-        digest = ckpt.sha256_file(st)
-        if card.get("sha256") and digest != card["sha256"]:
-            raise CheckpointError(
-                f"{st} does not match the SHA-256 in its card (corrupt or tampered file)"
-            )
+    if card["kind"] != "model":
+        raise ModelNotFoundError(
+            f"{card['name']} is an {card['kind']} model (it scores {card['task']} models), not an "
+            "image model; the task that uses it loads it"
+        )
+    check_sha256(st, card, required=shipped)
     tensors, _ = ckpt.load_tensors(st)
     modules = build_modules(card, tensors)
-    predictor = task_class(card["task"]).predictor(card, modules)
+    predictor = task_class(card["task"]).predictor(runtime(card), modules)
     return predictor, card, modules
+
+
+__all__ = [
+    "SHIPPED",
+    "WEIGHTS_DIR",
+    "available",
+    "build_modules",
+    "list_models",
+    "load_predictor",
+    "read_card",
+    "resolve",
+]

@@ -11,7 +11,8 @@ A leg, for each model picked:
 3. **judge**: the new weights and the shipped ones are scored by the task's protocol in the same
    run. A leg ships only if its headline metric is higher and no guard set lost more than
    ``GUARD_DB``.
-4. **ship**: weights, card (legs, totals, metrics, SHA-256), the full evaluation in
+4. **ship**: weights, card (legs, totals, summary metrics, ``runtime.sha256``; the card format of
+   :mod:`restore.core.card`, no machine paths), the full evaluation in
    ``docs/metrics/<name>-relay.json`` and the relay table of ``docs/BENCHMARKS.md``.
 
 Nothing here is specific to the CPU: a run folder trained elsewhere (the GPU call) is judged and
@@ -22,7 +23,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import shlex
 import time
 from collections.abc import Mapping, Sequence
@@ -35,6 +35,7 @@ import yaml
 from restore.config import load_config
 from restore.continuation import StartWeights, prior_legs, totals
 from restore.core.atomic import atomic_write_bytes, atomic_write_json
+from restore.core.card import runtime, strip_machine_paths, upgrade_card
 from restore.core.checkpoint import load_tensors, sha256_file
 from restore.errors import ConfigError
 from restore.models import SHIPPED, WEIGHTS_DIR, read_card, resolve
@@ -205,8 +206,9 @@ def ship(
 ) -> dict[str, Any]:
     """Copy a run's weights over the shipped model and write its card; return the card.
 
-    The card keeps the shipped card's description and notes, takes the run's config and legs (the
-    last leg gets the headline value), and records the relay's metric, target and source.
+    The card keeps the shipped card's description and notes, takes the run's runtime
+    section (with the new SHA-256), config and legs (the last leg gets the headline value), and
+    records the relay's metric, target and source. Machine paths are made relative.
     """
     st, run_card, _ = resolve(run)
     old = read_card(weights_dir / f"{target.name}.json")
@@ -222,25 +224,16 @@ def ship(
     )
     dst = weights_dir / f"{target.name}.safetensors"
     atomic_write_bytes(dst, Path(st).read_bytes())  # shipped files are <= 16 MiB
-    card = {
-        k: v for k, v in old.items() if k not in ("metrics", "training", "sha256", "file_bytes")
-    }
-    for k in (
-        "task",
-        "generator",
-        "generator_args",
-        "task_args",
-        "inference",
-        "modules",
-        "networks",
-    ):
-        if k in run_card:
-            card[k] = run_card[k]
+    card = {k: v for k, v in old.items() if k not in ("metrics", "training", "file_bytes")}
     card.update(
         {
+            "name": target.name,
+            "description": old.get("description") or SHIPPED[target.name],
+            "task": run_card["task"],
+            "kind": "model",
+            "runtime": {**runtime(run_card), "sha256": sha256_file(dst)},
             "parameters": n_params,
             "file_bytes": dst.stat().st_size,
-            "sha256": sha256_file(dst),
             "training": {
                 "recipe": Path(target.recipe)
                 .relative_to(Path(target.recipe).parents[1])
@@ -257,23 +250,13 @@ def ship(
     )
     if card.get("note") and legs and "note" not in legs[0]:
         legs[0]["note"] = card.pop("note")  # it described the first leg's weights, not these
+    card = strip_machine_paths(card)
     atomic_write_json(weights_dir / f"{target.name}.json", card)
     record_value(target.name, target, new, weights_dir)
     if metrics_dir is not None:
-        atomic_write_json(metrics_dir / f"{target.name}-relay.json", _strip_paths(new.results))
+        detail = strip_machine_paths(new.results)
+        atomic_write_json(metrics_dir / f"{target.name}-relay.json", detail)
     return card
-
-
-def _strip_paths(obj: Any) -> Any:
-    """Results with machine paths cut to their part under ``shared/`` or ``runs/``."""
-    if isinstance(obj, dict):
-        return {k: _strip_paths(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_strip_paths(v) for v in obj]
-    if isinstance(obj, str) and obj.startswith("/"):
-        m = re.search(r"(shared/data/.*|runs/.*)$", obj)
-        return ("../" + m.group(1)) if m else Path(obj).name
-    return obj
 
 
 def relay_table(weights_dir: Path, targets: Mapping[str, Target]) -> str:
@@ -361,17 +344,19 @@ def judge_and_ship(
 def architecture_overrides(card: Mapping[str, Any]) -> list[str]:
     """``--set`` strings that make a recipe build the card's generator (a model shipped from a run
     with another architecture, e.g. the GPU call's larger SR net, keeps training as itself)."""
-    if "networks" in card or "generator" not in card:
+    rt = runtime(upgrade_card(card))
+    if "networks" in rt or "generator" not in rt:
         return []
-    out = [f"model.generator={card['generator']}"]
-    for k, v in (card.get("generator_args") or {}).items():
+    out = [f"model.generator={rt['generator']}"]
+    for k, v in (rt.get("generator_args") or {}).items():
         out.append(f"model.generator_args.{k}={json.dumps(v)}")
     return out
 
 
 def record_value(name: str, target: Target, score: Score, weights_dir: Path = WEIGHTS_DIR) -> None:
     """Write a measured headline value into a shipped card's ``relay`` section (weights untouched),
-    so the next :func:`plan` knows how far each model still has to go."""
+    so the next :func:`plan` knows how far each model still has to go. The card is rewritten in
+    the current format (:func:`restore.models.read_card` upgrades an older one)."""
     path = weights_dir / f"{name}.json"
     card = read_card(path)
     card["relay"] = {
@@ -383,7 +368,7 @@ def record_value(name: str, target: Target, score: Score, weights_dir: Path = WE
         "source": target.source,
         "remaining": round(target.remaining(score.value), 4),
     }
-    atomic_write_json(path, card)
+    atomic_write_json(path, strip_machine_paths(card))
 
 
 def run_relay(

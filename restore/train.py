@@ -327,7 +327,10 @@ def export_weights(
 ) -> Path:
     """Inference weights (``<path>.safetensors`` + ``<path>.json``) that :func:`restore.load` reads.
 
-    ``legs`` (see :mod:`restore.continuation`) go into the card's ``training.legs``."""
+    The card is in the current format (:mod:`restore.core.card`): identity, the runtime section,
+    then ``training`` (``legs``, see :mod:`restore.continuation`) and the validation ``metrics``."""
+    from restore.core.card import CARD_FORMAT
+
     tensors: dict[str, Tensor] = {}
     for k, m in modules.items():
         tensors.update(ckpt.prefixed(k, m.state_dict()))
@@ -336,14 +339,18 @@ def export_weights(
     card = {
         "name": cfg.name,
         "task": cfg.task,
-        "generator": cfg.model.generator,
-        "generator_args": cfg.model.generator_args,
-        "task_args": cfg.task_args,
-        "inference": task.inference_config(),
-        "modules": list(modules),
+        "kind": "model",
+        "runtime": {
+            "format": CARD_FORMAT,
+            "generator": cfg.model.generator,
+            "generator_args": cfg.model.generator_args,
+            "modules": list(modules),
+            "task_args": cfg.task_args,
+            "inference": task.inference_config(),
+            "sha256": ckpt.sha256_file(st),
+        },
         "training": {"steps": step, "config": to_dict(cfg), **({"legs": legs} if legs else {})},
         "metrics": dict(metrics),
-        "sha256": ckpt.sha256_file(st),
     }
     ckpt.atomic_write_json(path.with_suffix(".json"), card)
     return st

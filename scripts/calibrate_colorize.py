@@ -27,6 +27,7 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 from restore.core.atomic import atomic_write_json  # noqa: E402
+from restore.core.card import strip_machine_paths, upgrade_card  # noqa: E402
 from restore.data.datasets import list_images  # noqa: E402
 from restore.data.io import read_image, to_tensor  # noqa: E402
 from restore.eval.baselines import grayscale_baseline  # noqa: E402
@@ -60,7 +61,7 @@ def main() -> int:
 
     _, card, modules = load_predictor(args.run)
     G = modules["G"]
-    work = int(card.get("inference", {}).get("work_size", 256))
+    work = int(card["runtime"]["inference"].get("work_size", 256))
     paths = list_images(args.data)
     step = max(1, len(paths) // args.images)
     gains = [0.0] + [round(0.8 + 0.1 * i, 2) for i in range(int((args.max_gain - 0.8) / 0.1) + 1)]
@@ -101,9 +102,9 @@ def main() -> int:
     print(f"chosen chroma_gain: {chosen} (ratio {mean_ratio[chosen]:.3f}, target {args.target})")
     if args.write:
         path = args.run / "model.json" if args.run.is_dir() else args.run.with_suffix(".json")
-        data = json.loads(path.read_text())
-        data.setdefault("inference", {})["chroma_gain"] = chosen
-        data["inference"]["chroma_gain_calibration"] = {
+        data = upgrade_card(json.loads(path.read_text()))
+        data["runtime"]["inference"]["chroma_gain"] = chosen  # what runs; how it was chosen:
+        data.setdefault("calibration", {})["chroma_gain"] = {
             "data": args.data,
             "images": used,
             "short_side": args.short_side,
@@ -112,7 +113,7 @@ def main() -> int:
             "psnr": round(sum(ps[chosen]) / used, 4),
             "command": " ".join(["python", "scripts/calibrate_colorize.py", *sys.argv[1:]]),
         }
-        atomic_write_json(path, data)
+        atomic_write_json(path, strip_machine_paths(data))
         print(f"wrote inference.chroma_gain={chosen} to {path}")
     return 0
 

@@ -4,10 +4,11 @@
         --data "T91 + BSDS400 + General50 (../shared/data/train)" --hardware "2-core CPU" \
         --metrics docs/metrics/sr-x4.json
 
-The card keeps what ``restore train`` wrote (task, architecture, recipe, steps) and adds the
-shipping facts: parameter count, file size, training data, time and hardware, the exact command,
-the metrics measured by ``restore eval`` (a JSON file it wrote), and the SHA-256 that the loader
-checks.
+The card (:mod:`restore.core.card`) keeps what ``restore train`` wrote (task, the runtime
+section, recipe, steps) and adds the shipping facts: parameter count, file size, training data,
+time and hardware, the exact command, the SHA-256 that the loader checks, and the summary of the
+metrics measured by ``restore eval`` (a JSON file it wrote): the full results, per-image rows
+included, go to ``docs/metrics/<name>.json`` and the card points there. No machine paths.
 """
 
 from __future__ import annotations
@@ -23,8 +24,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from restore.core.atomic import atomic_write_json  # noqa: E402
+from restore.core.card import split_rows, strip_machine_paths  # noqa: E402
 from restore.core.checkpoint import load_tensors, sha256_file  # noqa: E402
-from restore.models import SHIPPED, WEIGHTS_DIR  # noqa: E402
+from restore.models import SHIPPED, WEIGHTS_DIR, read_card  # noqa: E402
+
+METRICS_DIR = REPO / "docs" / "metrics"
 
 
 def main() -> int:
@@ -53,7 +57,7 @@ def main() -> int:
         if args.run.suffix == ".safetensors"
         else args.run / ("best.safetensors" if args.best else "model.safetensors")
     )
-    card = json.loads(src.with_suffix(".json").read_text())
+    card = read_card(src.with_suffix(".json"))  # upgraded to the current format, validated
     tensors, _ = load_tensors(src)
     n_params = sum(
         int(t.numel()) for k, t in tensors.items() if t.is_floating_point() and "running_" not in k
@@ -82,9 +86,9 @@ def main() -> int:
             "description": SHIPPED[args.name],
             "parameters": n_params,
             "file_bytes": size,
-            "sha256": sha256_file(dst),
         }
     )
+    card["runtime"]["sha256"] = sha256_file(dst)
     card["training"] = {
         **card.get("training", {}),
         "recipe": args.config,
@@ -94,10 +98,16 @@ def main() -> int:
         "train_seconds": train_time,
     }
     if args.metrics:
-        card["metrics"] = json.loads(args.metrics.read_text())
+        full = strip_machine_paths(json.loads(args.metrics.read_text()))
+        summary, had_rows = split_rows(full)
+        card["metrics"] = summary
+        if had_rows:
+            detail = METRICS_DIR / f"{args.name}.json"
+            atomic_write_json(detail, full)
+            card["metrics"]["detail"] = detail.relative_to(REPO).as_posix()
     if args.note:
         card["note"] = args.note
-    atomic_write_json(dst.with_suffix(".json"), card)
+    atomic_write_json(dst.with_suffix(".json"), strip_machine_paths(card))
     print(f"shipped {args.name}: {dst} ({size / 2**20:.2f} MiB, {n_params:,} parameters)")
     return 0
 

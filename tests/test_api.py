@@ -307,7 +307,7 @@ def test_channels_last_layout_gives_the_same_numbers(run_dir):
     assert (a - b).abs().max() < 1e-5
     card_off = Restorer(
         fast.predictor,
-        {**fast.card, "inference": {"channels_last": False}},
+        {**fast.card, "runtime": {**fast.card["runtime"], "inference": {"channels_last": False}}},
         fast.modules,
         device=CPU,
     )

@@ -11,9 +11,10 @@ from PIL import Image
 
 from restore import relay
 from restore.cli import build_parser, parse_budget
+from restore.core.card import machine_paths
 from restore.core.checkpoint import sha256_file
 from restore.errors import ConfigError
-from restore.models import WEIGHTS_DIR
+from restore.models import WEIGHTS_DIR, read_card
 from restore.relay_scoring import score_sr
 
 REPO = Path(__file__).resolve().parents[1]
@@ -159,8 +160,10 @@ def test_a_whole_leg_trains_judges_and_ships(tiny_world):
     )
     assert [(r.name, r.shipped, r.steps) for r in reps] == [("enhance", True, 6)]
     new = json.loads((wdir / "enhance.json").read_text())
-    assert new["sha256"] == sha256_file(wdir / "enhance.safetensors")
-    assert new["sha256"] == sha256_file(tmp / "relay" / "tiny" / "model.safetensors")
+    assert new["runtime"]["sha256"] == sha256_file(wdir / "enhance.safetensors")
+    assert new["runtime"]["sha256"] == sha256_file(tmp / "relay" / "tiny" / "model.safetensors")
+    assert new["name"] == "enhance" and "sha256" not in new  # the card format of core/card.py
+    assert machine_paths(new) == []  # the leg's command named the tmp data folder
     legs = new["training"]["legs"]
     assert [leg["leg"] for leg in legs] == [1, 2] and legs[1]["metric"] == {"m": 2.0, "guard": 5.0}
     assert legs[0]["note"] == "first leg's note" and "note" not in new
@@ -193,10 +196,11 @@ def test_sr_scorer_reproduces_the_published_protocol_on_the_shipped_model():
 def test_a_leg_builds_the_shipped_architecture_not_the_recipes():
     from restore.config import load_config
 
-    card = json.loads((WEIGHTS_DIR / "sr-x4.json").read_text())
-    wide = dict(card, generator_args={**card["generator_args"], "channels": 64, "n_blocks": 16})
+    card = read_card(WEIGHTS_DIR / "sr-x4.json")
+    args = {**card["runtime"]["generator_args"], "channels": 64, "n_blocks": 16}
+    wide = dict(card, runtime={**card["runtime"], "generator_args": args})
     over = relay.architecture_overrides(wide)
     cfg = load_config(REPO / "configs" / "sr_x4.yaml", over)
     assert cfg.model.generator == "srnet"
-    assert cfg.model.generator_args == wide["generator_args"]
+    assert cfg.model.generator_args == args
     assert relay.architecture_overrides({"networks": {}}) == []

@@ -25,8 +25,9 @@ def test_every_shipped_model_matches_the_sha256_in_its_card():
     names = models.available()
     assert "sr-x4" in names
     for name in names:
-        card = json.loads((models.WEIGHTS_DIR / f"{name}.json").read_text())
-        assert card["sha256"] == sha256_file(models.WEIGHTS_DIR / f"{name}.safetensors"), name
+        card = models.read_card(models.WEIGHTS_DIR / f"{name}.json")
+        want = card["runtime"]["sha256"]
+        assert want == sha256_file(models.WEIGHTS_DIR / f"{name}.safetensors"), name
         assert (models.WEIGHTS_DIR / f"{name}.safetensors").stat().st_size <= 16 * 1024 * 1024
 
 
@@ -49,11 +50,12 @@ def test_truncated_weights_are_refused(weights_copy):
 
 def test_weights_that_do_not_fit_the_card_are_refused(weights_copy):
     card_path = weights_copy / "sr-x4.json"
-    card = json.loads(card_path.read_text())
-    card.pop("sha256")
-    card["generator_args"] = {
-        **card["generator_args"],
-        "channels": card["generator_args"]["channels"] * 2,
+    card = models.read_card(card_path)
+    rt = card["runtime"]
+    rt.pop("sha256")
+    rt["generator_args"] = {
+        **rt["generator_args"],
+        "channels": rt["generator_args"]["channels"] * 2,
     }
     card_path.write_text(json.dumps(card))
     with pytest.raises(CheckpointError, match="do not match the model"):

@@ -157,8 +157,7 @@ class PhotoRestorer:
                     raise ModelNotFoundError(f"{stage} stage: {e}") from e
         for w in self.warnings:
             log.warning("%s", w)
-        card = getattr(self.models.get("detect"), "card", {}) or {}
-        inf = card.get("inference", {})
+        inf = getattr(self.models.get("detect"), "inference", None) or {}  # Restorer.inference
         self.threshold = float(threshold if threshold is not None else inf.get("threshold", 0.5))
         self.dilate = int(dilate if dilate is not None else inf.get("dilate", 1))
 

@@ -124,7 +124,7 @@ class Task:
             run: the model on float (B, 3, H, W) images in [0, 1] (tiled as needed), task keywords
                 (``mask=``) passed through.
             data_dir: a validation folder (layout per task, e.g. ``val/Set5/x4`` with HR/ and LR/).
-            card: the model card.
+            card: the model card (what runs is described by ``card["runtime"]``).
 
         Returns:
             JSON-ready results (:func:`restore.eval.report.format_table` prints them).
@@ -133,7 +133,11 @@ class Task:
 
     @classmethod
     def predictor(cls, card: Mapping[str, Any], modules: Mapping[str, nn.Module]) -> Predictor:
-        """Inference for trained ``modules`` (eval mode, weights loaded) described by ``card``."""
+        """Inference for trained ``modules`` (eval mode, weights loaded).
+
+        ``card`` is the model card's runtime section (``inference``, ``task_args``,
+        ``generator_args``, ...; :mod:`restore.core.card`): what runs depends on nothing else.
+        """
         raise NotImplementedError
 
 

@@ -228,7 +228,7 @@ class DamageTask(Task):
         from restore.data.datasets import list_images
         from restore.data.io import read_image, to_tensor
 
-        inf = card.get("inference", {})
+        inf = (card.get("runtime") or {}).get("inference", {})
         thr = float(inf.get("threshold", 0.5))
         preds, targets, per = [], [], []
         for i, p in enumerate(list_images(data_dir)):

@@ -352,14 +352,16 @@ class GenerationTask(Task):
                 ``../shared/data/generation/mnist_t10k``; scored in the digit classifier's
                 features, with coverage), else an image folder (e.g. ``.../cifar10_test``;
                 centre squares at the model's size, random conv features).
-            card: the model card (``task_args.source`` / ``classifier``, ``inference``).
+            card: the model card (``runtime.task_args.source`` / ``classifier``,
+                ``runtime.inference``).
         """
         import json
 
         from restore.core.dcgan import FeatureView, RandomConvFeatures
         from restore.eval.generation import generation_protocol
 
-        targs, inf = card.get("task_args", {}), card.get("inference", {})
+        rt = card.get("runtime") or {}
+        targs, inf = rt.get("task_args") or {}, rt.get("inference") or {}
         channels = int(inf.get("channels", targs.get("channels", 3)))
         if targs.get("source") == "mnist":
             from restore.data.mnist import MnistDataset

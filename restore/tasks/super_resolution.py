@@ -208,7 +208,7 @@ class SuperResolutionTask(Task):
         from restore.eval.baselines import bicubic_upscale
         from restore.eval.protocols import sr_protocol
 
-        scale = _card_scale(card)
+        scale = _card_scale(card.get("runtime") or {})
         model = sr_protocol(run, data_dir, scale, method="model")
         base = sr_protocol(lambda lr: bicubic_upscale(lr, scale), data_dir, scale, method="bicubic")
         return {
@@ -237,8 +237,9 @@ class SuperResolutionTask(Task):
         )
 
 
-def _card_scale(card: Mapping[str, Any]) -> int:
-    s = card.get("inference", {}).get("scale") or card.get("task_args", {}).get("scale") or 4
+def _card_scale(runtime: Mapping[str, Any]) -> int:
+    """The output scale a card's runtime section gives (inference.scale, else task_args.scale)."""
+    s = runtime.get("inference", {}).get("scale") or runtime.get("task_args", {}).get("scale") or 4
     return int(s)
 
 

@@ -68,7 +68,7 @@ def main() -> int:
 
     model = load(args.model, device="cpu")
     G = model.modules["G"]
-    inf = model.card.get("inference", {})
+    inf = model.inference  # the card's runtime.inference
     work, gain = int(inf.get("work_size", 256)), float(inf.get("chroma_gain", 1.0))
     gray = photo(args.data)
     x = torch.from_numpy(gray.astype(np.float32) / 255)[None, None].expand(1, 3, H, W).contiguous()

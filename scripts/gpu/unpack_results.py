@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{d}: {has}, {leg.get('steps', '?')} steps, {leg.get('status', 'no report')}")
         val = VAL.get(str(card.get("task")))
         if val and has == "weights":
-            scale = (card.get("task_args") or {}).get("scale", 4)
+            scale = ((card.get("runtime") or {}).get("task_args") or {}).get("scale", 4)
             print(f"    restore eval --model {d} --data {val.format(scale=scale)}")
         if has == "weights" and leg.get("model"):  # score beside the shipped one, ship if better
             print(f"    restore relay --judge {d} --models {leg['model']}")

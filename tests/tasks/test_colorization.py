@@ -96,7 +96,7 @@ def _lum(rgb_uint8: np.ndarray) -> torch.Tensor:
 def test_tiny_train_run_gives_loadable_weights(run_dir, model):
     assert (run_dir / "model.safetensors").is_file()
     assert model.card["task"] == "colorization"
-    assert model.card["inference"]["output_rgb"] is True
+    assert model.card["runtime"]["inference"]["output_rgb"] is True
     assert not model.predictor.tileable
     rows = list(csv.DictReader((run_dir / "log.csv").open()))
     assert [r["step"] for r in rows if r.get("val_psnr")] == ["4"]

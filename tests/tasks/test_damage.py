@@ -111,7 +111,7 @@ def test_trains_and_predicts(image_dir, tmp_path):
     from restore.tasks.damage import DamageTask
 
     r = restore.load(run, device="cpu")
-    assert r.card["task"] == "damage" and r.card["inference"]["threshold"] == 0.5
+    assert r.card["task"] == "damage" and r.card["runtime"]["inference"]["threshold"] == 0.5
     x = torch.rand(1, 3, 40, 52)
     prob = r.run_tensor(x)
     assert prob.shape == (1, 3, 40, 52)

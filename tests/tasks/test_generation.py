@@ -262,7 +262,8 @@ def test_restore_eval_scores_a_folder_generator_in_random_conv_features(tmp_path
         Image.fromarray(rng.integers(0, 256, (40, 36, 3), dtype=np.uint8)).save(
             tmp_path / f"{i}.png"
         )
-    card = {"task_args": {"source": "folder"}, "inference": {"channels": 3, "image_size": 32}}
+    rt = {"task_args": {"source": "folder"}, "inference": {"channels": 3, "image_size": 32}}
+    card = {"task": "generation", "runtime": rt}
     r = GenerationTask.evaluate(lambda n, seed: torch.rand(n, 3, 32, 32), str(tmp_path), card)
     assert r["count"] == 12 and "RandomConvFeatures(3" in r["feature_space"]
     assert r["bars"] == {} and "confident_share" not in r["mean"]["model"]

@@ -225,7 +225,7 @@ def test_tiny_training_run_gives_loadable_weights(tmp_path, shared_data) -> None
     )
     result = train(cfg, device="cpu")
     card = json.loads((tmp_path / "inp" / "model.json").read_text())
-    assert card["task"] == "inpainting" and card["inference"]["work_size"] == 64
+    assert card["task"] == "inpainting" and card["runtime"]["inference"]["work_size"] == 64
     assert "psnr" in result.metrics
     r = restore.load(tmp_path / "inp")
     img = np.random.default_rng(8).integers(0, 256, (45, 70, 3), dtype=np.uint8)

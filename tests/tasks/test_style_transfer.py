@@ -156,7 +156,7 @@ def test_cyclegan_trains_from_two_folders_with_one_command(tmp_path, capsys):
     assert {"g_cycle", "g_idt", "g_adv", "d_loss", "d_loss_b"} <= set(rows[0])
     # inference through the public API: G (a2b) by default, G_b with direction="b2a"
     model = restore.load(run, device="cpu")
-    assert model.card["modules"] == ["G", "G_b"]
+    assert model.card["runtime"]["modules"] == ["G", "G_b"]
     img = np.asarray(Image.open(a / "img_000.png"))
     y = model(img)
     assert y.shape == img.shape and y.dtype == np.uint8

@@ -139,7 +139,7 @@ def test_tiny_run_writes_loadable_weights(trained):
     tensors, _ = load_tensors(trained / "model.safetensors")
     assert any(k.startswith("G.") for k in tensors)
     card = json.loads((trained / "model.json").read_text())
-    assert card["task"] == "super_resolution" and card["inference"]["scale"] == 2
+    assert card["task"] == "super_resolution" and card["runtime"]["inference"]["scale"] == 2
     assert "val_psnr" in (trained / "log.csv").read_text()
     sr = restore.load(trained, device="cpu")
     assert sr.scale == 2
