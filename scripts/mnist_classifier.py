@@ -26,9 +26,11 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 from restore.core.atomic import atomic_write_json  # noqa: E402
-from restore.core.checkpoint import save_tensors, sha256_file  # noqa: E402
+from restore.core.card import CARD_FORMAT  # noqa: E402
+from restore.core.checkpoint import prefixed, save_tensors, sha256_file  # noqa: E402
 from restore.core.dcgan import DigitClassifier, count_parameters  # noqa: E402
 from restore.data.mnist import load_mnist, split_indices  # noqa: E402
+from restore.models import SHIPPED  # noqa: E402
 
 
 def accuracy(net: DigitClassifier, x: torch.Tensor, y: torch.Tensor) -> float:
@@ -90,20 +92,34 @@ def main() -> int:
         )
     acc = accuracy(net, xte, yte)
     secs = time.perf_counter() - t0
-    save_tensors(args.out, net.state_dict(), {"format": "restore-classifier-1"})
+    save_tensors(args.out, prefixed("C", net.state_dict()), {"format": "restore-weights-1"})
     card = {
         "name": "mnist-classifier",
-        "kind": "evaluation tool (not a restoration model): digit classifier used to measure "
-        "mode collapse (confident share, class entropy) and classifier-FID/KID of gen-mnist",
-        "architecture": "restore.core.dcgan.DigitClassifier (3 conv stages, 128-d penultimate)",
+        "task": "generation",
+        "kind": "evaluation",
+        "description": SHIPPED["mnist-classifier"],
+        "runtime": {
+            "format": CARD_FORMAT,
+            "networks": {"C": {"name": "digit_classifier", "args": {"width": 32}}},
+            "modules": ["C"],
+            "task_args": {},
+            "inference": {},
+            "sha256": sha256_file(args.out),
+        },
         "parameters": count_parameters(net),
-        "data": f"{args.data}: MNIST test split, {len(tr)} train / {len(te)} held out (seed {args.seed})",
-        "held_out_accuracy": round(acc, 4),
-        "epochs": args.epochs,
-        "train_seconds": round(secs, 1),
-        "command": "python scripts/mnist_classifier.py",
-        "hardware": "2-core shared CPU",
-        "sha256": sha256_file(args.out),
+        "file_bytes": args.out.stat().st_size,
+        "training": {
+            "architecture": "restore.core.dcgan.DigitClassifier (3 conv stages, 128-d penultimate)",
+            "command": "python scripts/mnist_classifier.py",
+            "data": f"{args.data}: MNIST test split, {len(tr)} train / {len(te)} held out "
+            f"(seed {args.seed})",
+            "held_out_split": "scripts/mnist_classifier.py: "
+            f"restore.data.mnist.split_indices({len(images)}, {args.held_out}, seed={args.seed})",
+            "epochs": args.epochs,
+            "hardware": "2-core shared CPU",
+            "train_seconds": round(secs, 1),
+        },
+        "metrics": {"held_out_accuracy": round(acc, 4)},
     }
     atomic_write_json(args.out.with_suffix(".json"), card)
     print(json.dumps({"held_out_accuracy": acc, "train_seconds": round(secs, 1)}))

@@ -76,7 +76,7 @@ def test_every_gpu_recipe_loads_and_says_how_it_starts():
 def test_every_shipped_trainable_model_has_a_leg():
     from restore.models import list_models
 
-    trained = {n for n, card in list_models().items() if card.get("task")}
+    trained = {n for n, card in list_models().items() if card["kind"] == "model"}
     assert trained == set(legs.MODELS)
 
 

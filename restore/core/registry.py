@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from torch import nn
 
-from restore.core.dcgan import DCGANDiscriminator, DCGANGenerator
+from restore.core.dcgan import DCGANDiscriminator, DCGANGenerator, DigitClassifier
 from restore.core.discriminator import PatchDiscriminator
 from restore.core.generator import UNetGenerator
 from restore.core.srnet import SRNet
@@ -25,6 +25,7 @@ NETWORKS: dict[str, type[nn.Module]] = {
     "dcgan_g": DCGANGenerator,
     "dcgan_d": DCGANDiscriminator,
     "srnet": SRNet,
+    "digit_classifier": DigitClassifier,  # mnist-classifier, the yardstick of gen-mnist
 }
 
 

@@ -156,7 +156,10 @@ def collapse_warning(
 
 
 def load_classifier(path: str) -> nn.Module:
-    """The digit classifier from a ``.safetensors`` file (``"mnist-classifier"``: the shipped one)."""
+    """The digit classifier: ``"mnist-classifier"`` (shipped, an evaluation model whose card's
+    SHA-256 is checked) or a ``.safetensors`` file (with its card beside it, or bare tensors as
+    ``scripts/mnist_classifier.py`` once wrote them)."""
+    from restore.core import card as cards
     from restore.core import checkpoint as ckpt
     from restore.core.dcgan import DigitClassifier
 
@@ -165,9 +168,13 @@ def load_classifier(path: str) -> nn.Module:
         raise ConfigError(
             f"task_args.classifier: {p} not found (train it: python scripts/mnist_classifier.py)"
         )
-    tensors, _ = ckpt.load_tensors(p)
+    if p.with_suffix(".json").is_file():
+        card = cards.read_card_file(p.with_suffix(".json"))
+        cards.check_sha256(p, card, required=path == "mnist-classifier")
+        (net,) = cards.build_modules(card, ckpt.load_tensors(p)[0]).values()
+        return net
     net = DigitClassifier()
-    ckpt.load_into(net, tensors, source=f"classifier {p}")
+    ckpt.load_into(net, ckpt.load_tensors(p)[0], source=f"classifier {p}")
     return net.eval().requires_grad_(False)
 
 
@@ -355,8 +362,7 @@ class GenerationTask(Task):
             card: the model card (``runtime.task_args.source`` / ``classifier``,
                 ``runtime.inference``).
         """
-        import json
-
+        from restore.core.card import read_card_file
         from restore.core.dcgan import FeatureView, RandomConvFeatures
         from restore.eval.generation import generation_protocol
 
@@ -378,7 +384,7 @@ class GenerationTask(Task):
             )
             clf_card = WEIGHTS_DIR / "mnist-classifier.json"
             if name == "mnist-classifier" and clf_card.is_file():
-                acc = json.loads(clf_card.read_text()).get("held_out_accuracy")
+                acc = read_card_file(clf_card).get("metrics", {}).get("held_out_accuracy")
                 res["classifier_held_out_accuracy"] = acc
         else:
             ds = SquareImages(data_dir, int(inf.get("image_size") or 32), channels)

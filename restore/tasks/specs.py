@@ -262,13 +262,17 @@ BUILT_IN: tuple[TaskSpec, ...] = (
     TaskSpec(
         name="generation",
         cls="restore.tasks.generation:GenerationTask",
-        networks=("dcgan_g", "dcgan_d"),
+        networks=("dcgan_g", "dcgan_d", "digit_classifier"),
         input="noise",
         protocol="FID / KID against the real set with a real-vs-real floor; MNIST adds class "
         "coverage by the mnist-classifier",
         models={
             "gen-mnist": "Generate MNIST digits from noise.",
             "gen-cifar10": "Generate CIFAR-10-like images from noise.",
+        },
+        evaluation_models={
+            "mnist-classifier": "Digit classifier that scores gen-mnist (class coverage, "
+            "classifier-FID / KID); not an image model."
         },
     ),
 )

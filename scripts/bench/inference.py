@@ -214,7 +214,7 @@ def main() -> int:
     from restore.models import available, list_models
 
     cards = list_models()
-    names = args.models or available()
+    names = args.models or [n for n in available() if cards[n]["kind"] == "model"]
     from common import cpu_name
 
     print(

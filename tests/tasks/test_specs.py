@@ -56,6 +56,7 @@ def test_register_refuses_a_duplicate_and_keeps_the_first():
         (dict(models={"m": "d"}, default_model="m", alias="sr"), "alias 'sr': already task 'su"),
         (dict(models={"m": "d"}, default_model="m", alias="photo"), "the photo pipeline's"),
         (dict(models={"m": "d"}, stages={"detect": "m"}), "photo stage 'detect'"),
+        (dict(evaluation_models={"mnist-classifier": "d"}), "shipped model 'mnist-classifier'"),
     ],
 )
 def test_register_task_refuses_a_taken_name_and_changes_nothing(restore_tasks, clash, match):
@@ -146,6 +147,7 @@ def test_the_derived_tables_equal_the_lists_they_replaced():
         "style-painting",
         "gen-mnist",
         "gen-cifar10",
+        "mnist-classifier",  # an evaluation model, listed since it has a card in the same format
     ]
     assert set(NETWORK_IO) == set(TASKS) - {"generation"}
 
