@@ -4,9 +4,13 @@ Three measurements, each on the images of the given folders (full size, in sorte
 
 - ``holdout``: the independent damage generator (:mod:`restore.eval.holdout_damage`: branching
   cracks, folds, a torn corner, stains, dust on B&W / sepia bases), which training never sees;
-  the target is the clean toned print. Image ``i`` uses seed ``HOLDOUT_SEED + i``.
+  the target is the clean toned print. Image ``i`` of folder ``d`` uses seed
+  ``HOLDOUT_SEED + 100 * d + i``.
 - ``own``: the older scratch + dust + grain + fading damage (issue 9), target the clean photo;
-  image ``i`` of a folder uses seed ``i`` (+100 for a second folder, and so on).
+  image ``i`` of folder ``d`` uses seed ``100 * d + i``.
+
+The seeds are those of ``scripts/eval_photo.py`` (folders Set5 then Set14), so its ``restore``
+rows and these numbers describe the same damaged photos.
 - ``clean``: the clean photo itself must come back unchanged (do no harm).
 
 The restorer is any ``fn(damaged (1, 3, H, W)) -> restored (1, 3, H, W)`` in [0, 1]. Outputs are
@@ -62,7 +66,6 @@ def photo_scores(
         raise ValueError(f"unknown kinds {bad}: use holdout, own, clean")
     own_cfg = OldPhotoConfig.only("scratch", "dust", "grain", "fade")
     rows: list[dict[str, Any]] = []
-    i_all = 0
     for d, folder in enumerate(image_dirs):
         for i, p in enumerate(list_images(folder)):
             clean = to_tensor(read_image(p))
@@ -74,7 +77,7 @@ def photo_scores(
                 ]
             for kind in kinds:
                 if kind == "holdout":
-                    damaged, _, target = holdout_damage(clean, seed=HOLDOUT_SEED + i_all)
+                    damaged, _, target = holdout_damage(clean, seed=HOLDOUT_SEED + 100 * d + i)
                 elif kind == "own":
                     g = torch.Generator().manual_seed(100 * d + i)
                     damaged, _ = old_photo_damage(clean, generator=g, config=own_cfg)
@@ -93,7 +96,6 @@ def photo_scores(
                         "restored": min(100.0, float(psnr(out, target)[0])),
                     }
                 )
-            i_all += 1
     out: dict[str, Any] = {"rows": rows}
     for kind in kinds:
         rs = [r for r in rows if r["kind"] == kind]
