@@ -622,7 +622,9 @@ def _legs(
     legs = prior_legs(init_from.card) if init_from is not None else []
     source = "scratch"
     if init_from is not None:
-        source = f"{init_from.label} (sha256 {str(init_from.card.get('sha256', '?'))[:12]})"
+        card = init_from.card
+        sha = card.get("sha256") or (card.get("runtime") or {}).get("sha256") or "?"
+        source = f"{init_from.label} (sha256 {str(sha)[:12]})"
     legs.append(
         {
             "leg": len(legs) + 1,
