@@ -86,6 +86,8 @@ def test_every_shipped_config_loads():
     from restore.tasks import create_task
 
     configs = sorted((Path(__file__).resolve().parents[1] / "configs").glob("*.yaml"))
+    # relay.yaml is the relay's targets table, not a recipe (tests/test_relay.py loads it)
+    configs = [p for p in configs if p.name != "relay.yaml"]
     assert configs, "configs/ holds the recipes"
     for path in configs:
         cfg = load_config(path)
