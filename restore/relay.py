@@ -246,13 +246,13 @@ def ship(
                 "headline": {target.metric: new.value, **new.guards},
                 "detail": f"docs/metrics/{target.name}-relay.json",
             },
+            "relay": relay_section(target, new),
         }
     )
     if card.get("note") and legs and "note" not in legs[0]:
         legs[0]["note"] = card.pop("note")  # it described the first leg's weights, not these
     card = strip_machine_paths(card)
     atomic_write_json(weights_dir / f"{target.name}.json", card)
-    record_value(target.name, target, new, weights_dir)
     if metrics_dir is not None:
         detail = strip_machine_paths(new.results)
         atomic_write_json(metrics_dir / f"{target.name}-relay.json", detail)
@@ -268,9 +268,10 @@ def relay_table(weights_dir: Path, targets: Mapping[str, Target]) -> str:
     ]
     for n, t in targets.items():
         card = read_card(weights_dir / f"{n}.json")
-        tot = totals(prior_legs(card))
+        legs = prior_legs(card)
+        tot = totals(legs)
         v = card_value(card)
-        last = (prior_legs(card) or [{}])[-1].get("hardware") or "?"
+        last = (legs or [{}])[-1].get("hardware") or "?"
         lines.append(
             f"| `{n}` | {tot['legs']} | {tot['steps']:,} | {tot['seconds'] / 60:.0f} min | {last} "
             f"| {t.metric} | "
@@ -353,13 +354,9 @@ def architecture_overrides(card: Mapping[str, Any]) -> list[str]:
     return out
 
 
-def record_value(name: str, target: Target, score: Score, weights_dir: Path = WEIGHTS_DIR) -> None:
-    """Write a measured headline value into a shipped card's ``relay`` section (weights untouched),
-    so the next :func:`plan` knows how far each model still has to go. The card is rewritten in
-    the current format (:func:`restore.models.read_card` upgrades an older one)."""
-    path = weights_dir / f"{name}.json"
-    card = read_card(path)
-    card["relay"] = {
+def relay_section(target: Target, score: Score) -> dict[str, Any]:
+    """A card's ``relay`` section: the headline value, guards, baseline, target and its source."""
+    return {
         "metric": target.metric,
         "value": score.value,
         "guards": score.guards,
@@ -368,6 +365,15 @@ def record_value(name: str, target: Target, score: Score, weights_dir: Path = WE
         "source": target.source,
         "remaining": round(target.remaining(score.value), 4),
     }
+
+
+def record_value(name: str, target: Target, score: Score, weights_dir: Path = WEIGHTS_DIR) -> None:
+    """Write a measured headline value into a shipped card's ``relay`` section (weights untouched),
+    so the next :func:`plan` knows how far each model still has to go. The card is rewritten in
+    the current format (:func:`restore.models.read_card` upgrades an older one)."""
+    path = weights_dir / f"{name}.json"
+    card = read_card(path)
+    card["relay"] = relay_section(target, score)
     atomic_write_json(path, strip_machine_paths(card))
 
 

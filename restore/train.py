@@ -34,6 +34,8 @@ from torch.utils.data import DataLoader, Dataset
 from restore.config import Config, to_dict
 from restore.continuation import StartWeights, describe_hardware, load_start_weights, prior_legs
 from restore.core import checkpoint as ckpt
+from restore.core.card import runtime as card_runtime
+from restore.core.card import upgrade_card
 from restore.core.ema import EMA
 from restore.errors import CheckpointError, ConfigError, TrainingError
 from restore.runtime import DistInfo, autocast, barrier, init_distributed, use_bf16
@@ -600,7 +602,7 @@ def train(
     # 6. the inference weights of the final generator (EMA when on)
     weights = None
     if info.is_main:
-        legs = _legs(cfg, init_from, resume, start, time.perf_counter() - wall0, dev, command)
+        legs = _legs(cfg, init_from, resume, time.perf_counter() - wall0, dev, command)
         weights = export_weights(
             out_dir / "model", task, cfg, _eval_modules(nets, emas, g_keys), tc.steps, metrics, legs
         )
@@ -613,7 +615,6 @@ def _legs(
     cfg: Config,
     init_from: StartWeights | None,
     resume: str | Path | None,
-    start: int,
     seconds: float,
     dev: torch.device,
     command: str | None,
@@ -622,8 +623,7 @@ def _legs(
     legs = prior_legs(init_from.card) if init_from is not None else []
     source = "scratch"
     if init_from is not None:
-        card = init_from.card
-        sha = card.get("sha256") or (card.get("runtime") or {}).get("sha256") or "?"
+        sha = card_runtime(upgrade_card(init_from.card)).get("sha256") or "?"
         source = f"{init_from.label} (sha256 {str(sha)[:12]})"
     legs.append(
         {
