@@ -55,9 +55,13 @@ class DamageOptions:
     # share of each batch damaged like real old prints (restore.data.old_print: cracks, flaking,
     # folds, tears, mould, stains ...); the rest gets the older scratch + dust damage
     print_share: float = 0.0
+    # share of each batch left undamaged (input = clean photo, empty mask): teaches the detector
+    # that clean texture, edges and grain are not damage (false positives cost clean photos)
+    clean_share: float = 0.0
 
     def __post_init__(self) -> None:
-        for k in ("scratch_prob", "dust_prob", "crease_prob", "threshold", "print_share"):
+        for k in ("scratch_prob", "dust_prob", "crease_prob", "threshold", "print_share",
+                  "clean_share"):
             if not 0.0 <= getattr(self, k) <= 1.0:
                 raise ValueError(f"{k} must be in [0, 1], got {getattr(self, k)}")
         if self.dilate < 0 or self.pos_weight <= 0:
@@ -165,6 +169,11 @@ class DamageTask(Task):
         damaged, mask = old_photo_damage(clean, generator=generator, config=self.damage)
         if self.opts.print_share > 0:
             damaged, mask = mix_print_damage(clean, damaged, mask, self.opts.print_share, generator)
+        if self.opts.clean_share > 0:
+            keep = torch.rand(clean.shape[0], generator=generator, device=generator.device)
+            keep = (keep < self.opts.clean_share).to(clean.device)[:, None, None, None]
+            damaged = torch.where(keep, clean, damaged)
+            mask = torch.where(keep, torch.zeros_like(mask), mask)
         return {"input": damaged, "mask": mask}
 
     def forward(self, nets: Mapping[str, nn.Module], batch: Batch) -> Batch:

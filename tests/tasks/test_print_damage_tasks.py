@@ -54,6 +54,26 @@ def test_damage_print_share_zero_is_the_old_training():
     assert torch.equal(a["input"], d) and torch.equal(a["mask"], m)
 
 
+def test_damage_clean_share_gives_clean_inputs_with_empty_masks():
+    x = raw(16)
+    b = task("damage.yaml", "task_args.print_share=0.5", "task_args.clean_share=0.5").make_batch(
+        x, torch.Generator().manual_seed(2)
+    )
+    b0 = task("damage.yaml", "task_args.print_share=0.5", "task_args.clean_share=0.0").make_batch(
+        x, torch.Generator().manual_seed(2)
+    )
+    clean = x.float() / 255.0
+    kept = (b["mask"].flatten(1).amax(1) == 0) & (b0["mask"].flatten(1).amax(1) > 0)
+    assert 0 < int(kept.sum()) < 16  # some, not all, of a damaged batch became clean pairs
+    for i in kept.nonzero().view(-1).tolist():  # the clean photo itself (maybe mirrored)
+        assert torch.equal(b["input"][i], clean[i]) or torch.equal(b["input"][i], clean[i].flip(-1))
+    rest = (~kept) & (b0["mask"].flatten(1).amax(1) > 0)
+    assert torch.equal(b["input"][rest], b0["input"][rest])
+    assert torch.equal(b["mask"][rest], b0["mask"][rest])
+    with pytest.raises(ConfigError, match="clean_share must be in \\[0, 1\\], got -0.1"):
+        task("damage.yaml", "task_args.clean_share=-0.1")
+
+
 def test_enhance_print_pairs_target_the_toned_print_and_have_no_holes():
     t = task("enhance.yaml", "task_args.print_share=1.0", "task_args.clean_share=0.0")
     b = t.make_batch(raw(8), torch.Generator().manual_seed(0))
