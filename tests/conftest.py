@@ -39,7 +39,7 @@ def tiny_model_dir(tmp_path_factory) -> Path:
     """A random-weight tiny enhance model, exported as ``restore train`` does (model.safetensors/json)."""
     from restore.config import load_config
     from restore.tasks import create_task
-    from restore.train import export_weights
+    from restore.train_checkpoint import export_weights
 
     cfg = load_config(REPO / "configs" / "tiny.yaml")
     task = create_task(cfg)

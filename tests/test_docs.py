@@ -40,7 +40,7 @@ def _one_thread(one_thread):
 def weights_dir(tmp_path_factory) -> Path:
     from restore.config import load_config
     from restore.tasks import create_task
-    from restore.train import export_weights
+    from restore.train_checkpoint import export_weights
 
     out = tmp_path_factory.mktemp("weights")
     for name, (recipe, overrides) in STAND_INS.items():

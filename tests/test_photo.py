@@ -28,7 +28,7 @@ from restore.photo import (
     restore_photo,
 )
 from restore.tasks import create_task
-from restore.train import export_weights
+from restore.train_checkpoint import export_weights
 
 TINY_UNET = {"base_channels": 4, "depth": 3, "max_channels": 8, "norm": "none", "dropout": 0.0}
 

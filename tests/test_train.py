@@ -125,11 +125,11 @@ def _csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
 
 
 def test_csv_log_appends_rows_and_widens_its_header(tmp_path):
-    from restore.train import _CsvLog
+    from restore.train_log import CsvLog
 
     path = tmp_path / "log.csv"
     path.write_text("an old run's log\n")
-    log = _CsvLog(path, None)  # a new run: the first row starts the file
+    log = CsvLog(path, None)  # a new run: the first row starts the file
     log.append({"step": 1, "g_loss": 0.5})
     log.append({"step": 2, "g_loss": 0.25})
     inode = path.stat().st_ino
@@ -156,16 +156,16 @@ def test_csv_log_appends_rows_and_widens_its_header(tmp_path):
 
 
 def test_csv_log_resume_drops_rows_after_the_resume_step(tmp_path):
-    from restore.train import _CsvLog
+    from restore.train_log import CsvLog
 
     path = tmp_path / "log.csv"
-    log = _CsvLog(path, None)
+    log = CsvLog(path, None)
     for step in (2, 4, 6):
         log.append({"step": step, "g_loss": step / 10})
     log.append({"step": 6, "val_psnr": 20.0})
     with path.open("a") as f:
         f.write("8,0.")  # a torn last row: the run was killed mid-append
-    log = _CsvLog(path, 4)
+    log = CsvLog(path, 4)
     cols, rows = _csv(path)
     assert cols == ["step", "g_loss", "val_psnr"] and [r["step"] for r in rows] == ["2", "4"]
     log.append({"step": 6, "g_loss": 0.6})  # known columns: appended under the kept header

@@ -86,7 +86,7 @@ def resolve_model(name: str, fallback: str) -> tuple[str, str]:
 
     from restore.config import load_config
     from restore.tasks import create_task
-    from restore.train import export_weights
+    from restore.train_checkpoint import export_weights
 
     overrides = [] if fallback == "full" else ["model.generator_args.channels=8"]
     overrides += [] if fallback == "full" else ["model.generator_args.n_blocks=1"]
