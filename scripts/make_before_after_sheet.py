@@ -4,7 +4,7 @@
     python scripts/make_before_after_sheet.py IN_DIR OUT_DIR [--sheet FILE] [--n 6]
 
 The pairs are matched as ``restore enhance`` / ``restore photo`` wrote them
-(:func:`restore.batch.plan`); each input is resized to its output's size with nearest neighbour
+(:func:`restore.batch_plan.plan`); each input is resized to its output's size with nearest neighbour
 (so an upscale shows its pixels) and both are fitted into a ``--cell`` box.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import PIL.Image
 
-from restore.batch import plan
+from restore.batch_plan import plan
 from restore.data.io import read_image
 
 

@@ -19,7 +19,9 @@ import torch
 import torch.nn.functional as F
 
 from restore.api import Restorer
-from restore.batch import REPORT_NAME, enhance_folder, output_path, plan
+from restore.batch import enhance_folder
+from restore.batch_plan import output_path, plan
+from restore.batch_report import REPORT_NAME
 from restore.cli import main
 from restore.errors import ConfigError
 from restore.tasks.base import Predictor
@@ -388,7 +390,7 @@ def test_a_link_out_of_the_output_folder_is_not_followed(tiny_model, tmp_path):
 
 
 def test_big_images_stream_into_their_files_with_the_same_result(tiny_model, tmp_path, monkeypatch):
-    import restore.batch as batch
+    import restore.batch_run as batch_run
     import restore.streaming as streaming
 
     rng = np.random.default_rng(3)
@@ -408,7 +410,7 @@ def test_big_images_stream_into_their_files_with_the_same_result(tiny_model, tmp
         return real(m, img, dst, **kw)
 
     monkeypatch.setattr(streaming, "stream_image", spy)
-    monkeypatch.setattr(batch, "STREAM_PIXELS", 1000)
+    monkeypatch.setattr(batch_run, "STREAM_PIXELS", 1000)
     rep = enhance_folder(src, tmp_path / "out", model=model, progress=False)
     assert rep.failed == [] and rep.written == 3
     assert sorted(streamed) == ["big.png"]  # JPEG output and small images take the usual path
