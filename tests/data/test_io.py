@@ -13,7 +13,6 @@ import torch
 from PIL import ImageOps
 
 from restore.core import atomic
-from restore.data import io as rio
 from restore.data.io import (
     MAX_PIXELS_ENV,
     Image,
@@ -23,6 +22,7 @@ from restore.data.io import (
     to_tensor,
     write_image,
 )
+from restore.data.io import read as io_read
 from restore.errors import ImageReadError, ImageWriteError
 
 RNG = np.random.default_rng(1234)
@@ -320,7 +320,7 @@ def test_failed_write_leaves_no_temp_file_and_keeps_old(
     def broken_replace(src: object, dst: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(rio.os, "replace", broken_replace)
+    monkeypatch.setattr(os, "replace", broken_replace)
     with pytest.raises(ImageWriteError, match="out.png"):
         write_image(target, _rand((3, 3, 3), np.uint8))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.png"]
@@ -413,7 +413,7 @@ def test_with_pixels_resizes_and_rescales_alpha() -> None:
 
 
 def test_decoding_in_strips_gives_pillows_samples(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(rio, "_STRIP_BYTES", 100)  # a few rows per strip
+    monkeypatch.setattr(io_read, "_STRIP_BYTES", 100)  # a few rows per strip
     rgb = _rand((37, 23, 3), np.uint8)
     ims = {
         "rgb.png": PIL.Image.fromarray(rgb),
