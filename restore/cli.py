@@ -354,6 +354,29 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    try:  # the web extra is optional: the base install never imports it
+        from restore.web import serve
+    except ModuleNotFoundError as e:
+        if e.name not in ("fastapi", "uvicorn", "starlette", "pydantic"):
+            raise
+        print(f'restore serve: needs {e.name}: pip install "restore[web]"', file=sys.stderr)
+        return EXIT_ERROR
+
+    def echo(line: str) -> None:
+        print(line, file=sys.stderr if line.startswith("WARNING") else sys.stdout, flush=True)
+
+    return serve(
+        host=args.host,
+        port=args.port,
+        auth=args.auth,
+        device=args.device,
+        max_mb=args.max_mb,
+        max_pixels=args.max_pixels,
+        echo=echo,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and docs)."""
     p = argparse.ArgumentParser(
@@ -581,6 +604,19 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--opset", type=int, default=18, help="ONNX opset (default 18)")
     x.add_argument("--overwrite", action="store_true", help="replace an existing FILE")
     x.set_defaults(func=_cmd_export)
+    w = sub.add_parser(
+        "serve",
+        help='a local web app: restore photos in the browser (pip install "restore[web]")',
+        description="Serve the web app (old photo, enlarge, fill holes, colorize, style, "
+        "generate) on this computer and print its URL; nothing is fetched from the internet.",
+    )
+    w.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    w.add_argument("--port", type=int, default=7860, help="port (default 7860; 0: a free one)")
+    w.add_argument("--auth", metavar="USER:PASS", help="require this user and password")
+    w.add_argument("--max-mb", type=float, default=50.0, help="largest upload in MiB (50)")
+    w.add_argument("--max-pixels", type=int, help="largest image, width*height (CLI's limit)")
+    w.add_argument("--device", default=None, help="cpu, cuda, cuda:N (default: CUDA if any)")
+    w.set_defaults(func=_cmd_serve)
     return p
 
 

@@ -1,0 +1,235 @@
+"""The web app's server logic over HTTP, without a browser: upload limits, the queue (one run at a
+time, models loaded once), the temporary folder, authentication and the host warning."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import PIL.Image
+import pytest
+
+pytestmark = pytest.mark.web
+
+
+def png(h: int = 48, w: int = 64, seed: int | None = 0) -> bytes:
+    """A random PNG of h x w (seed None: one flat grey, a few hundred bytes)."""
+    if seed is None:
+        a = np.full((h, w, 3), 128, np.uint8)
+    else:
+        a = np.random.default_rng(seed).integers(0, 256, (h, w, 3), dtype=np.uint8)
+    buf = io.BytesIO()
+    PIL.Image.fromarray(a).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def call(url: str, data: bytes | None = None, headers: dict | None = None) -> tuple[int, Any]:
+    req = urllib.request.Request(url, data=data, method="POST" if data is not None else "GET")
+    for k, v in (headers or {}).items():
+        req.add_header(k, v)
+    try:
+        with urllib.request.urlopen(req, timeout=120) as r:
+            body = r.read()
+            status = r.status
+    except urllib.error.HTTPError as e:
+        body, status = e.read(), e.code
+    try:
+        return status, json.loads(body)
+    except ValueError:
+        return status, body
+
+
+def run_photo(url: str, data: bytes, **query: str) -> dict:
+    status, up = call(url + "api/upload?name=p.png", data)
+    assert status == 200, up
+    q = "&".join(f"{k}={v}" for k, v in {"upload": up["upload"], **query}.items())
+    status, job = call(url + f"api/run/photo?{q}", b"")
+    assert status == 200, job
+    status, st = call(url + f"api/jobs/{job['job']}?wait=30")
+    assert status == 200 and st["status"] == "done", st
+    return st
+
+
+@pytest.fixture
+def serve(tmp_path: Path, web: Any):
+    """``serve(**create_app kwargs)`` -> a started server with its temp folder under tmp_path."""
+    started = []
+
+    def start(**kw: Any) -> Any:
+        kw.setdefault("device", "cpu")
+        kw.setdefault("preload", False)
+        kw.setdefault("temp_root", str(tmp_path))
+        srv = web.BackgroundServer(web.create_app(**kw)).start()
+        started.append(srv)
+        return srv
+
+    yield start
+    for s in started:
+        s.stop()
+
+
+def test_upload_limits_give_clear_errors_and_the_server_keeps_serving(serve):
+    srv = serve(max_bytes=20_000, max_pixels=100 * 100)
+    url = srv.url
+    status, body = call(url + "api/upload?name=big.png", png(120, 120, 1) * 1)
+    assert status == 413 and "big.png" in body["error"] and "upload limit" in body["error"]
+    status, body = call(url + "api/upload?name=wide.png", png(20, 600, None))
+    assert status == 400 and "over the limit of 10000" in body["error"], body
+    assert "--max-pixels" in body["error"]
+    status, body = call(url + "api/upload?name=a.txt", b"hello, not a photo")
+    assert status == 400 and body["error"].startswith("a.txt: not an image"), body
+    status, body = call(url + "api/upload?name=empty.png", b"")
+    assert status == 400 and "empty" in body["error"]
+    status, body = call(url + "api/upload?name=%2E%2E%2Fetc%2Fok.png", png(40, 50))
+    assert status == 200 and body["name"] == "ok.png" and body["width"] == 50, body
+    status, body = call(url + "api/run/photo?upload=nope", b"")
+    assert status == 404 and "nope" in body["error"]
+    assert call(url + "api/models")[0] == 200  # still serving
+
+
+def test_bad_options_and_a_mask_of_the_wrong_size_are_refused(serve):
+    url = serve().url
+    _, up = call(url + "api/upload?name=p.png", png())
+    status, body = call(url + f"api/run/photo?upload={up['upload']}&tone=purple", b"")
+    assert status == 400 and "tone='purple'" in body["error"]
+    status, body = call(url + f"api/run/photo?upload={up['upload']}", png(10, 10))
+    assert status == 400 and "does not match" in body["error"]
+
+
+def test_photo_run_files_stay_in_the_temp_folder_which_is_removed(serve, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    srv = serve(keep=2)
+    root = srv.app.state.queue.root
+    assert root.parent == tmp_path
+    st = run_photo(srv.url, png())
+    assert set(st["outputs"]) >= {"result"} and st["info"]["size"] == [48, 64]
+    status, data = call(srv.url.rstrip("/") + st["outputs"]["result"])
+    assert status == 200 and PIL.Image.open(io.BytesIO(data)).size == (64, 48)
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert written and all(root in p.parents for p in written), written
+    for i in range(3):  # keep=2: older uploads and jobs lose their folders
+        run_photo(srv.url, png(seed=i + 1))
+    assert len([p for p in root.iterdir() if p.name.startswith("j")]) == 2
+    assert call(srv.url.rstrip("/") + st["outputs"]["result"])[0] == 404
+    srv.stop()
+    assert not root.exists()
+
+
+def test_models_load_once_and_a_painted_mask_replaces_detection(serve):
+    srv = serve()
+    models = srv.app.state.models
+    run_photo(srv.url, png())
+    loads = models.loads
+    assert loads == 3  # damage, inpaint, enhance
+    _, up = call(srv.url + "api/upload?name=p.png", png(seed=5))
+    mask = np.zeros((48, 64), np.uint8)
+    mask[10:20, 10:40] = 255
+    buf = io.BytesIO()
+    PIL.Image.fromarray(mask).save(buf, "PNG")
+    _, job = call(srv.url + f"api/run/photo?upload={up['upload']}", buf.getvalue())
+    _, st = call(srv.url + f"api/jobs/{job['job']}?wait=30")
+    assert st["status"] == "done", st
+    assert models.loads == loads  # nothing loaded again
+    assert not any(s.startswith("detect") for s in st["info"]["stages"])
+    _, used = call(srv.url.rstrip("/") + st["outputs"]["mask"])
+    got = np.asarray(PIL.Image.open(io.BytesIO(used))) > 127
+    assert (got == (mask > 0)).all()
+
+
+def test_one_run_at_a_time_with_queue_positions(tmp_path, web):
+    from restore.web.jobs import JobQueue, QueueFullError
+
+    q = JobQueue(keep=8, max_queue=3, root=str(tmp_path))
+    spans, gate = [], threading.Event()
+
+    def work(job):
+        t0 = time.monotonic()
+        gate.wait(10)
+        time.sleep(0.05)
+        spans.append((t0, time.monotonic()))
+        return {}
+
+    jobs = [q.submit("t", work) for _ in range(3)]
+    time.sleep(0.1)
+    assert [q.position(j) for j in jobs] == [0, 1, 2]
+    assert jobs[0].status == "running" and jobs[2].status == "queued"
+    with pytest.raises(QueueFullError, match="waiting"):
+        q.submit("t", work)
+    gate.set()
+    for j in jobs:
+        assert j.done.wait(10) and j.status == "done"
+    spans.sort()
+    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))  # never two at once
+    q.close()
+    assert not q.root.exists()
+
+
+def test_a_failing_job_reports_its_error_and_the_queue_goes_on(tmp_path, web):
+    from restore.errors import RestoreError
+    from restore.web.jobs import JobQueue
+
+    q = JobQueue(root=str(tmp_path))
+
+    def user_error(job):
+        raise RestoreError("bad input, clearly said")
+
+    def bug(job):
+        raise ZeroDivisionError("oops")
+
+    a, b, c = q.submit("t", user_error), q.submit("t", bug), q.submit("t", lambda j: {"ok": 1})
+    for j in (a, b, c):
+        j.done.wait(10)
+    assert (a.status, a.error) == ("error", "bad input, clearly said")
+    assert b.status == "error" and b.error.startswith("internal error (ZeroDivisionError")
+    assert c.status == "done" and c.info["ok"] == 1
+    q.close()
+
+
+def test_auth_is_required_when_given(serve):
+    srv = serve(auth=("ann", "s3cret"))
+    status, body = call(srv.url)
+    assert status == 401 and "--auth" in body["error"]
+    bad = base64.b64encode(b"ann:wrong").decode()
+    assert call(srv.url, headers={"Authorization": f"Basic {bad}"})[0] == 401
+    good = base64.b64encode(b"ann:s3cret").decode()
+    status, page = call(srv.url, headers={"Authorization": f"Basic {good}"})
+    assert status == 200 and b"<title>restore" in page
+
+
+def test_page_is_self_contained_and_forbids_other_hosts(serve):
+    srv = serve()
+    with urllib.request.urlopen(srv.url, timeout=30) as r:
+        csp = r.headers["Content-Security-Policy"]
+        html = r.read().decode()
+    assert "default-src 'self'" in csp and "script-src 'self'" in csp
+    assert "http://" not in html and "https://" not in html
+    for name in ("app.js", "mask.js", "app.css"):
+        with urllib.request.urlopen(srv.url + f"static/{name}", timeout=30) as r:
+            text = r.read().decode()
+        assert "http://" not in text and "https://" not in text, name
+    for docs in ("docs", "redoc", "openapi.json"):  # FastAPI's docs pages load from a CDN: off
+        assert call(srv.url + docs)[0] == 404
+
+
+def test_host_warning_and_auth_parsing(web):
+    from restore.errors import ConfigError
+
+    assert web.bind_warnings("127.0.0.1", None) == []
+    assert web.bind_warnings("localhost", None) == []
+    (w,) = web.bind_warnings("0.0.0.0", None)
+    assert "0.0.0.0" in w and "--auth" in w
+    (w,) = web.bind_warnings("0.0.0.0", ("a", "b"))
+    assert "sign in" in w
+    assert web.parse_auth("ann:pa:ss") == ("ann", "pa:ss")
+    assert web.parse_auth(None) is None
+    for bad in ("ann", ":pw", "ann:"):
+        with pytest.raises(ConfigError, match="user:password"):
+            web.parse_auth(bad)
