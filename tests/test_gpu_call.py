@@ -147,6 +147,24 @@ def test_bundle_keeps_the_call_limits(tmp_path):
     assert rep["left_out"] and sorted(packed + rep["left_out"]) == sorted(d.name for d in runs)
 
 
+def test_stopped_leg_card_gets_its_command_and_logged_time(tmp_path):
+    train_all = _module("train_all")
+    log = tmp_path / "log.csv"
+    # 100 steps at 10 it/s, 100 at 20 it/s, 100 at 25 it/s: 10 + 5 + 4 s up to step 300
+    log.write_text("step,it_s,g_loss\n100,10,1\n200,20,1\n300,25,1\n400,50,1\n")
+    assert train_all.logged_seconds(log, 300) == pytest.approx(19.0)
+    card = tmp_path / "model.json"
+    card.write_text(json.dumps({"training": {"legs": [
+        {"leg": 1, "steps": 100, "seconds": 5.0, "command": "a"},
+        {"leg": 2, "steps": 300, "seconds": None, "command": "restore train X --resume run"},
+    ]}}))  # fmt: skip
+    train_all.patch_stopped_leg(card, "restore train X --set train.steps=400", 300, log)
+    c = json.loads(card.read_text())["training"]
+    assert c["legs"][1]["command"].startswith("restore train X --set train.steps=400  # stopped at")
+    assert c["legs"][1]["seconds"] == 19.0 and c["legs"][0]["command"] == "a"
+    assert c["totals"] == {"legs": 2, "steps": 400, "seconds": 24.0, "complete": True}
+
+
 def test_unpack_refuses_paths_outside_the_target(tmp_path):
     evil = tmp_path / "evil.tar"
     payload = tmp_path / "x"

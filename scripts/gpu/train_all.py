@@ -32,6 +32,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -149,10 +150,42 @@ def export_last_checkpoint(run: Path, env: dict[str, str], timeout: float, log: 
     except subprocess.TimeoutExpired:
         pass
     ok = (run / "model.safetensors").is_file()
+    if ok:
+        patch_stopped_leg(run / "model.json", rep["command"], step, run / "log.csv")
     rep.update(status=f"stopped at step {step} of {rep.get('steps')}; checkpoint exported" if ok
                else f"stopped at step {step}; export failed")  # fmt: skip
     leg_file.write_text(json.dumps(rep, indent=1))
     log(f"{run.name}: {rep['status']}")
+
+
+def logged_seconds(log_csv: Path, upto: int) -> float:
+    """Training seconds up to step ``upto`` from a ``log.csv`` (each row's steps / its it/s)."""
+    import csv
+
+    secs, last = 0.0, 0
+    with log_csv.open(newline="") as f:
+        for r in csv.DictReader(f):
+            step, rate = int(r["step"]), float(r.get("it_s") or 0)
+            if rate > 0 and last < step <= upto:
+                secs += (step - last) / rate
+                last = step
+    return secs
+
+
+def patch_stopped_leg(card_path: Path, command: str, step: int, log_csv: Path) -> None:
+    """The card of a leg stopped at the deadline and exported by ``--resume``: its last leg gets
+    the command that trained it (with where it stopped) and the training time from its log, not
+    the export's ``--resume`` command and its zero seconds."""
+    from restore.continuation import totals
+    from restore.core.atomic import atomic_write_json
+
+    card = json.loads(card_path.read_text())
+    legs = card["training"]["legs"]
+    legs[-1]["command"] = f"{command}  # stopped at step {step} by the call's deadline"
+    if log_csv.is_file():
+        legs[-1]["seconds"] = round(logged_seconds(log_csv, step), 1)
+    card["training"]["totals"] = totals(legs)
+    atomic_write_json(card_path, card)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -242,8 +275,9 @@ def main(argv: list[str] | None = None) -> int:
 
     # 2. stopped legs: export their last checkpoint
     bundle_end = t0 + args.budget - 8
-    for n in names:
-        export_last_checkpoint(runs[n], env, bundle_end - time.time(), log)
+    with ThreadPoolExecutor(max_workers=len(names)) as pool:  # at once: each one loads torch
+        for n in names:
+            pool.submit(export_last_checkpoint, runs[n], env, bundle_end - time.time(), log)
 
     # 3. the bundle + the summary
     table = summarize(names, runs)
