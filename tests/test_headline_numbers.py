@@ -117,8 +117,10 @@ README_CLAIMS: list[tuple[str, str, Callable[[], float]]] = [
     ("`inpaint`", r"([+-]?[\d.]+) dB over the best classical", inpaint_gap),
     ("`sr-x4`", r"x4 Set5 ([\d.]+) dB", lambda: card_number("sr-x4", "Set5_x4")),
     ("`sr-x4`", r"x4 Set5 [\d.]+ dB \(bicubic ([\d.]+)\)", lambda: bicubic("sr-x4", "Set5_x4")),
-    ("`sr-x4`", r"x2 Set5 ([\d.]+) dB", lambda: card_number("sr-x2", "Set5_x2")),
-    ("`sr-x4`", r"x2 Set5 [\d.]+ dB \(([\d.]+)\)", lambda: bicubic("sr-x2", "Set5_x2")),
+    ("`sr-x4`", r"Set14 ([\d.]+) dB", lambda: card_number("sr-x4", "Set14_x4")),
+    ("`sr-x4`", r"Set14 [\d.]+ dB \(([\d.]+)\)", lambda: bicubic("sr-x4", "Set14_x4")),
+    ("`sr-x2`", r"x2 Set5 ([\d.]+) dB", lambda: card_number("sr-x2", "Set5_x2")),
+    ("`sr-x2`", r"x2 Set5 [\d.]+ dB \(bicubic ([\d.]+)\)", lambda: bicubic("sr-x2", "Set5_x2")),
     (
         "`colorize`",
         r"Set5 ([+-][\d.]+) dB over grayscale",

