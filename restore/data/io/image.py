@@ -1,4 +1,4 @@
-"""The image type of restore's I/O: samples as read from disk, with what it takes to write them back.
+"""The image type of restore's I/O: samples as read from disk, with what it takes to write them.
 
 :class:`Image` holds uint8 or uint16 RGB samples, alpha kept apart, and the metadata (grayscale,
 EXIF, ICC, source format) that :func:`~restore.data.io.write_image` puts back.
