@@ -57,6 +57,7 @@ def test_restore_compare_paint_rerun_download(
 
     # the before/after slider: click at 20% of its width, the "after" layer is clipped there
     slider = page.locator("#photo [data-role='slider']")
+    expect(slider).to_be_visible()
     box = slider.bounding_box()
     page.mouse.click(box["x"] + 0.2 * box["width"], box["y"] + box["height"] / 2)
     pos = page.evaluate(
@@ -71,6 +72,7 @@ def test_restore_compare_paint_rerun_download(
     # paint a stroke onto the damage mask (the overlay canvas) and re-run inpainting
     page.locator("#photo [data-role='masktools']").wait_for(state="visible")
     canvas = page.locator("#photo [data-role='mask']")
+    expect(canvas).to_be_visible()
     cb = canvas.bounding_box()
     y = cb["y"] + 0.30 * cb["height"]
     page.mouse.move(cb["x"] + 0.55 * cb["width"], y)
@@ -84,7 +86,7 @@ def test_restore_compare_paint_rerun_download(
     page.locator("#photo [data-role='run']").wait_for(state="visible")
     expect(page.locator("#photo [data-role='run']")).to_be_enabled(timeout=TIMEOUT_MS)
     # the README's picture (docs/img/web_app.png): result, slider, corrected mask
-    page.screenshot(path=str(screenshot_file))
+    page.screenshot(path=str(screenshot_file), full_page=True)
     assert screenshot_file.stat().st_size > 10_000
 
     # download the result and the mask through the page's links
@@ -158,4 +160,74 @@ def test_non_image_and_bomb_get_a_clear_message(
     assert error.is_hidden()
     with urllib.request.urlopen(live_server.url + "api/models", timeout=30) as r:
         assert "photo" not in json.load(r)["tools"]  # the API still answers
+    assert page.external == []
+
+
+def small_photo(tmp_path: Path, sample: Path, gray: bool = False) -> Path:
+    """The sample photo at 192 x 148 (the other tabs' models are slower per pixel on a CPU)."""
+    im = PIL.Image.open(sample).resize((192, 148), PIL.Image.LANCZOS)
+    path = tmp_path / ("small_gray.png" if gray else "small.png")
+    (im.convert("L") if gray else im).save(path)
+    return path
+
+
+def finish(page: Any, expect: Any, tab: str, tmp_path: Path) -> tuple[int, int]:
+    """Run the tab, wait for its result, download it; returns the result's (width, height)."""
+    page.locator(f"#{tab} [data-role='run']").click()
+    links = page.locator(f"#{tab} [data-role='downloads']")
+    expect(links).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.locator(f"#{tab} [data-role='error']")).to_be_hidden()
+    with page.expect_download() as dl:
+        page.locator(f"#{tab} [data-role='dl-result']").click()
+    out = tmp_path / f"{tab}.png"
+    dl.value.save_as(out)
+    with PIL.Image.open(out) as im:
+        return im.size
+
+
+def test_every_other_tab_runs_its_model(
+    page: Any, expect: Any, live_server: Any, tmp_path: Path, sample_photo: Path
+):
+    open_app(page, live_server.url)
+    photo = small_photo(tmp_path, sample_photo)
+
+    page.locator("nav [data-tab='sr']").click()
+    upload(page, "sr", str(photo))
+    page.locator("#sr select[name='model']").select_option("sr-x4")
+    assert finish(page, expect, "sr", tmp_path) == (4 * 192, 4 * 148)
+
+    page.locator("nav [data-tab='inpaint']").click()
+    upload(page, "inpaint", str(photo))
+    expect(page.locator("#inpaint [data-role='masktools']")).to_be_visible(timeout=TIMEOUT_MS)
+    page.locator("#inpaint [data-role='run']").click()  # nothing painted yet: a clear message
+    expect(page.locator("#inpaint [data-role='error']")).to_contain_text("paint over")
+    expect(page.locator("#inpaint [data-role='mask']")).to_be_visible()
+    cb = page.locator("#inpaint [data-role='mask']").bounding_box()
+    page.mouse.move(cb["x"] + 0.3 * cb["width"], cb["y"] + 0.5 * cb["height"])
+    page.mouse.down()
+    page.mouse.move(cb["x"] + 0.7 * cb["width"], cb["y"] + 0.5 * cb["height"], steps=8)
+    page.mouse.up()
+    assert finish(page, expect, "inpaint", tmp_path) == (192, 148)
+    filled = np.asarray(PIL.Image.open(tmp_path / "inpaint.png").convert("RGB")).astype(int)
+    before = np.asarray(PIL.Image.open(photo).convert("RGB")).astype(int)
+    diff = np.abs(filled - before).sum(axis=2)
+    assert (
+        diff[70:78, 70:120].mean() > diff[:20, :20].mean() + 1
+    )  # the stroke changed, not a corner
+
+    page.locator("nav [data-tab='colorize']").click()
+    upload(page, "colorize", str(small_photo(tmp_path, sample_photo, gray=True)))
+    assert finish(page, expect, "colorize", tmp_path) == (192, 148)
+    rgb = np.asarray(PIL.Image.open(tmp_path / "colorize.png").convert("RGB")).astype(int)
+    assert np.abs(rgb[..., 0] - rgb[..., 2]).mean() > 1  # colour was added
+
+    page.locator("nav [data-tab='style']").click()
+    upload(page, "style", str(photo))
+    assert finish(page, expect, "style", tmp_path) == (192, 148)
+
+    page.locator("nav [data-tab='generate']").click()
+    page.locator("#generate input[name='n']").fill("9")
+    page.locator("#generate input[name='seed']").fill("7")
+    w, h = finish(page, expect, "generate", tmp_path)
+    assert w == h and w > 3 * 28  # a 3 x 3 grid of 28 px digits (+ padding)
     assert page.external == []

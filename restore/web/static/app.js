@@ -129,7 +129,14 @@ class Tab {
     after.src = afterUrl || beforeUrl || after.src;
     loads.push(after.decode());
     await Promise.all(loads.map((p) => p.catch(() => null)));
-    this.el("compare").classList.toggle("single", this.single);
+    const compare = this.el("compare");
+    compare.classList.toggle("single", this.single);
+    // show small images larger (at least 512 px wide), large ones within the window's height
+    const shown = this.single ? after : before;
+    const w = shown.naturalWidth || 512, h = shown.naturalHeight || 512;
+    const width = Math.min(Math.max(w, 512), 1040, (0.7 * window.innerHeight * w) / h);
+    compare.style.width = `${Math.round(width)}px`;
+    compare.classList.toggle("pixelated", width > 2 * w);
     this.el("slider").parentElement.hidden = this.single || !afterUrl;
     this.el("viewer").hidden = false;
   }
@@ -179,7 +186,9 @@ class Tab {
         this.progress(`waiting for ${st.position} earlier request(s)`, null);
       } else {
         const frac = st.expected ? Math.min(0.95, st.elapsed / st.expected) : st.progress;
-        this.progress(`${st.stage}: ${st.elapsed.toFixed(1)} s`, Math.max(frac, st.progress));
+        // no estimate yet (a first run): an indeterminate bar, the stage and the seconds
+        const known = st.expected || st.progress > 0;
+        this.progress(`${st.stage}: ${st.elapsed.toFixed(1)} s`, known ? Math.max(frac, st.progress) : null);
       }
       await sleep(50);
     }
