@@ -27,7 +27,7 @@ def raw(n: int = 4, size: int = 48) -> torch.Tensor:
 
 
 def test_damage_print_share_one_is_exactly_old_print_damage():
-    t = task("damage.yaml", "task_args.print_share=1.0")
+    t = task("damage.yaml", "task_args.print_share=1.0", "task_args.clean_share=0.0")
     x = raw()
     batch = t.make_batch(x, torch.Generator().manual_seed(3))
     # replay: the hflip draws, the legacy damage, the pick, then old_print_damage on all images
@@ -43,7 +43,7 @@ def test_damage_print_share_one_is_exactly_old_print_damage():
 
 
 def test_damage_print_share_zero_is_the_old_training():
-    t0 = task("damage.yaml", "task_args.print_share=0.0")
+    t0 = task("damage.yaml", "task_args.print_share=0.0", "task_args.clean_share=0.0")
     x = raw()
     a = t0.make_batch(x, torch.Generator().manual_seed(1))
     from restore.data.degrade import old_photo_damage
