@@ -61,7 +61,10 @@ def bind(host: str, port: int) -> socket.socket:
         sock.bind((host, port))
     except OSError as e:
         sock.close()
-        raise ConfigError(f"cannot listen on {host}:{port} ({e.strerror or e})") from e
+        raise ConfigError(
+            f"cannot listen on {host}:{port} ({e.strerror or e}); is another restore serve "
+            "running? Choose another --port (0: any free one)"
+        ) from e
     sock.listen(128)
     sock.set_inheritable(True)
     return sock

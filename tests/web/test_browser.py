@@ -50,6 +50,7 @@ def test_restore_compare_paint_rerun_download(
     run.wait_for(state="visible")
     expect(page.locator("#photo [data-role='run']")).to_be_enabled(timeout=TIMEOUT_MS)
     run.click()
+    expect(page.locator("#photo [data-role='progress']")).to_be_visible()  # seconds on a CPU
     downloads = page.locator("#photo [data-role='downloads']")
     downloads.wait_for(state="visible", timeout=TIMEOUT_MS)
     first_result = page.locator("#photo [data-role='dl-result']").get_attribute("href")

@@ -233,3 +233,37 @@ def test_host_warning_and_auth_parsing(web):
     for bad in ("ann", ":pw", "ann:"):
         with pytest.raises(ConfigError, match="user:password"):
             web.parse_auth(bad)
+
+
+def test_a_running_job_reports_its_stage_and_progress(serve):
+    srv = serve()
+    q = srv.app.state.queue
+    gate = threading.Event()
+
+    def work(job):
+        job.set_stage("detect", 0.25)
+        gate.wait(10)
+        return {}
+
+    job = q.submit("photo", work)
+    deadline = time.monotonic() + 10
+    while job.stage != "detect" and time.monotonic() < deadline:
+        time.sleep(0.01)
+    status, st = call(srv.url + f"api/jobs/{job.id}")
+    gate.set()
+    assert status == 200 and st["status"] == "running", st
+    assert st["stage"] == "detect" and st["progress"] == 0.25 and st["elapsed"] > 0
+    status, st = call(srv.url + f"api/jobs/{job.id}?wait=10")
+    assert st["status"] == "done" and st["progress"] == 1.0
+
+
+def test_a_taken_port_is_a_clear_error(web):
+    from restore.errors import ConfigError
+    from restore.web.server import bind
+
+    sock = bind("127.0.0.1", 0)
+    try:
+        with pytest.raises(ConfigError, match="another --port"):
+            bind("127.0.0.1", sock.getsockname()[1])
+    finally:
+        sock.close()
