@@ -204,3 +204,21 @@ def test_a_leg_builds_the_shipped_architecture_not_the_recipes():
     assert cfg.model.generator == "srnet"
     assert cfg.model.generator_args == args
     assert relay.architecture_overrides({"networks": {}}) == []
+
+
+def test_generation_scorer_reads_the_confident_share_and_guards_entropy(monkeypatch):
+    from restore import relay_scoring
+
+    seen = []
+
+    def fake_eval(model, data):
+        seen.append((model, data))
+        m = {"confident_share": 0.67, "class_entropy": 2.28, "fid": 35.7}
+        return {"mean": {"model": m, "real": {}}}
+
+    monkeypatch.setattr(relay_scoring, "evaluate_model", fake_eval)
+    s = relay_scoring.SCORERS["generation"]("runs/x", ["a/mnist_t10k", "b/other"])
+    assert (s.value, s.guards) == (0.67, {"class entropy": 2.28})
+    assert seen == [("runs/x", "a/mnist_t10k")]  # the first set only: its real images
+    t = relay.load_targets(REPO / "configs" / "relay.yaml")["gen-mnist"]
+    assert t.scorer == "generation" and t.target == 0.8
