@@ -32,7 +32,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from restore.data.io import resolve_max_pixels, write_image
-from restore.errors import RestoreError
+from restore.errors import ConfigError, RestoreError
 from restore.photo import DEFAULT_MODELS
 from restore.web.jobs import GoneError, Job, JobQueue
 from restore.web.tools import (
@@ -46,7 +46,6 @@ from restore.web.tools import (
 )
 from restore.web.uploads import (
     DEFAULT_MAX_MB,
-    UploadError,
     check_length,
     decode_mask,
     decode_upload,
@@ -238,7 +237,7 @@ def _int(query: dict[str, str], key: str, default: int) -> int:
     try:
         return int(query.get(key, default))
     except ValueError:
-        raise UploadError(f"{key}={query[key]!r}: not a whole number") from None
+        raise ConfigError(f"{key}={query[key]!r}: not a whole number") from None
 
 
 def _authorized(header: str | None, auth: tuple[str, str]) -> bool:

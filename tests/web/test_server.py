@@ -102,6 +102,15 @@ def test_bad_options_and_a_mask_of_the_wrong_size_are_refused(serve):
     assert status == 400 and "tone='purple'" in body["error"]
     status, body = call(url + f"api/run/photo?upload={up['upload']}", png(10, 10))
     assert status == 400 and "does not match" in body["error"]
+    status, body = call(url + "api/run/generate?model=gen-mnist&n=lots", b"")
+    assert status == 400 and "n='lots'" in body["error"]
+    _, job = call(url + "api/run/generate?model=gen-mnist&n=1000", b"")
+    _, st = call(url + f"api/jobs/{job['job']}?wait=30")
+    assert st["status"] == "error" and "1 to 64" in st["error"]
+    _, job = call(url + f"api/run/sr?upload={up['upload']}&model=colorize", b"")
+    _, st = call(url + f"api/jobs/{job['job']}?wait=30")
+    assert st["status"] == "error" and "not one of this tab's" in st["error"]
+    assert call(url + "api/run/nothing", b"")[0] == 404
 
 
 def test_photo_run_files_stay_in_the_temp_folder_which_is_removed(serve, tmp_path, monkeypatch):
