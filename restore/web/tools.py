@@ -84,6 +84,7 @@ class PhotoOptions:
     colorize: bool | str = False  # False, True or "force"
     tone: str = "keep"
     upscale: int | None = None
+    threshold: float | None = None  # damage probability threshold (None: the model card's)
 
 
 def photo_options(query: Mapping[str, str]) -> PhotoOptions:
@@ -106,7 +107,16 @@ def photo_options(query: Mapping[str, str]) -> PhotoOptions:
     tone = query.get("tone", "keep")
     if tone not in ("keep", "neutral"):
         raise ConfigError(f"tone={tone!r}: use keep or neutral")
+    threshold = None
+    if query.get("threshold", "") != "":
+        try:
+            threshold = float(query["threshold"])
+        except ValueError:
+            threshold = -1.0
+        if not 0.0 < threshold < 1.0:
+            raise ConfigError(f"threshold={query['threshold']!r}: use a number between 0 and 1")
     return PhotoOptions(
+        threshold=threshold,
         detect=flag("detect", True),
         inpaint=flag("inpaint", True),
         enhance=flag("enhance", True),
@@ -166,6 +176,7 @@ def run_photo(
         upscale=opts.upscale,
         device=models.device,
         models=loaded,
+        threshold=opts.threshold,
     )
     steps: dict[str, torch.Tensor] = {}
     out, report = pr.restore_image(img, mask, steps)

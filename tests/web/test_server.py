@@ -100,6 +100,8 @@ def test_bad_options_and_a_mask_of_the_wrong_size_are_refused(serve):
     _, up = call(url + "api/upload?name=p.png", png())
     status, body = call(url + f"api/run/photo?upload={up['upload']}&tone=purple", b"")
     assert status == 400 and "tone='purple'" in body["error"]
+    status, body = call(url + f"api/run/photo?upload={up['upload']}&threshold=2", b"")
+    assert status == 400 and "between 0 and 1" in body["error"]
     status, body = call(url + f"api/run/photo?upload={up['upload']}", png(10, 10))
     assert status == 400 and "does not match" in body["error"]
     status, body = call(url + "api/run/generate?model=gen-mnist&n=lots", b"")
@@ -135,7 +137,10 @@ def test_photo_run_files_stay_in_the_temp_folder_which_is_removed(serve, tmp_pat
 def test_models_load_once_and_a_painted_mask_replaces_detection(serve):
     srv = serve()
     models = srv.app.state.models
-    run_photo(srv.url, png())
+    low, high = (
+        run_photo(srv.url, png(), threshold=t)["info"]["damaged"] for t in ("0.05", "0.95")
+    )
+    assert low > high  # a lower damage threshold marks more of the photo
     loads = models.loads
     assert loads == 3  # damage, inpaint, enhance
     _, up = call(srv.url + "api/upload?name=p.png", png(seed=5))
