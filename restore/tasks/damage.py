@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Literal
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -60,8 +61,14 @@ class DamageOptions:
     clean_share: float = 0.0
 
     def __post_init__(self) -> None:
-        for k in ("scratch_prob", "dust_prob", "crease_prob", "threshold", "print_share",
-                  "clean_share"):
+        for k in (
+            "scratch_prob",
+            "dust_prob",
+            "crease_prob",
+            "threshold",
+            "print_share",
+            "clean_share",
+        ):
             if not 0.0 <= getattr(self, k) <= 1.0:
                 raise ValueError(f"{k} must be in [0, 1], got {getattr(self, k)}")
         if self.dilate < 0 or self.pos_weight <= 0:
@@ -106,18 +113,38 @@ def dilate(mask: Tensor, pixels: int) -> Tensor:
     return F.max_pool2d(mask, k, stride=1, padding=pixels)
 
 
-def binarize(prob: Tensor, threshold: float = 0.5, grow: int = 0) -> Tensor:
+def binarize(
+    prob: Tensor, threshold: float = 0.5, grow: int = 0, seed: float | None = None
+) -> Tensor:
     """Damage probabilities -> a {0, 1} float mask, grown by ``grow`` pixels.
+
+    With ``seed`` (hysteresis, as Canny's edges): a connected region of ``prob > threshold`` is
+    damaged only if some pixel of it has ``prob > seed``. Weak, scattered responses on clean
+    texture go; a crack keeps its faint ends because its core is sure.
 
     Args:
         prob: (B, C, H, W) probabilities in [0, 1] (the first channel is used).
         threshold: pixels with ``prob > threshold`` are damaged.
         grow: dilation in pixels.
+        seed: hysteresis: the probability a region must reach somewhere (``None``: off).
 
     Returns:
         (B, 1, H, W) float mask, 1 = damaged.
     """
-    return dilate((prob[:, :1] > threshold).float(), grow)
+    mask = prob[:, :1] > threshold
+    if seed is not None and seed > threshold:
+        from scipy import ndimage
+
+        p = prob[:, :1].detach().float().cpu().numpy()
+        kept = []
+        for im in p[:, 0]:  # regions are 8-connected: a one-pixel diagonal crack is one region
+            labels, n = ndimage.label(im > threshold, structure=np.ones((3, 3), dtype=bool))
+            sure = np.zeros(n + 1, dtype=bool)
+            sure[np.unique(labels[im > seed])] = True
+            sure[0] = False
+            kept.append(sure[labels])
+        mask = torch.from_numpy(np.stack(kept)[:, None]).to(prob.device)
+    return dilate(mask.float(), grow)
 
 
 def mask_scores(pred: Tensor, target: Tensor) -> dict[str, float]:

@@ -119,3 +119,24 @@ def test_trains_and_predicts(image_dir, tmp_path):
     assert torch.equal(prob[:, 0], prob[:, 1])  # one probability, replicated
     out = DamageTask.evaluate(r.run_tensor, str(image_dir), r.card)
     assert len(out["images"]) == 3 and 0.0 <= out["iou"] <= 1.0
+
+
+def test_binarize_hysteresis_keeps_only_regions_with_a_sure_pixel():
+    from restore.tasks.damage import binarize
+
+    prob = torch.zeros(1, 1, 6, 8)
+    prob[0, 0, 1, 0:4] = 0.6  # a faint crack ...
+    prob[0, 0, 1, 2] = 0.95  # ... with a sure core
+    prob[0, 0, 4, 5:8] = 0.7  # a faint blob with nothing sure in it
+    plain = binarize(prob, 0.5)
+    assert plain.sum() == 7  # the threshold alone keeps both
+    hyst = binarize(prob, 0.5, seed=0.9)
+    want = torch.zeros_like(prob)
+    want[0, 0, 1, 0:4] = 1
+    assert torch.equal(hyst, want)
+    assert torch.equal(binarize(prob, 0.5, seed=None), plain)
+    # 8-connected: a diagonal neighbour belongs to the region
+    prob[0, 0, 2, 4] = 0.6
+    assert binarize(prob, 0.5, seed=0.9)[0, 0, 2, 4] == 1
+    # grown after the selection
+    assert binarize(prob, 0.5, grow=1, seed=0.9)[0, 0, 4, 6] == 0
