@@ -43,6 +43,7 @@ LAYERS = {
     "restore.relay_scoring": 6,
     "restore.models": 6,
     "restore.api": 6,
+    "restore.api_images": 6,
     "restore.batch": 6,
     "restore.batch_plan": 6,
     "restore.batch_report": 6,
