@@ -55,6 +55,7 @@ LAYERS = {
     "restore.streaming": 6,
     "restore.export": 6,
     "restore.cli": 7,
+    "restore.cli_commands": 7,
     "restore.web": 7,  # restore serve (the [web] extra): calls the API like the CLI
     "restore.__main__": 7,
     "restore": 7,  # the package's __init__ re-exports the API lazily
