@@ -33,6 +33,7 @@ LAYERS = {
     "restore.core": 1,
     "restore.data": 2,
     "restore.eval": 3,
+    "restore.faces": 3,  # face detection, alignment, paste-back (below tasks: the face task uses it)
     "restore.tasks": 4,
     "restore.train": 5,
     "restore.train_checkpoint": 5,

@@ -243,6 +243,12 @@ BUILT_IN: tuple[TaskSpec, ...] = (
         stages={"detect": "damage"},
     ),
     TaskSpec(
+        name="face",
+        cls="restore.tasks.face:FaceTask",
+        networks=("unet", "patch"),
+        onnx="x: aligned face crop (B,3,S,S) in [-1,1] -> residual (B,3,S,S); result = clamp(crop01 + residual, 0, 1), grey crops made grey (card inference.residual, size)",
+    ),
+    TaskSpec(
         name="pix2pix",
         cls="restore.tasks.style_transfer:Pix2PixTask",
         networks=("unet", "patch"),

@@ -1,0 +1,90 @@
+"""Pasting faces back: the feather's values, no seams, colour matching, grey stays grey."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from restore.faces.detect import Face
+from restore.faces.paste import (
+    feather_mask,
+    is_grey,
+    keep_grey,
+    match_colour,
+    paste_face,
+    restore_faces,
+)
+
+SHIFT = np.array([[1.0, 0.0, -10.0], [0.0, 1.0, -6.0]])  # crop (0, 0) = photo (10, 6), scale 1
+
+
+def test_feather_values():
+    m = feather_mask(16, 4)[0, 0]
+    assert m.shape == (16, 16)
+    assert float(m[0, 8]) == 0.0 and float(m[8, 0]) == 0.0  # the outermost ring
+    assert float(m[8, 8]) == 1.0 and float(m[4, 4]) == 1.0  # 4 px in: full weight
+    # 2 px in on one axis: t = 0.5 -> smoothstep 0.5; the other axis at full weight
+    assert float(m[2, 8]) == pytest.approx(0.5)
+    assert float(m[1, 8]) == pytest.approx(3 * 0.25**2 - 2 * 0.25**3)
+    with pytest.raises(ValueError, match="feather"):
+        feather_mask(16, 0)
+
+
+def test_paste_has_no_seam():
+    photo = torch.full((1, 3, 40, 50), 0.2)
+    crop = torch.full((1, 3, 16, 16), 0.8)
+    out = paste_face(photo, crop, SHIFT, feather=4)
+    # outside the crop's footprint and on its outermost ring: the photo, unchanged
+    assert torch.equal(out[..., :6, :], photo[..., :6, :])
+    assert torch.equal(out[..., :, :10], photo[..., :, :10])
+    torch.testing.assert_close(out[..., 6, 10:26], photo[..., 6, 10:26])
+    # inside the feather: photo + (crop - photo) * mask, exactly the smoothstep ramp
+    m = feather_mask(16, 4)[0, 0]
+    torch.testing.assert_close(out[0, 0, 6:22, 10:26], 0.2 + 0.6 * m, atol=1e-6, rtol=0)
+    assert float(out[0, 0, 14, 18]) == pytest.approx(0.8)
+    # no step anywhere: neighbouring pixels differ by at most the ramp's steepest step
+    steep = 0.6 * float((m[1:, 8] - m[:-1, 8]).abs().max())
+    assert float(out.diff(dim=-1).abs().max()) <= steep + 1e-6
+    assert float(out.diff(dim=-2).abs().max()) <= steep + 1e-6
+
+
+def test_paste_of_a_correction_keeps_the_photo_detail():
+    photo = torch.rand(1, 3, 40, 50)
+    crop = photo[..., 6:22, 10:26].clone()
+    out = paste_face(photo, crop + 0.1, SHIFT, feather=4, original=crop)
+    m = feather_mask(16, 4)[0, 0]
+    expected = (photo[..., 6:22, 10:26] + 0.1 * m).clamp(0, 1)
+    torch.testing.assert_close(out[..., 6:22, 10:26], expected, atol=1e-5, rtol=0)
+
+
+def test_match_colour_moves_the_mean():
+    original = torch.full((1, 3, 8, 8), 0.3)
+    original[:, 0] = 0.5
+    restored = torch.rand(1, 3, 8, 8) * 0.2 + 0.6
+    out = match_colour(restored, original, torch.ones(1, 1, 8, 8))
+    torch.testing.assert_close(out.mean((2, 3)), original.mean((2, 3)), atol=1e-5, rtol=0)
+
+
+def test_grey_photo_stays_exactly_grey():
+    g = torch.Generator().manual_seed(0)
+    photo = torch.rand(1, 1, 48, 64, generator=g).expand(-1, 3, -1, -1).contiguous()
+    face = Face(box=(10, 8, 30, 30), votes=3, eyes=((19.0, 19.0), (31.0, 19.0)), eyes_found=True)
+
+    def tinting_model(c):  # a model that adds colour
+        return (c + torch.tensor([0.1, 0.0, -0.1]).view(1, 3, 1, 1)).clamp(0, 1)
+
+    out, faces = restore_faces(photo, tinting_model, size=32, faces=[face])
+    assert faces == [face]
+    assert bool(is_grey(out).all()) and not torch.equal(out, photo)
+    colour = photo.clone()
+    colour[:, 0] += 0.01
+    assert not bool(is_grey(colour).any())
+    assert torch.equal(keep_grey(colour, colour), colour)
+
+
+def test_bad_input_is_refused():
+    with pytest.raises(ValueError, match=r"\(1, 3, H, W\)"):
+        restore_faces(torch.rand(2, 3, 8, 8), lambda c: c)
+    with pytest.raises(ValueError, match="float"):
+        restore_faces(torch.zeros(1, 3, 8, 8, dtype=torch.uint8), lambda c: c)
