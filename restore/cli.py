@@ -180,6 +180,11 @@ def build_parser() -> argparse.ArgumentParser:
     ph.add_argument("--no-inpaint", action="store_true", help="do not inpaint the damage")
     ph.add_argument("--no-enhance", action="store_true", help="do not undo fading, grain, blur")
     ph.add_argument(
+        "--faces",
+        action="store_true",
+        help="also restore the faces found (face model; off by default, see docs/BENCHMARKS.md)",
+    )
+    ph.add_argument(
         "--colorize",
         nargs="?",
         const=True,

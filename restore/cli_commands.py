@@ -220,6 +220,7 @@ def cmd_photo(args: argparse.Namespace) -> int:
         "detect": not args.no_detect,
         "inpaint": not args.no_inpaint,
         "enhance": not args.no_enhance,
+        "faces": args.faces,
         "colorize": args.colorize,
         "tone": args.tone,
         "upscale": args.upscale,
@@ -270,6 +271,9 @@ def cmd_photo(args: argparse.Namespace) -> int:
     tone = report["tone"]
     print(f"restored {src} -> {dst} on {report['device']} ({', '.join(ran) or 'no stage ran'})")
     print(f"tone: {tone['kind']}, {tone['action']}")
+    if "faces" in report:
+        boxes = [f["box"] for f in report["faces"][0]]
+        print(f"faces: {len(boxes)} found" + "".join(f"\n  box x, y, w, h = {b}" for b in boxes))
     return EXIT_OK
 
 

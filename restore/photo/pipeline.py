@@ -7,6 +7,9 @@ The stages, in order (each can be switched off):
 2. ``inpaint``  the ``inpaint`` model fills the masked pixels (``cv2.inpaint`` Telea stands in,
    with a note in the report, when no inpaint model is shipped in this installation).
 3. ``enhance``  the ``enhance`` model undoes fading, colour cast, grain, mild blur and JPEG.
+   ``faces``    (optional, off by default) the ``face`` model restores each face found
+   (:func:`restore.faces.restore_faces`: detect, align, restore, paste back with a feathered
+   mask and colour matching); the report lists the faces under ``faces``.
 4. ``colorize`` (optional) the ``colorize`` model colours a grey or single-toned photo; a photo
    that already has colour is skipped (with a warning) unless ``colorize="force"``.
 5. ``upscale``  (optional) ``sr-x2`` / ``sr-x4``.
@@ -80,6 +83,8 @@ class PhotoRestorer:
 
     Args:
         detect, inpaint, enhance: run the stage.
+        faces: restore the faces found with the ``face`` model (off by default: see
+            ``docs/BENCHMARKS.md``, "Faces").
         colorize: ``False``; ``True`` colours grey and single-toned photos and skips (with a
             warning in the report) a photo that already has colour; ``"force"`` colours every
             photo (its own colours are replaced).
@@ -105,6 +110,7 @@ class PhotoRestorer:
         detect: bool = True,
         inpaint: bool = True,
         enhance: bool = True,
+        faces: bool = False,
         colorize: Colorize = False,
         tone: ToneMode = "keep",
         upscale: int | None = None,
@@ -128,6 +134,7 @@ class PhotoRestorer:
             "detect": detect,
             "inpaint": inpaint,
             "enhance": enhance,
+            "faces": faces,
             "colorize": bool(colorize),
             "upscale": upscale not in (None, 1),
         }
@@ -139,7 +146,7 @@ class PhotoRestorer:
             if not self.enabled[stage]:
                 continue
             key = f"upscale{self.upscale}" if stage == "upscale" else stage
-            spec = models.get(stage, DEFAULT_MODELS[key])
+            spec = models.get(stage, DEFAULT_MODELS.get(key, "face"))
             try:
                 self.models[stage] = load_stage_model(spec, self.device, tile)
                 self.model_names[stage] = (
@@ -299,14 +306,18 @@ class PhotoRestorer:
         tones = measure_tone(x, m)  # the input's tone; damaged pixels left out
         measured = time.perf_counter() - t0
         colorized = [False] * n
-        for stage in ("enhance", "colorize", "upscale"):
+        for stage in ("enhance", "faces", "colorize", "upscale"):
             if stage not in self.models:
                 reason = "switched off" if not self.enabled[stage] else "model not available"
                 record(stage, False, reason=reason)
                 continue
             t0 = time.perf_counter()
             run = self.models[stage].run_tensor
-            if stage == "colorize":
+            if stage == "faces":
+                y, found = self.restore_faces(y)
+                report["faces"] = found
+                record(stage, True, t0, found=sum(len(f) for f in found))
+            elif stage == "colorize":
                 pick = [i for i, t in enumerate(tones) if self.force_colorize or t.kind != "colour"]
                 for i in sorted(set(range(n)) - set(pick)):
                     where = f"image {i}: " if n > 1 else ""
@@ -349,6 +360,23 @@ class PhotoRestorer:
         report["total_seconds"] = round(time.perf_counter() - t_all, 4)
         return y, report
 
+    def restore_faces(self, y: Tensor) -> tuple[Tensor, list[list[dict[str, Any]]]]:
+        """The faces stage on photos y (B, 3, H, W): per photo, the faces found (box, eyes)."""
+        from restore.faces import restore_faces
+
+        model = self.models["faces"]
+        size = int(model.inference.get("size", 128))
+
+        def crops(c: Tensor) -> Tensor:
+            return model.run_tensor(c, aligned=True)
+
+        outs, found = [], []
+        for i in range(y.shape[0]):
+            yi, faces = restore_faces(y[i : i + 1], crops, size=size)
+            outs.append(yi)
+            found.append([f.as_dict() for f in faces])
+        return torch.cat(outs), found
+
     def run_tensor(self, x: Tensor, *, mask: Tensor | None = None) -> Tensor:
         """:meth:`restore_tensor` without the report (the :class:`~restore.api.ImageModel` protocol)."""
         return self.restore_tensor(x, mask)[0]
@@ -371,7 +399,7 @@ class PhotoRestorer:
         y, report = self.restore_tensor(x, m, steps)
         tone = report.pop("tones")[0]
         if img.grayscale and tone["action"] != "colorized" and steps is not None:
-            for k in ("inpaint", "enhance", "upscale"):
+            for k in ("inpaint", "enhance", "faces", "upscale"):
                 if k in steps:
                     steps[k] = steps[k].mean(1, keepdim=True).expand(-1, 3, -1, -1)
         return self.finish_image(img, y, tone), {**report, "tone": tone, "input": _about(img)}
@@ -433,6 +461,7 @@ def restore_photo(
     detect: bool = True,
     inpaint: bool = True,
     enhance: bool = True,
+    faces: bool = False,
     colorize: Colorize = False,
     tone: ToneMode = "keep",
     upscale: int | None = None,
@@ -448,7 +477,7 @@ def restore_photo(
 
     Args:
         image: a path, an :class:`~restore.data.io.Image` or a uint8 / uint16 array (H, W[, C]).
-        detect, inpaint, enhance, upscale, device, models, threshold, dilate, tile:
+        detect, inpaint, enhance, faces, upscale, device, models, threshold, dilate, tile:
             see :class:`PhotoRestorer`.
         colorize: ``False``, ``True`` (grey and single-toned photos only: a photo that already
             has colour is skipped, with a warning in the report) or ``"force"``.
@@ -485,6 +514,7 @@ def restore_photo(
         detect=detect,
         inpaint=inpaint,
         enhance=enhance,
+        faces=faces,
         colorize=colorize,
         tone=tone,
         upscale=upscale,

@@ -18,10 +18,10 @@ from restore.tasks.specs import stage_models
 
 #: The stages in the order they run, and the shipped model each uses by default (from the task
 #: specs' ``stages``, :data:`restore.tasks.TASKS`; ``upscale2`` / ``upscale4`` per scale).
-STAGES: tuple[str, ...] = ("detect", "inpaint", "enhance", "colorize", "upscale")
+STAGES: tuple[str, ...] = ("detect", "inpaint", "enhance", "faces", "colorize", "upscale")
 DEFAULT_MODELS: dict[str, str] = stage_models()
 #: Stages that may be skipped with a warning when their model is not shipped.
-OPTIONAL: frozenset[str] = frozenset({"colorize", "upscale"})
+OPTIONAL: frozenset[str] = frozenset({"faces", "colorize", "upscale"})
 CV2_INPAINT = "cv2.inpaint (Telea, radius 3)"
 
 

@@ -156,6 +156,7 @@ def run_photo(
         "detect": opts.detect and mask is None,
         "inpaint": opts.inpaint,
         "enhance": opts.enhance,
+        "faces": False,  # the face stage is not offered in the web app yet
         "colorize": bool(opts.colorize),
         "upscale": opts.upscale is not None,
     }
