@@ -103,12 +103,12 @@ def warp(
     oh, ow = out_hw
     scale = transform_scale(M)
     if scale < 0.8:
-        from restore.data.degrade import gaussian_blur
+        import kornia
 
-        sigma = torch.full((image.shape[0],), 0.5 / scale, device=image.device)
-        k = 2 * math.ceil(3 * 0.5 / scale) + 1
+        sigma = 0.5 / scale
+        k = 2 * math.ceil(3 * sigma) + 1
         if k < min(h, w):
-            image = gaussian_blur(image, sigma, k)
+            image = kornia.filters.gaussian_blur2d(image, (k, k), (sigma, sigma), "reflect")
     inv = invert(M)
     ys = torch.arange(oh, dtype=torch.float64) + 0.5 + offset[1]
     xs = torch.arange(ow, dtype=torch.float64) + 0.5 + offset[0]

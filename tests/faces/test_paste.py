@@ -88,3 +88,15 @@ def test_bad_input_is_refused():
         restore_faces(torch.rand(2, 3, 8, 8), lambda c: c)
     with pytest.raises(ValueError, match="float"):
         restore_faces(torch.zeros(1, 3, 8, 8, dtype=torch.uint8), lambda c: c)
+
+
+def test_small_face_paste_shrinks_the_crop_without_leaking():
+    # the crop is twice the face's size in the photo: crop -> photo shrinks (blurred first)
+    photo = torch.full((1, 3, 40, 50), 0.2)
+    crop = torch.full((1, 3, 32, 32), 0.8)
+    M = np.array([[2.0, 0.0, -20.0], [0.0, 2.0, -12.0]])  # crop (0, 0) = photo (10, 6)
+    out = paste_face(photo, crop, M, feather=8)
+    assert torch.equal(out[..., :6, :], photo[..., :6, :])  # above the footprint
+    assert torch.equal(out[..., 22:, :], photo[..., 22:, :])  # below it (16 photo px tall)
+    assert float(out[0, 0, 14, 18]) == pytest.approx(0.8, abs=1e-4)
+    assert 0.2 <= float(out.min()) and float(out.max()) <= 0.8 + 1e-6
