@@ -10,7 +10,7 @@ third of the faces made grey and a third sepia (a warm tint curve unlike the tra
 Gaussian blur (sigma 0.6-1.6), x4 down (MATLAB bicubic) to 32 px, luminance noise (sigma 2-10
 levels), 0-3 thin scratches (OpenCV lines, bright or dark), and a JPEG scan (quality 35-85). Then,
 side by side, PSNR / SSIM (torchmetrics, RGB, per image) of: bicubic x4 (MATLAB), the
-whole-image ``enhance`` then ``sr-x4`` path, ``sr-x4`` alone, and the face model (on the crop the
+whole-image ``enhance`` then ``sr-x4`` path, and the face model (on the crop the
 photo pipeline would cut: the 32-px face enlarged x4 by the aligner's bicubic warp).
 
 **detect**: held-out faces (48-160 px, soft-edged) pasted into 640x480 scenes of BSDS400
@@ -102,7 +102,7 @@ def degrade_holdout(hr: np.ndarray, i: int) -> tuple[np.ndarray, np.ndarray, str
     return target, lr, kind
 
 
-def eval_restore(model: str, n: int) -> dict:
+def eval_restore(model: str, n: int, chunk: int = 25) -> dict:
     import restore
 
     paths = face_split(FACES)["test"][:n]
@@ -110,23 +110,31 @@ def eval_restore(model: str, n: int) -> dict:
     enhance = restore.load("enhance", device="cpu")
     sr = restore.load("sr-x4", device="cpu")
     up4 = np.array([[4.0, 0.0, 0.0], [0.0, 4.0, 0.0]])
+    methods = ["bicubic", "enhance+sr-x4", "face"]
     rows = []
-    for i, p in enumerate(paths):
-        target, lr, kind = degrade_holdout(read_face(p, 128), i)
-        t, x = to_t(target), to_t(lr)
+    for c0 in range(0, len(paths), chunk):  # batches: one model call per method and chunk
+        items = [
+            degrade_holdout(read_face(p, 128), i)
+            for i, p in enumerate(paths)
+            if c0 <= i < c0 + chunk
+        ]
+        t = torch.cat([to_t(a) for a, _, _ in items])
+        x = torch.cat([to_t(b) for _, b, _ in items])
         outs = {
             "bicubic": imresize(x, scale=4).clamp(0, 1),
-            "sr-x4": sr.run_tensor(x),
             "enhance+sr-x4": sr.run_tensor(enhance.run_tensor(x)),
             "face": face.run_tensor(warp(x, up4, (128, 128)), aligned=True),
         }
-        row = {"image": p.name, "kind": kind}
+        scores = {}
         for k, y in outs.items():
             y = (y * 255).round() / 255  # scored as saved (uint8)
-            row[f"{k}_psnr"] = float(psnr(y, t)[0])
-            row[f"{k}_ssim"] = float(ssim(y, t)[0])
-        rows.append(row)
-    methods = ["bicubic", "sr-x4", "enhance+sr-x4", "face"]
+            scores[k] = (psnr(y, t), ssim(y, t))
+        for j, (_, _, kind) in enumerate(items):
+            row = {"image": paths[c0 + j].name, "kind": kind}
+            for k in methods:
+                row[f"{k}_psnr"] = float(scores[k][0][j])
+                row[f"{k}_ssim"] = float(scores[k][1][j])
+            rows.append(row)
     summary = {}
     for kind in ("all", "colour", "grey", "sepia"):
         sel = [r for r in rows if kind == "all" or r["kind"] == kind]
