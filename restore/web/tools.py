@@ -81,6 +81,7 @@ class PhotoOptions:
     detect: bool = True
     inpaint: bool = True
     enhance: bool = True
+    faces: bool = False
     colorize: bool | str = False  # False, True or "force"
     tone: str = "keep"
     upscale: int | None = None
@@ -120,6 +121,7 @@ def photo_options(query: Mapping[str, str]) -> PhotoOptions:
         detect=flag("detect", True),
         inpaint=flag("inpaint", True),
         enhance=flag("enhance", True),
+        faces=flag("faces", False),
         colorize=colorize,
         tone=tone,
         upscale=upscale,
@@ -156,22 +158,24 @@ def run_photo(
         "detect": opts.detect and mask is None,
         "inpaint": opts.inpaint,
         "enhance": opts.enhance,
-        "faces": False,  # the face stage is not offered in the web app yet
+        "faces": opts.faces,
         "colorize": bool(opts.colorize),
         "upscale": opts.upscale is not None,
     }
-    on = [s for s in STAGES if enabled[s]]
+    on = [s for s in STAGES if enabled.get(s)]
     loaded: dict[str, Any] = {}
     for stage in on:
         key = f"upscale{opts.upscale}" if stage == "upscale" else stage
         try:
-            loaded[stage] = _Tracked(models.get(DEFAULT_MODELS[key]), stage, job, 1 / len(on))
+            name = DEFAULT_MODELS.get(key, "")
+            loaded[stage] = _Tracked(models.get(name), stage, job, 1 / len(on))
         except ModelNotFoundError:
             pass  # PhotoRestorer decides: a stand-in, a skipped optional stage, or an error
     pr = PhotoRestorer(
         detect=enabled["detect"],
         inpaint=opts.inpaint,
         enhance=opts.enhance,
+        faces=opts.faces,
         colorize=opts.colorize,  # type: ignore[arg-type]
         tone=opts.tone,  # type: ignore[arg-type]
         upscale=opts.upscale,

@@ -141,8 +141,10 @@ def test_models_load_once_and_a_painted_mask_replaces_detection(serve):
         run_photo(srv.url, png(), threshold=t)["info"]["damaged"] for t in ("0.05", "0.95")
     )
     assert low > high  # a lower damage threshold marks more of the photo
-    loads = models.loads
-    assert loads == 3  # damage, inpaint, enhance
+    assert models.loads == 3  # damage, inpaint, enhance
+    info = run_photo(srv.url, png(), faces="1")["info"]  # ran, or skipped with a warning
+    assert "faces" in " ".join(info["stages"] + info["warnings"]), info
+    loads = models.loads  # + the face model once it ships
     _, up = call(srv.url + "api/upload?name=p.png", png(seed=5))
     mask = np.zeros((48, 64), np.uint8)
     mask[10:20, 10:40] = 255
