@@ -10,13 +10,17 @@ The training loop (:mod:`restore.train`) is the same for every task. A task is o
 5. ``d_loss``/``g_loss`` -> the two halves of the GAN step, with logs
 6. ``validate``        -> metrics on the validation set (the task's protocol)
 
-The conditional-GAN pieces that several tasks share (pix2pix-style D and G losses) are plain
-functions below, not base-class methods, so a task with another loss writes another function.
+The pieces that several tasks share are plain functions below (and one small class), not
+base-class methods, so a task with another loss writes another function: batch making
+(:func:`unit_patches`, :func:`pick_share`, :func:`replace_share`), validation
+(:class:`SeededValSet`, :func:`per_image`, :func:`mean_psnrs`), sample grids (:func:`sample_grid`)
+and the conditional-GAN halves (:func:`conditional_d_loss`, :func:`conditional_g_loss`, and
+:func:`image_d_loss` / :func:`image_g_loss` for images in [0, 1]).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
@@ -26,6 +30,7 @@ from torch.utils.data import Dataset
 
 from restore.config import Config, LossConfig, from_dict
 from restore.core import losses as L
+from restore.core.layers import to_signed
 from restore.core.registry import build_network
 from restore.errors import ConfigError
 
@@ -192,6 +197,132 @@ def random_hflip(x: Tensor, generator: torch.Generator) -> Tensor:
     return torch.where(flip[:, None, None, None], x.flip(-1), x)
 
 
+def unit_patches(raw: Tensor, generator: torch.Generator, *, flip: bool = True) -> Tensor:
+    """A batch of uint8 patches as floats in [0, 1], each mirrored left-right with probability 1/2.
+
+    The first step of most ``make_batch``: with ``flip`` it draws one number per image from
+    ``generator`` (:func:`random_hflip`), without it none.
+
+    Shape:
+        (B, C, H, W) uint8 -> (B, C, H, W) float32 in [0, 1].
+    """
+    x = raw.float() / 255.0
+    return random_hflip(x, generator) if flip else x
+
+
+def pick_share(n: int, share: float, generator: torch.Generator, device: torch.device) -> Tensor:
+    """Which images of a batch of ``n`` get a treatment that a ``share`` of all images gets.
+
+    Draws ``n`` uniform numbers from ``generator`` whatever ``share`` is, so the draws that follow
+    do not depend on how many images were picked.
+
+    Returns:
+        (n,) bool on ``device``, true for a picked image.
+    """
+    u = torch.rand(n, generator=generator, device=generator.device)
+    return (u < share).to(device)
+
+
+def replace_share(
+    share: float,
+    generator: torch.Generator,
+    make: Callable[[Tensor], Sequence[Tensor]],
+    *tensors: Tensor,
+) -> tuple[Tensor, ...]:
+    """Replace the rows of a random ``share`` of a batch: ``make(idx)`` gives their new values.
+
+    Picks images with :func:`pick_share` (one draw per image of ``tensors[0]``); when some are
+    picked, ``make`` gets their indices (1-D, on the batch's device) and returns one tensor of new
+    rows per tensor of ``tensors``, in order. ``make`` is not called when none is picked.
+
+    Example:
+        >>> # a share of (damaged, mask) pairs re-made by another damage of the same clean images
+        >>> damaged, mask = replace_share(0.5, g, lambda i: other(clean[i], g), damaged, mask)
+    """
+    idx = pick_share(tensors[0].shape[0], share, generator, tensors[0].device).nonzero().view(-1)
+    if idx.numel() == 0:
+        return tensors
+    new = make(idx)
+    return tuple(t.index_copy(0, idx, v) for t, v in zip(tensors, new, strict=True))
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation and sample pieces several tasks share
+# ---------------------------------------------------------------------------------------------
+
+
+class SeededValSet:
+    """A task's validation tensors: centre crops of a folder made into pairs with a seeded generator.
+
+    ``make(crops, generator)`` turns the crops (:func:`centre_crops`: the first ``n`` images of
+    ``folder``, ``size`` square, float in [0, 1]) into the task's tensors, e.g. ``(damaged,
+    clean)``, drawing from a ``torch.Generator`` seeded with ``seed``. They are made once, on the
+    CPU, at the first :meth:`on`, so every validation of a run sees the same set.
+
+    Args:
+        folder: ``data.val``; empty means no validation set (:meth:`on` returns ``None``).
+        n, size, seed: ``task_args.val_images``, ``val_size``, ``val_seed`` usually.
+        make: crops (N, 3, size, size) and the seeded generator -> a tuple of tensors.
+    """
+
+    def __init__(
+        self,
+        folder: str,
+        n: int,
+        size: int,
+        seed: int,
+        make: Callable[[Tensor, torch.Generator], tuple[Tensor, ...]],
+    ) -> None:
+        self.folder, self.n, self.size, self.seed, self.make = folder, n, size, seed, make
+        self.tensors: tuple[Tensor, ...] | None = None
+
+    def on(self, model: nn.Module) -> tuple[Tensor, ...] | None:
+        """The set on ``model``'s device (made at the first call), or ``None`` without a folder."""
+        if not self.folder:
+            return None
+        if self.tensors is None:
+            crops = centre_crops(self.folder, self.n, self.size)
+            self.tensors = tuple(self.make(crops, torch.Generator().manual_seed(self.seed)))
+        device = next(model.parameters()).device
+        return tuple(t.to(device) for t in self.tensors)
+
+
+def per_image(fn: Callable[..., Tensor], *batches: Tensor) -> Tensor:
+    """``fn`` on one image at a time (row ``i`` of each of ``batches``), outputs concatenated.
+
+    Validation runs this way: memory stays that of one image, and the numbers do not depend on a
+    batch size.
+
+    Shape:
+        batches (N, ...) each -> (N, ...) as ``fn`` returns for one image.
+    """
+    return torch.cat([fn(*(b[i : i + 1] for b in batches)) for i in range(len(batches[0]))])
+
+
+def mean_psnrs(target: Tensor, **outputs: Tensor) -> dict[str, float]:
+    """Mean per-image PSNR against ``target`` of each of ``outputs``, under the name it is given.
+
+    Example:
+        >>> mean_psnrs(clean, psnr=restored, psnr_input=damaged)  # {"psnr": ..., "psnr_input": ...}
+    """
+    from restore.eval.metrics import psnr
+
+    return {k: float(psnr(v, target).mean()) for k, v in outputs.items()}
+
+
+def sample_grid(*rows: Tensor) -> Tensor:
+    """A sample grid's images: the first (up to) four of each row, interleaved image by image.
+
+    Rows are e.g. input, output, target; each may already be cut to the first images (a row that
+    is costly to make is made for those only).
+
+    Shape:
+        k tensors (B, 3, H, W) -> (k * min(4, B), 3, H, W).
+    """
+    n = min(4, rows[0].shape[0])
+    return torch.stack([r[:n] for r in rows], 1).flatten(0, 1)
+
+
 # ---------------------------------------------------------------------------------------------
 # Shared conditional-GAN halves (pix2pix): D judges (condition, image) pairs.
 # ---------------------------------------------------------------------------------------------
@@ -286,3 +417,30 @@ def conditional_g_loss(
         logs["g_adv"] = adv.detach()
     logs["g_loss"] = loss.detach()
     return loss, logs
+
+
+def image_d_loss(
+    D: nn.Module,
+    cond: Tensor | None,
+    real: Tensor,
+    fake: Tensor,
+    cfg: LossConfig,
+    step: int,
+) -> tuple[Tensor, Logs]:
+    """:func:`conditional_d_loss` on images in [0, 1]: ``cond`` (when given), ``real`` and ``fake``
+    are mapped to the networks' [-1, 1] first (:func:`restore.core.layers.to_signed`)."""
+    c = None if cond is None else to_signed(cond)
+    return conditional_d_loss(D, c, to_signed(real), to_signed(fake), cfg, step)
+
+
+def image_g_loss(
+    D: nn.Module | None,
+    cond: Tensor | None,
+    real: Tensor,
+    fake: Tensor,
+    cfg: LossConfig,
+    gan_on: bool,
+) -> tuple[Tensor, Logs]:
+    """:func:`conditional_g_loss` on images in [0, 1], mapped to [-1, 1] first (pixel loss there too)."""
+    c = None if cond is None else to_signed(cond)
+    return conditional_g_loss(D, c, to_signed(real), to_signed(fake), cfg, gan_on)

@@ -45,7 +45,8 @@ from restore.tasks.base import (
     Task,
     conditional_d_loss,
     conditional_g_loss,
-    random_hflip,
+    sample_grid,
+    unit_patches,
 )
 
 L_SCALE = 50.0  # L* in [0, 100] -> L* / 50 - 1 in [-1, 1]
@@ -328,7 +329,6 @@ class ColorizationTask(Task):
             raise ConfigError("colorization needs model.generator_args.output: tanh")
         if cfg.loss.adv_weight > 0 and da.get("in_channels", 6) != 3:
             raise ConfigError("colorization needs model.discriminator_args.in_channels: 3 (L+ab)")
-        self._val: Tensor | None = None
 
     def train_dataset(self) -> Dataset:
         d = self.cfg.data
@@ -339,8 +339,7 @@ class ColorizationTask(Task):
         )
 
     def make_batch(self, raw: Tensor, generator: torch.Generator) -> Batch:
-        rgb = raw.float() / 255.0
-        rgb = random_hflip(rgb, generator)
+        rgb = unit_patches(raw, generator)
         lab = rgb_to_lab(rgb)
         return {"l": normalize_l(lab[:, :1]), "ab": lab[:, 1:] / AB_SCALE, "rgb": rgb}
 
@@ -411,7 +410,7 @@ class ColorizationTask(Task):
         lum = (batch["l"][:n] + 1.0) * L_SCALE
         grey = lab_to_rgb_in_gamut(lum, torch.zeros_like(batch["ab"][:n]))
         fake = lab_to_rgb_in_gamut(lum, out["ab"][:n].detach().float() * AB_SCALE)
-        return torch.stack([grey, fake, batch["rgb"][:n]], 1).flatten(0, 1)
+        return sample_grid(grey, fake, batch["rgb"])
 
     def inference_config(self) -> dict[str, Any]:
         return {"output_rgb": True, "work_size": self.opts.work_size, "chroma_gain": 1.0}

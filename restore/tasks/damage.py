@@ -31,10 +31,15 @@ from restore.tasks.base import (
     Batch,
     Logs,
     Predictor,
+    SeededValSet,
     Task,
     centre_crops,
     clean_image_folder,
-    random_hflip,
+    per_image,
+    pick_share,
+    replace_share,
+    sample_grid,
+    unit_patches,
 )
 
 
@@ -185,20 +190,26 @@ class DamageTask(Task):
         if cfg.model.generator_args.get("output", "tanh") != "none":
             raise ConfigError("the damage task needs model.generator_args.output: none (logits)")
         self.damage = damage_config(self.opts)
-        self._val: tuple[Tensor, Tensor] | None = None
+        o = self.opts
+        self.val_set = SeededValSet(
+            cfg.data.val,
+            o.val_images,
+            o.val_size,
+            o.val_seed,
+            lambda clean, g: old_photo_damage(clean, generator=g, config=self.damage),
+        )
 
     def train_dataset(self) -> Dataset:
         return clean_image_folder(self.cfg)
 
     def make_batch(self, raw: Tensor, generator: torch.Generator) -> Batch:
-        clean = raw.float() / 255.0
-        clean = random_hflip(clean, generator)
+        clean = unit_patches(raw, generator)
         damaged, mask = old_photo_damage(clean, generator=generator, config=self.damage)
         if self.opts.print_share > 0:
             damaged, mask = mix_print_damage(clean, damaged, mask, self.opts.print_share, generator)
         if self.opts.clean_share > 0:
-            keep = torch.rand(clean.shape[0], generator=generator, device=generator.device)
-            keep = (keep < self.opts.clean_share).to(clean.device)[:, None, None, None]
+            keep = pick_share(clean.shape[0], self.opts.clean_share, generator, clean.device)
+            keep = keep[:, None, None, None]
             damaged = torch.where(keep, clean, damaged)
             mask = torch.where(keep, torch.zeros_like(mask), mask)
         return {"input": damaged, "mask": mask}
@@ -219,35 +230,19 @@ class DamageTask(Task):
         loss = self.opts.bce_weight * bce + self.opts.dice_weight * dice
         return loss, {"g_bce": bce.detach(), "g_dice": dice.detach(), "g_loss": loss.detach()}
 
-    def _val_pairs(self, device: torch.device) -> tuple[Tensor, Tensor] | None:
-        if not self.cfg.data.val:
-            return None
-        if self._val is None:
-            self._val = seeded_damage_set(
-                self.cfg.data.val,
-                self.opts.val_images,
-                self.opts.val_size,
-                self.opts.val_seed,
-                self.damage,
-            )
-        damaged, mask = self._val
-        return damaged.to(device), mask.to(device)
-
     def validate(self, generators: Mapping[str, nn.Module]) -> dict[str, float]:
         G = generators["G"]
-        pairs = self._val_pairs(next(G.parameters()).device)
+        pairs = self.val_set.on(G)
         if pairs is None:
             return {}
         damaged, mask = pairs
-        logits = torch.cat([detect_logits(G, damaged[i : i + 1]) for i in range(len(damaged))])
+        logits = per_image(lambda x: detect_logits(G, x), damaged)
         pred = binarize(torch.sigmoid(logits), self.opts.threshold)
         return mask_scores(pred, mask)
 
     def samples(self, batch: Batch, out: Batch) -> Tensor:
-        n = min(4, batch["input"].shape[0])
-        prob = torch.sigmoid(out["logits"][:n].detach()).expand(-1, 3, -1, -1)
-        rows = [batch["input"][:n], prob, batch["mask"][:n].expand(-1, 3, -1, -1)]
-        return torch.stack(rows, 1).flatten(0, 1)
+        prob = torch.sigmoid(out["logits"][:4].detach()).expand(-1, 3, -1, -1)
+        return sample_grid(batch["input"], prob, batch["mask"].expand(-1, 3, -1, -1))
 
     def inference_config(self) -> dict[str, Any]:
         return {"threshold": self.opts.threshold, "dilate": self.opts.dilate, "output_rgb": True}
@@ -300,12 +295,13 @@ def mix_print_damage(
 ) -> tuple[Tensor, Tensor]:
     """Replace a random ``share`` of a batch's (damaged, mask) pairs by real-print damage of the
     same clean images (:func:`restore.data.old_print.old_print_damage`)."""
-    pick = torch.rand(clean.shape[0], generator=generator, device=generator.device) < share
-    idx = pick.nonzero().view(-1).to(clean.device)
-    if idx.numel() == 0:
-        return damaged, mask
-    d, m, _ = old_print_damage(clean[idx], generator, OldPrintConfig())
-    return damaged.index_copy(0, idx, d), mask.index_copy(0, idx, m)
+
+    def aged(idx: Tensor) -> tuple[Tensor, Tensor]:
+        d, m, _ = old_print_damage(clean[idx], generator, OldPrintConfig())
+        return d, m
+
+    damaged, mask = replace_share(share, generator, aged, damaged, mask)
+    return damaged, mask
 
 
 def eval_damage_config() -> OldPhotoConfig:

@@ -24,12 +24,17 @@ from restore.tasks.base import (
     Batch,
     Logs,
     Predictor,
+    SeededValSet,
     Task,
-    centre_crops,
     clean_image_folder,
-    conditional_d_loss,
-    conditional_g_loss,
-    random_hflip,
+    image_d_loss,
+    image_g_loss,
+    mean_psnrs,
+    per_image,
+    pick_share,
+    replace_share,
+    sample_grid,
+    unit_patches,
 )
 
 
@@ -78,96 +83,61 @@ class EnhanceTask(Task):
         if self.opts.residual and cfg.model.generator_args.get("output", "tanh") != "none":
             raise ConfigError("task_args.residual: true needs model.generator_args.output: none")
         self.damage = _damage_config(self.opts.local_damage)
-        self._val: tuple[Tensor, Tensor] | None = None
+        o = self.opts
+        self.val_set = SeededValSet(
+            cfg.data.val, o.val_images, o.val_size, o.val_seed, self._damaged
+        )
+
+    def _damaged(self, clean: Tensor, g: torch.Generator) -> tuple[Tensor, Tensor]:
+        """Validation pairs (damaged, clean) of clean crops."""
+        return old_photo_damage(clean, generator=g, config=self.damage)[0], clean
 
     def train_dataset(self) -> Dataset:
         return clean_image_folder(self.cfg)
 
     def make_batch(self, raw: Tensor, generator: torch.Generator) -> Batch:
-        clean = raw.float() / 255.0
-        clean = random_hflip(clean, generator)
+        clean = unit_patches(raw, generator)
         damaged, _ = old_photo_damage(clean, generator=generator, config=self.damage)
         target = clean
         if self.opts.print_share > 0:
-            damaged, target = self._print_pairs(clean, damaged, generator)
-        if self.opts.clean_share > 0:
-            keep = torch.rand(clean.shape[0], generator=generator, device=generator.device)
-            keep = (keep < self.opts.clean_share).to(clean.device)[:, None, None, None]
-            damaged = torch.where(keep, target, damaged)
-        return {"input": damaged, "target": target}
+            # a share of the batch becomes (aged print, clean toned print) pairs
+            no_holes = replace(OldPrintConfig(), **{f"{e}_prob": 0.0 for e in HOLE_EFFECTS})
 
-    def _print_pairs(
-        self, clean: Tensor, damaged: Tensor, generator: torch.Generator
-    ) -> tuple[Tensor, Tensor]:
-        """A ``print_share`` of the batch becomes (aged print, clean toned print) pairs."""
-        pick = torch.rand(clean.shape[0], generator=generator, device=generator.device)
-        idx = (pick < self.opts.print_share).nonzero().view(-1).to(clean.device)
-        if idx.numel() == 0:
-            return damaged, clean
-        no_holes = {f"{e}_prob": 0.0 for e in HOLE_EFFECTS}
-        d, _, t = old_print_damage(clean[idx], generator, replace(OldPrintConfig(), **no_holes))
-        return damaged.index_copy(0, idx, d), clean.index_copy(0, idx, t)
+            def aged(idx: Tensor) -> tuple[Tensor, Tensor]:
+                d, _, t = old_print_damage(clean[idx], generator, no_holes)
+                return d, t
+
+            damaged, target = replace_share(self.opts.print_share, generator, aged, damaged, clean)
+        if self.opts.clean_share > 0:
+            n = clean.shape[0]
+            keep = pick_share(n, self.opts.clean_share, generator, clean.device)
+            damaged = torch.where(keep[:, None, None, None], target, damaged)
+        return {"input": damaged, "target": target}
 
     def forward(self, nets: Mapping[str, nn.Module], batch: Batch) -> Batch:
         return {"fake": run_generator(nets["G"], batch["input"], self.opts.residual)}
 
     def d_loss(self, nets, batch: Batch, out: Batch, step: int) -> tuple[Tensor, Logs]:
-        return conditional_d_loss(
-            nets["D"],
-            to_signed(batch["input"]),
-            to_signed(batch["target"]),
-            to_signed(out["fake"]),
-            self.cfg.loss,
-            step,
-        )
+        x, y = batch["input"], batch["target"]
+        return image_d_loss(nets["D"], x, y, out["fake"], self.cfg.loss, step)
 
     def g_loss(
         self, nets, batch: Batch, out: Batch, step: int, gan_on: bool
     ) -> tuple[Tensor, Logs]:
-        return conditional_g_loss(
-            nets.get("D"),
-            to_signed(batch["input"]),
-            to_signed(batch["target"]),
-            to_signed(out["fake"]),
-            self.cfg.loss,
-            gan_on,
-        )
-
-    def _val_pairs(self, device: torch.device) -> tuple[Tensor, Tensor] | None:
-        if not self.cfg.data.val:
-            return None
-        if self._val is None:
-            clean = centre_crops(self.cfg.data.val, self.opts.val_images, self.opts.val_size)
-            g = torch.Generator().manual_seed(self.opts.val_seed)
-            damaged, _ = old_photo_damage(clean, generator=g, config=self.damage)
-            self._val = (damaged, clean)
-        damaged, clean = self._val
-        return damaged.to(device), clean.to(device)
+        x, y = batch["input"], batch["target"]
+        return image_g_loss(nets.get("D"), x, y, out["fake"], self.cfg.loss, gan_on)
 
     def validate(self, generators: Mapping[str, nn.Module]) -> dict[str, float]:
-        from restore.eval.metrics import psnr
-
         G = generators["G"]
-        dev = next(G.parameters()).device
-        pairs = self._val_pairs(dev)
+        pairs = self.val_set.on(G)
         if pairs is None:
             return {}
         damaged, clean = pairs
-        out = torch.cat(
-            [
-                run_generator(G, damaged[i : i + 1], self.opts.residual).clamp(0, 1)
-                for i in range(len(damaged))
-            ]
-        )
-        return {
-            "psnr": float(psnr(out, clean).mean()),
-            "psnr_input": float(psnr(damaged, clean).mean()),
-        }
+        out = per_image(lambda x: run_generator(G, x, self.opts.residual).clamp(0, 1), damaged)
+        return mean_psnrs(clean, psnr=out, psnr_input=damaged)
 
     def samples(self, batch: Batch, out: Batch) -> Tensor:
-        n = min(4, batch["input"].shape[0])
-        rows = [batch["input"][:n], out["fake"][:n].clamp(0, 1), batch["target"][:n]]
-        return torch.stack(rows, 1).flatten(0, 1)
+        return sample_grid(batch["input"], out["fake"].clamp(0, 1), batch["target"])
 
     def inference_config(self) -> dict[str, Any]:
         return {"residual": self.opts.residual}

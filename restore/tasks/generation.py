@@ -37,7 +37,15 @@ from torch.utils.data import Dataset
 from restore.core.layers import to_signed, to_unit
 from restore.errors import ConfigError, RestoreError
 from restore.eval.generation import class_coverage
-from restore.tasks.base import Batch, Logs, Predictor, Task, conditional_d_loss, conditional_g_loss
+from restore.tasks.base import (
+    Batch,
+    Logs,
+    Predictor,
+    Task,
+    conditional_d_loss,
+    conditional_g_loss,
+    unit_patches,
+)
 
 log = logging.getLogger(__name__)
 
@@ -256,11 +264,8 @@ class GenerationTask(Task):
         return SquareImages(d.train, self.size, self.opts.channels)
 
     def make_batch(self, raw: Tensor, generator: torch.Generator) -> Batch:
-        real = raw.float() / 255.0
+        real = unit_patches(raw, generator, flip=self.opts.flip)
         n, dev = real.shape[0], real.device
-        if self.opts.flip:
-            flip = torch.rand(n, device=dev, generator=generator) < 0.5
-            real = torch.where(flip[:, None, None, None], real.flip(-1), real)
         batch = {
             "real": real,
             "z": torch.randn(n, self.latent_dim, generator=generator, device=dev),

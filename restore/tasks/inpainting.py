@@ -39,13 +39,17 @@ from restore.tasks.base import (
     Batch,
     Logs,
     Predictor,
+    SeededValSet,
     Task,
-    centre_crops,
     clean_image_folder,
     conditional_d_loss,
     conditional_g_loss,
+    mean_psnrs,
+    per_image,
     pixel_loss,
-    random_hflip,
+    replace_share,
+    sample_grid,
+    unit_patches,
 )
 
 
@@ -283,6 +287,14 @@ def inpaint(
 # ---------------------------------------------------------------------------------------------
 
 
+def _val_masks(clean: Tensor, g: torch.Generator) -> tuple[Tensor, Tensor]:
+    """Validation pairs (clean, mask): seeded random masks, 10-50% holes."""
+    from restore.data.masks import random_masks
+
+    s = clean.shape[-1]
+    return clean, random_masks(len(clean), s, s, hole_range=(0.1, 0.5), generator=g)
+
+
 class InpaintingTask(Task):
     name: ClassVar[str] = "inpainting"
     Options: ClassVar[type] = InpaintOptions
@@ -308,7 +320,8 @@ class InpaintingTask(Task):
                 "correction), prefill: false needs tanh"
             )
         self._adv_cfg = replace(cfg.loss, pixel="none")  # the pixel term is ours (weighted)
-        self._val: tuple[Tensor, Tensor] | None = None
+        o = self.opts
+        self.val_set = SeededValSet(cfg.data.val, o.val_images, o.val_size, o.val_seed, _val_masks)
 
     def train_dataset(self) -> Dataset:
         return clean_image_folder(self.cfg)
@@ -327,19 +340,18 @@ class InpaintingTask(Task):
         )
 
     def make_batch(self, raw: Tensor, generator: torch.Generator) -> Batch:
-        clean = raw.float() / 255.0
+        clean = unit_patches(raw, generator)
         b, _, h, w = clean.shape
-        clean = random_hflip(clean, generator)
         mask = self._masks(b, h, w, generator, clean.device)
         if self.opts.print_share > 0:
             from restore.data.old_print import print_hole_masks
 
-            pick = torch.rand(b, generator=generator, device=generator.device)
-            idx = (pick < self.opts.print_share).nonzero().view(-1).to(clean.device)
-            if idx.numel():
+            def print_holes(idx: Tensor) -> tuple[Tensor]:
                 m = print_hole_masks(clean[idx], generator)
                 full = m.flatten(1).amax(1) > 0  # an empty print mask keeps the random one
-                mask = mask.index_copy(0, idx, torch.where(full[:, None, None, None], m, mask[idx]))
+                return (torch.where(full[:, None, None, None], m, mask[idx]),)
+
+            (mask,) = replace_share(self.opts.print_share, generator, print_holes, mask)
         return {"input": clean * (1.0 - mask), "mask": mask, "target": clean}
 
     def forward(self, nets: Mapping[str, nn.Module], batch: Batch) -> Batch:
@@ -377,47 +389,22 @@ class InpaintingTask(Task):
         logs["g_loss"] = loss.detach()
         return loss, logs
 
-    def _val_set(self, device: torch.device) -> tuple[Tensor, Tensor] | None:
-        if not self.cfg.data.val:
-            return None
-        if self._val is None:
-            s = self.opts.val_size
-            clean = centre_crops(self.cfg.data.val, self.opts.val_images, s)
-            g = torch.Generator().manual_seed(self.opts.val_seed)
-            from restore.data.masks import random_masks
-
-            mask = random_masks(len(clean), s, s, hole_range=(0.1, 0.5), generator=g)
-            self._val = (clean, mask)
-        clean, mask = self._val
-        return clean.to(device), mask.to(device)
-
     def validate(self, generators: Mapping[str, nn.Module]) -> dict[str, float]:
         from restore.eval.baselines import inpaint_telea
-        from restore.eval.metrics import psnr
 
         G = generators["G"]
-        val = self._val_set(next(G.parameters()).device)
+        val = self.val_set.on(G)
         if val is None:
             return {}
         clean, mask = val
-        out = torch.cat(
-            [
-                inpaint(G, clean[i : i + 1], mask[i : i + 1], prefill=self.opts.prefill)
-                for i in range(len(clean))
-            ]
-        )
+        out = per_image(lambda x, m: inpaint(G, x, m, prefill=self.opts.prefill), clean, mask)
         telea = inpaint_telea(clean * (1 - mask), mask)
-        return {
-            "psnr": float(psnr(out, clean).mean()),
-            "psnr_telea": float(psnr(telea, clean).mean()),
-        }
+        return mean_psnrs(clean, psnr=out, psnr_telea=telea)
 
     def samples(self, batch: Batch, out: Batch) -> Tensor:
-        n = min(4, batch["input"].shape[0])
-        m = batch["mask"][:n]
-        shown = batch["input"][:n] * (1 - m) + 0.5 * m
-        rows = [shown, out["fake"][:n].clamp(0, 1), batch["target"][:n]]
-        return torch.stack(rows, 1).flatten(0, 1)
+        m = batch["mask"][:4]
+        shown = batch["input"][:4] * (1 - m) + 0.5 * m
+        return sample_grid(shown, out["fake"].clamp(0, 1), batch["target"])
 
     def inference_config(self) -> dict[str, Any]:
         return {

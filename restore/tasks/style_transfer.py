@@ -43,9 +43,11 @@ from restore.tasks.base import (
     Logs,
     Predictor,
     Task,
-    conditional_d_loss,
     conditional_g_loss,
+    image_d_loss,
+    image_g_loss,
     pixel_loss,
+    sample_grid,
 )
 
 Direction = Literal["a2b", "b2a"]
@@ -120,8 +122,7 @@ def _shrink_uint8(a: Any, short_side: int) -> Any:
 
 
 def _samples(rows: list[Tensor]) -> Tensor:
-    n = min(4, rows[0].shape[0])
-    return torch.stack([r[:n].clamp(0, 1) for r in rows], 1).flatten(0, 1)
+    return sample_grid(*(r[:4].clamp(0, 1) for r in rows))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -163,14 +164,12 @@ class Pix2PixTask(Task):
         return {"fake_b": translate(nets["G"], batch["a"])}
 
     def d_loss(self, nets, batch: Batch, out: Batch, step: int) -> tuple[Tensor, Logs]:
-        a, b = to_signed(batch["a"]), to_signed(batch["b"])
-        return conditional_d_loss(nets["D"], a, b, to_signed(out["fake_b"]), self.cfg.loss, step)
+        a, b = batch["a"], batch["b"]
+        return image_d_loss(nets["D"], a, b, out["fake_b"], self.cfg.loss, step)
 
     def g_loss(self, nets, batch: Batch, out: Batch, step: int, gan_on: bool):
-        a, b = to_signed(batch["a"]), to_signed(batch["b"])
-        return conditional_g_loss(
-            nets.get("D"), a, b, to_signed(out["fake_b"]), self.cfg.loss, gan_on
-        )
+        a, b = batch["a"], batch["b"]
+        return image_g_loss(nets.get("D"), a, b, out["fake_b"], self.cfg.loss, gan_on)
 
     def samples(self, batch: Batch, out: Batch) -> Tensor:
         """Rows of a | G(a) | b."""
@@ -330,12 +329,8 @@ class CycleGANTask(Task):
         fake_b = self.pools["D"].query(out["fake_b"], u[0], idx[0])
         fake_a = self.pools["D_b"].query(out["fake_a"], u[1], idx[1])
         cfg = self.cfg.loss
-        loss_b, logs_b = conditional_d_loss(
-            nets["D"], None, to_signed(batch["b"]), to_signed(fake_b), cfg, step
-        )
-        loss_a, logs_a = conditional_d_loss(
-            nets["D_b"], None, to_signed(batch["a"]), to_signed(fake_a), cfg, step
-        )
+        loss_b, logs_b = image_d_loss(nets["D"], None, batch["b"], fake_b, cfg, step)
+        loss_a, logs_a = image_d_loss(nets["D_b"], None, batch["a"], fake_a, cfg, step)
         logs = dict(logs_b)
         logs.update({f"{k}_b": v for k, v in logs_a.items()})
         return loss_b + loss_a, logs

@@ -26,7 +26,6 @@ from torch import Tensor, nn
 from torch.utils.data import Dataset
 
 from restore.core import checkpoint as ckpt
-from restore.core.layers import to_signed
 from restore.data.resize import imresize, to_uint8
 from restore.errors import ConfigError
 from restore.tasks.base import (
@@ -35,8 +34,9 @@ from restore.tasks.base import (
     Predictor,
     Task,
     clean_image_folder,
-    conditional_d_loss,
-    conditional_g_loss,
+    image_d_loss,
+    image_g_loss,
+    sample_grid,
 )
 
 Degradation = Literal["bicubic", "realistic"]
@@ -153,21 +153,13 @@ class SuperResolutionTask(Task):
         return {"fake": nets["G"](batch["input"])}
 
     def d_loss(self, nets, batch: Batch, out: Batch, step: int) -> tuple[Tensor, Logs]:
-        return conditional_d_loss(
-            nets["D"], None, to_signed(batch["target"]), to_signed(out["fake"]), self.cfg.loss, step
-        )
+        return image_d_loss(nets["D"], None, batch["target"], out["fake"], self.cfg.loss, step)
 
     def g_loss(
         self, nets, batch: Batch, out: Batch, step: int, gan_on: bool
     ) -> tuple[Tensor, Logs]:
-        return conditional_g_loss(
-            nets.get("D"),
-            None,
-            to_signed(batch["target"]),
-            to_signed(out["fake"]),
-            self.cfg.loss,
-            gan_on,
-        )
+        y = batch["target"]
+        return image_g_loss(nets.get("D"), None, y, out["fake"], self.cfg.loss, gan_on)
 
     # -- evaluation -----------------------------------------------------------------------------
     def validate(self, generators: Mapping[str, nn.Module]) -> dict[str, float]:
@@ -187,13 +179,8 @@ class SuperResolutionTask(Task):
     def samples(self, batch: Batch, out: Batch) -> Tensor:
         from restore.eval.baselines import bicubic_upscale
 
-        n = min(4, batch["input"].shape[0])
-        rows = [
-            bicubic_upscale(batch["input"][:n], self.opts.scale),
-            out["fake"][:n].clamp(0, 1),
-            batch["target"][:n],
-        ]
-        return torch.stack(rows, 1).flatten(0, 1)
+        up = bicubic_upscale(batch["input"][:4], self.opts.scale)
+        return sample_grid(up, out["fake"].clamp(0, 1), batch["target"])
 
     def inference_config(self) -> dict[str, Any]:
         ch = int(self.cfg.model.generator_args.get("channels", 32))
