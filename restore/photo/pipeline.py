@@ -146,7 +146,7 @@ class PhotoRestorer:
             if not self.enabled[stage]:
                 continue
             key = f"upscale{self.upscale}" if stage == "upscale" else stage
-            spec = models.get(stage, DEFAULT_MODELS.get(key, "face"))
+            spec = models.get(stage, DEFAULT_MODELS[key])
             try:
                 self.models[stage] = load_stage_model(spec, self.device, tile)
                 self.model_names[stage] = (
