@@ -5,7 +5,8 @@ later, batched, on the model's device. Every random choice of an item comes from
 seeded by ``(seed, epoch, index)``, so one process and any number of DataLoader workers give the
 same data. The epoch is either set with ``set_epoch`` or carried by the index itself:
 ``dataset[(epoch, index)]`` -- this is what :func:`make_loader` does, so persistent workers never
-see a stale epoch.
+see a stale epoch (:mod:`restore.data.loader` holds the sampler and the loader; they are
+re-exported here).
 
 Images smaller than the patch are mirror-padded (bottom and right) up to the patch size; to skip
 them instead, pass ``min_size=patch_size``.
@@ -21,15 +22,16 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import PIL.Image
 import torch
-from torch.utils.data import DataLoader, Dataset, Sampler
+from torch.utils.data import Dataset
 
 from restore.data.io import IMAGE_SUFFIXES, ImageNotFoundError, read_image
+from restore.data.loader import EpochBatchSampler, make_loader
 from restore.errors import ImageReadError
 
 __all__ = [
@@ -379,95 +381,3 @@ class UnpairedFolders(Dataset):
             a = _random_patch(a, self.patch_size, rng)
             b = _random_patch(b, self.patch_size, rng)
         return _chw(a), _chw(b)
-
-
-class EpochBatchSampler(Sampler[list[tuple[int, int]]]):
-    """Endless batches of ``(epoch, index)``; each epoch a fresh permutation seeded by
-    ``(seed, epoch)``.
-
-    Args:
-        n: Dataset length.
-        batch_size: Items per batch.
-        seed: Base seed of the shuffles.
-        drop_last: Drop each epoch's last incomplete batch (so every batch is full).
-        shuffle: Permute each epoch; else ``0..n-1`` in order.
-        start_epoch: First epoch (to resume).
-    """
-
-    def __init__(
-        self,
-        n: int,
-        batch_size: int,
-        *,
-        seed: int = 0,
-        drop_last: bool = True,
-        shuffle: bool = True,
-        start_epoch: int = 0,
-    ) -> None:
-        if batch_size < 1 or n < 1:
-            raise ValueError(f"need n >= 1 and batch_size >= 1, got {n}, {batch_size}")
-        if drop_last and batch_size > n:
-            raise ValueError(f"batch_size {batch_size} > {n} items with drop_last: no batch")
-        self.n, self.batch_size, self.seed = n, batch_size, seed
-        self.drop_last, self.shuffle, self.start_epoch = drop_last, shuffle, start_epoch
-
-    def __iter__(self) -> Iterator[list[tuple[int, int]]]:
-        epoch = self.start_epoch
-        while True:
-            order = (
-                np.random.default_rng([self.seed, epoch]).permutation(self.n)
-                if self.shuffle
-                else np.arange(self.n)
-            )
-            for start in range(0, self.n, self.batch_size):
-                chunk = order[start : start + self.batch_size]
-                if len(chunk) < self.batch_size and self.drop_last:
-                    break
-                yield [(epoch, int(i)) for i in chunk]
-            epoch += 1
-
-
-def make_loader(
-    dataset: Dataset,
-    batch_size: int,
-    *,
-    workers: int = 0,
-    seed: int = 0,
-    drop_last: bool = True,
-    shuffle: bool = True,
-    start_epoch: int = 0,
-    pin_memory: bool = False,
-) -> DataLoader:
-    """An endless DataLoader: iterate it for batches, epochs advance on their own.
-
-    The batch sampler hands ``(epoch, index)`` to the dataset, so the data depend only on
-    ``seed`` and the dataset's own seed, not on ``workers``.
-
-    Args:
-        dataset: A dataset accepting ``(epoch, index)`` indices (those of this module).
-        batch_size: Items per batch.
-        workers: DataLoader worker processes (0: load in this process).
-        seed: Seed of the per-epoch shuffles.
-        drop_last: Drop each epoch's last incomplete batch.
-        shuffle: Shuffle each epoch.
-        start_epoch: First epoch (to resume).
-        pin_memory: Passed to DataLoader.
-
-    Returns:
-        A DataLoader whose iterator never ends.
-    """
-    sampler = EpochBatchSampler(
-        len(dataset),  # type: ignore[arg-type]
-        batch_size,
-        seed=seed,
-        drop_last=drop_last,
-        shuffle=shuffle,
-        start_epoch=start_epoch,
-    )
-    return DataLoader(
-        dataset,
-        batch_sampler=sampler,
-        num_workers=workers,
-        persistent_workers=workers > 0,
-        pin_memory=pin_memory,
-    )

@@ -2,8 +2,9 @@
 
 - :mod:`restore.eval.metrics`: per-image PSNR / SSIM / MS-SSIM (torchmetrics, skimage-exact),
   hole-only metrics, hole-ratio buckets, colourfulness, :class:`~restore.eval.metrics.MetricTracker`.
-- :mod:`restore.eval.fid`: FID / KID with a pluggable feature extractor, Inception and LPIPS
-  weights from local files only.
+- :mod:`restore.eval.fid`: FID / KID with a pluggable feature extractor;
+  :mod:`restore.eval.lpips`: LPIPS; their Inception and backbone weights from local files only
+  (:mod:`restore.eval.weights`).
 - :mod:`restore.eval.baselines`: classical inpainting, bicubic SR and grayscale baselines.
 - :mod:`restore.eval.protocols`: SR / inpainting / colorization protocols and folder scoring,
   returning JSON-ready dicts; :mod:`restore.eval.inpaint_buckets`: inpainting per hole-ratio bucket.

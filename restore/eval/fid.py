@@ -1,4 +1,4 @@
-"""Metrics computed on a network's features: FID, KID (torchmetrics) and LPIPS.
+"""Metrics computed on a network's features: FID and KID (torchmetrics); LPIPS is re-exported.
 
 FID and KID take any feature extractor (``feature=<nn.Module>`` mapping (B, 3, H, W) images in
 [0, 1] to (B, D) features, with an integer ``num_features``), so tests and small experiments run
@@ -7,8 +7,8 @@ weights); :func:`inception_feature_extractor` loads them from an explicit path,
 ``$RESTORE_INCEPTION_WEIGHTS`` or the torch hub cache, and never downloads: when the file is
 missing it says which file to put where. (The ``.pth`` file is read by torch-fidelity itself.)
 
-LPIPS likewise needs its ImageNet backbone (torchvision's AlexNet / VGG16 / SqueezeNet weights):
-from the torch hub cache, or from a ``.safetensors`` file of the torchvision state dict.
+LPIPS (:mod:`restore.eval.lpips`, re-exported here) likewise needs its ImageNet backbone, from
+local files only (:mod:`restore.eval.weights` says where both look).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import os
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Literal
 
 import torch
 from torch import Tensor, nn
@@ -26,7 +25,9 @@ from torchmetrics.image.fid import FrechetInceptionDistance
 from torchmetrics.image.kid import KernelInceptionDistance
 
 from restore.data.resize import to_uint8
-from restore.errors import CheckpointError, ModelNotFoundError
+from restore.errors import ModelNotFoundError
+from restore.eval.lpips import LPIPS_WEIGHTS_ENV, LpipsNet, lpips, lpips_network
+from restore.eval.weights import hub_checkpoints, local_weights_file
 
 __all__ = [
     "INCEPTION_WEIGHTS_ENV",
@@ -34,6 +35,7 @@ __all__ = [
     "INCEPTION_WEIGHTS_URL",
     "LPIPS_WEIGHTS_ENV",
     "InceptionFeatures",
+    "LpipsNet",
     "fid",
     "fid_from_features",
     "inception_feature_extractor",
@@ -52,29 +54,9 @@ logger = logging.getLogger(__name__)
 INCEPTION_WEIGHTS_URL = "https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/weights-inception-2015-12-05-6726825d.pth"
 INCEPTION_WEIGHTS_FILE = "weights-inception-2015-12-05-6726825d.pth"
 INCEPTION_WEIGHTS_ENV = "RESTORE_INCEPTION_WEIGHTS"
-LPIPS_WEIGHTS_ENV = "RESTORE_LPIPS_WEIGHTS"
-
-LpipsNet = Literal["alex", "vgg", "squeeze"]
-# LPIPS backbone -> torchvision weights URL (the hub cache file is its last path component).
 _KID_BUFFER_WARNING = "Metric `Kernel Inception Distance` will save all extracted features"
-_LPIPS_BACKBONE_URLS: dict[str, str] = {
-    "alex": "https://download.pytorch.org/models/alexnet-owt-7be5be79.pth",
-    "vgg": "https://download.pytorch.org/models/vgg16-397923af.pth",
-    "squeeze": "https://download.pytorch.org/models/squeezenet1_1-b8a52dc0.pth",
-}
 
 Images = Tensor | Iterable[Tensor]
-
-
-def _hub_checkpoints() -> Path:
-    return Path(torch.hub.get_dir()) / "checkpoints"
-
-
-def _explicit_path(path: str | os.PathLike[str], origin: str) -> Path:
-    resolved = Path(path).expanduser()
-    if not resolved.is_file():
-        raise ModelNotFoundError(f"weights file {str(resolved)!r} (from {origin}) does not exist")
-    return resolved
 
 
 # --- FID / KID ----------------------------------------------------------------------------
@@ -97,11 +79,11 @@ def inception_weights_path(weights_path: str | os.PathLike[str] | None = None) -
         ModelNotFoundError: no file found; the message names the file, its URL and where to put it.
     """
     if weights_path is not None:
-        return _explicit_path(weights_path, "weights_path")
+        return local_weights_file(weights_path, "weights_path")
     env = os.environ.get(INCEPTION_WEIGHTS_ENV)
     if env:
-        return _explicit_path(env, f"${INCEPTION_WEIGHTS_ENV}")
-    cached = _hub_checkpoints() / INCEPTION_WEIGHTS_FILE
+        return local_weights_file(env, f"${INCEPTION_WEIGHTS_ENV}")
+    cached = hub_checkpoints() / INCEPTION_WEIGHTS_FILE
     if cached.is_file():
         return cached
     raise ModelNotFoundError(
@@ -373,112 +355,3 @@ def kid_from_features(
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return metric.compute()
-
-
-# --- LPIPS --------------------------------------------------------------------------------
-
-
-def _lpips_backbone_source(net: str, weights_path: str | os.PathLike[str] | None) -> Path:
-    if net not in _LPIPS_BACKBONE_URLS:
-        raise ValueError(f"net must be one of {sorted(_LPIPS_BACKBONE_URLS)}, got {net!r}")
-    url = _LPIPS_BACKBONE_URLS[net]
-    cached = _hub_checkpoints() / url.rsplit("/", 1)[-1]
-    if weights_path is not None:
-        path = _explicit_path(weights_path, "weights_path")
-    elif os.environ.get(LPIPS_WEIGHTS_ENV):
-        path = _explicit_path(os.environ[LPIPS_WEIGHTS_ENV], f"${LPIPS_WEIGHTS_ENV}")
-    elif cached.is_file():
-        return cached
-    else:
-        raise ModelNotFoundError(
-            f"LPIPS ({net}) needs the torchvision ImageNet backbone, file {cached.name!r}, which "
-            f"restore never downloads. Get it from {url} and put it at {cached} (the torch hub "
-            f"cache), or pass weights_path= / ${LPIPS_WEIGHTS_ENV} to a .safetensors file of the "
-            "same torchvision state dict."
-        )
-    if path.suffix != ".safetensors":
-        raise CheckpointError(
-            f"LPIPS backbone weights given by path must be .safetensors (no pickle), got {str(path)!r}; "
-            f"a torchvision .pth belongs in the torch hub cache as {cached}"
-        )
-    return path
-
-
-def lpips_network(
-    net: LpipsNet = "alex", weights_path: str | os.PathLike[str] | None = None
-) -> nn.Module:
-    """Build torchmetrics' LPIPS network from local backbone weights only.
-
-    Args:
-        net: backbone, ``"alex"`` (the usual choice), ``"vgg"`` or ``"squeeze"``.
-        weights_path: a ``.safetensors`` file of the torchvision model's state dict (keys
-            ``features.*``); ``None`` looks at ``$RESTORE_LPIPS_WEIGHTS``, then the torch hub cache.
-
-    Returns:
-        The LPIPS module in eval mode (the linear calibration layers ship with torchmetrics).
-
-    Raises:
-        ModelNotFoundError: no backbone weights found; the message names file, URL and place.
-        CheckpointError: a given weights file is not safetensors or does not fit the backbone.
-    """
-    from torchmetrics.functional.image.lpips import _NoTrainLpips
-
-    source = _lpips_backbone_source(net, weights_path)
-    if source.suffix != ".safetensors":
-        # In the hub cache: torchvision loads it from there (no download).
-        return _NoTrainLpips(net=net).eval()
-
-    from safetensors.torch import load_file
-
-    state = load_file(str(source))
-    model = _NoTrainLpips(net=net, pnet_rand=True)
-    # LPIPS keys look like "slice2.3.weight" for torchvision's "features.3.weight".
-    wanted = {}
-    for key in model.net.state_dict():
-        _, rest = key.split(".", 1)
-        name = f"features.{rest}"
-        if name not in state and rest in state:
-            name = rest
-        if name not in state:
-            raise CheckpointError(f"{source} has no tensor {name!r} for the LPIPS {net} backbone")
-        wanted[key] = state[name]
-    try:
-        model.net.load_state_dict(wanted, strict=True)
-    except RuntimeError as err:
-        raise CheckpointError(f"{source} does not fit the LPIPS {net} backbone: {err}") from err
-    return model.eval()
-
-
-def lpips(
-    pred: Tensor,
-    target: Tensor,
-    *,
-    net: LpipsNet = "alex",
-    weights_path: str | os.PathLike[str] | None = None,
-    network: nn.Module | None = None,
-) -> Tensor:
-    """LPIPS distance of each image pair (lower is more similar).
-
-    Args:
-        pred: images in [0, 1].
-        target: images in [0, 1], same shape.
-        net: backbone when ``network`` is not given.
-        weights_path: backbone weights, see :func:`lpips_network`.
-        network: a prebuilt :func:`lpips_network` (saves rebuilding it for every batch).
-
-    Returns:
-        LPIPS per image.
-
-    Shape:
-        ``(B, 3, H, W), (B, 3, H, W) -> (B,)``.
-    """
-    if pred.shape != target.shape or pred.ndim != 4 or pred.shape[1] != 3:
-        raise ValueError(
-            f"expected two (B, 3, H, W) batches, got {tuple(pred.shape)} and {tuple(target.shape)}"
-        )
-    if network is None:
-        network = lpips_network(net, weights_path)
-    network = network.to(pred.device)
-    with torch.no_grad():
-        out = network(pred.float().clamp(0, 1), target.float().clamp(0, 1), normalize=True)
-    return out.reshape(pred.shape[0])

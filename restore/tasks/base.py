@@ -252,7 +252,7 @@ def replace_share(
 
 
 class SeededValSet:
-    """A task's validation tensors: centre crops of a folder made into pairs with a seeded generator.
+    """A task's validation tensors: centre crops of a folder made into pairs, seeded, once.
 
     ``make(crops, generator)`` turns the crops (:func:`centre_crops`: the first ``n`` images of
     ``folder``, ``size`` square, float in [0, 1]) into the task's tensors, e.g. ``(damaged,
@@ -441,6 +441,6 @@ def image_g_loss(
     cfg: LossConfig,
     gan_on: bool,
 ) -> tuple[Tensor, Logs]:
-    """:func:`conditional_g_loss` on images in [0, 1], mapped to [-1, 1] first (pixel loss there too)."""
+    """:func:`conditional_g_loss` on images in [0, 1], mapped to [-1, 1] (pixel loss too)."""
     c = None if cond is None else to_signed(cond)
     return conditional_g_loss(D, c, to_signed(real), to_signed(fake), cfg, gan_on)

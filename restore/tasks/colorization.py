@@ -19,7 +19,8 @@ Inference (:func:`colorize`) keeps the input's full-resolution lightness: chroma
 working resolution (short side ``work_size``, sides multiples of the net's), upsampled bilinearly
 to full size, scaled by ``chroma_gain * saturation`` and recombined with the ORIGINAL ``L*``.
 Colours that fall outside sRGB are pulled towards grey per pixel (bisection on the chroma scale)
-rather than clipped, so the output's ``L*`` equals the input's (:func:`lab_to_rgb_in_gamut`).
+rather than clipped, so the output's ``L*`` equals the input's
+(:func:`restore.data.color.lab_to_rgb_in_gamut`).
 """
 
 from __future__ import annotations
@@ -30,13 +31,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-import kornia
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.utils.data import Dataset
 
+from restore.data.color import lab_to_rgb_in_gamut, lightness, rgb_to_lab
 from restore.errors import ConfigError
 from restore.tasks.base import (
     Batch,
@@ -71,119 +72,13 @@ class ColorizationOptions:
 
 
 # ---------------------------------------------------------------------------------------------
-# Lab helpers
+# Inference (the Lab conversions are restore.data.color's, re-exported here)
 # ---------------------------------------------------------------------------------------------
-
-
-def rgb_to_lab(x: Tensor) -> Tensor:
-    """CIE Lab (D65) of sRGB images.
-
-    Shape: (B, 3, H, W) in [0, 1] -> (B, 3, H, W): ``L*`` in [0, 100], ``a*``, ``b*`` about
-    [-110, 110].
-    """
-    return kornia.color.rgb_to_lab(x.clamp(0.0, 1.0))
 
 
 def normalize_l(lum: Tensor) -> Tensor:
     """``L*`` in [0, 100] -> the network input in [-1, 1]."""
     return lum / L_SCALE - 1.0
-
-
-# Constants of kornia.color.rgb_to_lab / lab_to_rgb (D65), so that L* agrees with kornia's.
-_WHITE_X, _WHITE_Z = 0.95047, 1.08883
-_Y_FROM_LIN = (0.212671, 0.715160, 0.072169)
-_LIN_FROM_XYZ = (
-    (3.2404813432005266, -1.5371515162713185, -0.4985363261688878),
-    (-0.9692549499965682, 1.8759900014898907, 0.0415559265582928),
-    (0.0556466391351772, -0.2040413383665112, 1.0573110696453443),
-)
-
-
-def lightness(x: Tensor) -> Tensor:
-    """CIE ``L*`` of sRGB images, equal to ``kornia.color.rgb_to_lab(x)[:, :1]`` (to float error).
-
-    Computes only what ``L*`` needs (one channel when the image is grey), about 3x cheaper than
-    the full conversion on large images.
-
-    Shape: (B, 3, H, W) in [0, 1] -> (B, 1, H, W) in [0, 100].
-    """
-    x = x.clamp(0.0, 1.0)
-    r = x[:, :1]
-    if bool((r == x[:, 1:2]).all() and (r == x[:, 2:]).all()):  # grey: one channel to linearize
-        y = _linearize(r) * sum(_Y_FROM_LIN)
-    else:
-        wr, wg, wb = _Y_FROM_LIN
-        y = wr * _linearize(r) + wg * _linearize(x[:, 1:2]) + wb * _linearize(x[:, 2:])
-    f = torch.where(y > 0.008856, y.clamp(min=0.008856).pow(1 / 3.0), 7.787 * y + 4.0 / 29.0)
-    return 116.0 * f - 16.0
-
-
-def _linearize(v: Tensor) -> Tensor:
-    """sRGB -> linear, as ``kornia.color.rgb_to_linear_rgb`` (any number of channels)."""
-    return torch.where(v > 0.04045, ((v + 0.055).clamp(min=0.0) / 1.055).pow(2.4), v / 12.92)
-
-
-def _finv(f: Tensor) -> Tensor:
-    return torch.where(f > 0.2068966, f * f * f, (f - 4.0 / 29.0) / 7.787)
-
-
-def _lab_to_linear(y: Tensor, fy: Tensor, a: Tensor, b: Tensor) -> Tensor:
-    """Linear RGB, stacked on dim 1, from ``Y``, ``f(Y)`` and ``a*``, ``b*`` (kornia's maths)."""
-    xx = _WHITE_X * _finv(fy + a / 500.0)
-    zz = _WHITE_Z * _finv((fy - b / 200.0).clamp(min=0.0))
-    return torch.cat([m[0] * xx + m[1] * y + m[2] * zz for m in _LIN_FROM_XYZ], 1)
-
-
-def _in_gamut(lin: Tensor, tol: float) -> Tensor:
-    return ((lin >= -tol) & (lin <= 1.0 + tol)).all(dim=1, keepdim=True)
-
-
-def lab_to_rgb_in_gamut(lum: Tensor, ab: Tensor, *, iters: int = 10, tol: float = 1e-6) -> Tensor:
-    """sRGB from ``L*`` and ``a*b*``, reducing each out-of-gamut pixel's chroma until it fits.
-
-    Clipping an out-of-gamut colour to [0, 1] changes its lightness; instead the pixel's
-    ``(a*, b*)`` is scaled by the largest ``t`` in [0, 1] (bisection, ``iters`` halvings) whose
-    colour is inside sRGB (``t = 0`` is the grey of that ``L*``, always inside), keeping hue and
-    ``L*``. Only the offending pixels are searched, in linear RGB (the sRGB curve is monotone, so
-    the gamut test is the same there). The maths and constants are kornia's ``lab_to_rgb``.
-
-    Args:
-        lum: ``L*`` in [0, 100].
-        ab: ``a*b*``.
-        iters: bisection steps (the chroma is found to within ``2**-iters`` of its own size).
-        tol: slack on [0, 1] (linear RGB) before a pixel counts as out of gamut.
-
-    Returns:
-        RGB in [0, 1].
-
-    Shape:
-        (B, 1, H, W) and (B, 2, H, W) -> (B, 3, H, W).
-    """
-    fy = (lum + 16.0) / 116.0
-    y = _finv(fy)
-    lin = _lab_to_linear(y, fy, ab[:, :1], ab[:, 1:])
-    bad = ~_in_gamut(lin, tol)  # (B, 1, H, W)
-    if bool(bad.any()):
-        b, _, h, w = lum.shape
-        idx = bad.flatten().nonzero().squeeze(1)
-
-        def px(t: Tensor) -> Tensor:  # (B, C, H, W) -> (N, C, 1, 1) at the bad pixels
-            c = t.shape[1]
-            return t.permute(0, 2, 3, 1).reshape(-1, c)[idx][:, :, None, None]
-
-        y_px, fy_px, a_px, b_px = px(y), px(fy), px(ab[:, :1]), px(ab[:, 1:])
-        lo = torch.zeros_like(y_px)
-        hi = torch.ones_like(y_px)
-        for _ in range(iters):
-            mid = 0.5 * (lo + hi)
-            ok = _in_gamut(_lab_to_linear(y_px, fy_px, a_px * mid, b_px * mid), tol)
-            lo = torch.where(ok, mid, lo)
-            hi = torch.where(ok, hi, mid)
-        fixed = _lab_to_linear(y_px, fy_px, a_px * lo, b_px * lo)[:, :, 0, 0]  # (N, 3)
-        flat = lin.permute(0, 2, 3, 1).reshape(-1, 3).clone()
-        flat[idx] = fixed
-        lin = flat.reshape(b, h, w, 3).permute(0, 3, 1, 2)
-    return kornia.color.linear_rgb_to_rgb(lin.clamp(0.0, 1.0))
 
 
 def work_shape(h: int, w: int, short_side: int, multiple: int) -> tuple[int, int]:
