@@ -182,7 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
     ph.add_argument(
         "--faces",
         action="store_true",
-        help="also restore the faces found (face model; off by default, see docs/BENCHMARKS.md)",
+        help="also restore the faces found, with --model faces=RUN (no face model is shipped "
+        "yet: see docs/BENCHMARKS.md, Faces)",
     )
     ph.add_argument(
         "--colorize",

@@ -1,6 +1,6 @@
 """Evaluate the face stage: restoration of held-out faces, and detection in old-photo scenes.
 
-    python scripts/eval_faces.py restore [--model face] [--n 400] [--json docs/metrics/face.json]
+    python scripts/eval_faces.py restore --model RUN [--n 400] [--json docs/metrics/face.json]
     python scripts/eval_faces.py detect [--images 100] [--json docs/metrics/face-detect.json]
 
 **restore**: the held-out faces (the last 400 files by name of ``faces/utkface_200``, never
@@ -271,7 +271,9 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("part", choices=["restore", "detect"])
-    ap.add_argument("--model", default="face", help="shipped name, weights or run folder")
+    ap.add_argument(
+        "--model", required=True, help="face weights or run folder (none is shipped yet)"
+    )
     ap.add_argument("--n", type=int, default=400, help="held-out faces to score")
     ap.add_argument("--images", type=int, default=100, help="detection scenes")
     ap.add_argument("--min-votes", type=int, default=None, help="detector setting to try")

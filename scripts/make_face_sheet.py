@@ -1,6 +1,6 @@
 """Before/after sheet of the faces in the real damaged prints (issue 20).
 
-    python scripts/make_face_sheet.py [--model face] [--out docs/img/faces_real_old.jpg]
+    python scripts/make_face_sheet.py --model RUN [--out docs/img/faces_real_old.jpg]
                                       [--json docs/metrics/faces_real_old.json] [--max-side 1600]
 
 Every print under ../shared/data/real_old (sorted; shrunk to ``--max-side`` if larger) is run
@@ -48,7 +48,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("--model", default="face")
+    ap.add_argument(
+        "--model", required=True, help="face weights or run folder (none is shipped yet)"
+    )
     ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data" / "real_old")
     ap.add_argument("--out", type=Path, default=REPO / "docs" / "img" / "faces_real_old.jpg")
     ap.add_argument("--json", type=Path, default=None)

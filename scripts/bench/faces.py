@@ -1,6 +1,6 @@
 """What the faces stage of ``restore photo --faces`` costs at 1024x768, per face, on this machine.
 
-    python scripts/bench/faces.py [--model face] [--runs 5] [--threads 2]
+    python scripts/bench/faces.py --model RUN [--runs 5] [--threads 2]
 
 Scenes: a BSDS400 photo without people (as ``scripts/eval_faces.py detect``) enlarged to
 1024x768 and printed grey, with 0, 1 and 3 held-out faces (96-px crops) pasted in. Side by side
@@ -57,7 +57,9 @@ def median_time(fn, runs: int) -> float:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--model", default="face")
+    ap.add_argument(
+        "--model", required=True, help="face weights or run folder (none is shipped yet)"
+    )
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
