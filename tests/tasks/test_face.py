@@ -156,3 +156,16 @@ def test_photo_faces_flag_end_to_end(face_dir, tmp_path, capsys):
     assert len(changed) > 0
     assert changed[:, 1].min() >= x0 - 0.3 * w and changed[:, 1].max() <= x0 + 1.3 * w
     assert changed[:, 0].min() >= y0 - 0.3 * h and changed[:, 0].max() <= y0 + 1.3 * h
+
+
+def test_faces_stage_without_a_model_is_skipped_with_a_warning():
+    from restore.photo import PhotoRestorer
+
+    pr = PhotoRestorer(detect=False, inpaint=False, enhance=False, faces=True, device="cpu")
+    assert "faces" not in pr.models
+    assert any(w.startswith("faces: skipped, no faces model is shipped") for w in pr.warnings)
+    x = torch.rand(1, 3, 16, 16)
+    y, report = pr.restore_tensor(x)
+    assert torch.equal(y, x) and "faces" not in report
+    faces = [s for s in report["stages"] if s["stage"] == "faces"]
+    assert faces == [{"stage": "faces", "ran": False, "reason": "model not available"}]
