@@ -133,6 +133,13 @@ class Page:
         self.pw.stop()
 
 
+def _training() -> str:
+    """The training / judging processes running now (the benchmark should run without them)."""
+    return subprocess.run(
+        ["pgrep", "-fa", "restore train|restore relay|judge_queue"], capture_output=True, text=True
+    ).stdout.strip()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -140,9 +147,8 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--no-browser", action="store_true", help="leave out the page in Chromium")
     args = ap.parse_args()
-    busy = subprocess.run(
-        ["pgrep", "-fa", "restore train|restore relay|judge_queue"], capture_output=True, text=True
-    ).stdout.strip()
+    busy = _training()
+    load0 = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         photo = make_photo(folder)
@@ -179,9 +185,11 @@ def main() -> int:
             ("web app, the page in Chromium (choose, Restore, download)", statistics.median(pg))
         )
     load = os.getloadavg()[0]
+    busy = "; ".join(x for x in (busy, _training()) if x)
     print(f"\n1024x768 photo, {cpu_name()}, {os.cpu_count()} cores, median of {args.runs}")
     print(
-        f"load average {load:.1f}; beside it: {busy.replace(chr(10), '; ')[:300] or 'no training'}\n"
+        f"load average {load0:.1f} at the start, {load:.1f} at the end; trainings seen at the "
+        f"start or end: {busy.replace(chr(10), '; ')[:300] or 'none'}\n"
     )
     print(f"| {'path':60s} | median s | vs CLI |")
     print(f"|{'-' * 62}|---------:|-------:|")
