@@ -99,6 +99,9 @@ class PhotoRestorer:
         threshold: damage probability threshold (default: the damage model's card, 0.5).
         dilate: pixels the detected mask grows by (default: the damage model's card, 1).
         tile: tile side passed to the models (``None``: automatic).
+        protect_faces: inside the faces found (:mod:`restore.faces.detect`), the detected mask
+            keeps only thin defects (:func:`restore.faces.protect.keep_thin_in_faces`): the
+            detector also fires on bright smooth skin. A given ``mask`` is used as it is.
 
     Raises:
         ModelNotFoundError: a required model (damage, enhance) is not available.
@@ -120,6 +123,7 @@ class PhotoRestorer:
         threshold: float | None = None,
         dilate: int | None = None,
         tile: int | None = None,
+        protect_faces: bool = True,
     ) -> None:
         if upscale not in (None, 1, 2, 4):
             raise ValueError(f"upscale must be 2 or 4 (or None), got {upscale!r}")
@@ -174,6 +178,7 @@ class PhotoRestorer:
         inf = getattr(self.models.get("detect"), "inference", None) or {}  # Restorer.inference
         self.threshold = float(threshold if threshold is not None else inf.get("threshold", 0.5))
         self.dilate = int(dilate if dilate is not None else inf.get("dilate", 1))
+        self.protect_faces = protect_faces
 
     @property
     def output_rgb(self) -> bool:
@@ -224,7 +229,14 @@ class PhotoRestorer:
         from restore.tasks.damage import binarize
 
         prob = self.models["detect"].run_tensor(x)
-        return binarize(prob, self.threshold, self.dilate)
+        mask = binarize(prob, self.threshold, self.dilate)
+        if self.protect_faces and mask.any():  # only thin defects are filled inside faces
+            from restore.faces.detect import detect_faces
+            from restore.faces.protect import keep_thin_in_faces
+
+            boxes = [[f.box for f in detect_faces(x[i])] for i in range(x.shape[0])]
+            mask = keep_thin_in_faces(mask, boxes)
+        return mask
 
     def restore_tensor(
         self,

@@ -1,0 +1,48 @@
+"""keep_thin_in_faces: blobs inside face boxes leave the damage mask, thin defects stay."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from restore.faces.protect import keep_thin_in_faces, opening
+
+
+def _mask() -> torch.Tensor:
+    m = torch.zeros(1, 1, 40, 60)
+    m[0, 0, 10:20, 10:20] = 1  # a 10 x 10 blob inside the face box
+    m[0, 0, 5:35, 25] = 1  # a 1-px scratch crossing the face box
+    m[0, 0, 10:20, 45:55] = 1  # a blob outside any face
+    return m
+
+
+def test_opening_keeps_blobs_and_erases_thin_lines():
+    o = opening(_mask(), 5)
+    assert o[0, 0, 10:20, 10:20].all() and o[0, 0, 10:20, 45:55].all()
+    assert o[0, 0, :, 25].sum() == 0
+
+
+def test_blobs_leave_faces_thin_defects_stay():
+    m = _mask()
+    out = keep_thin_in_faces(m, [[(8.0, 8.0, 22.0, 20.0)]], grow=0.0)
+    assert out[0, 0, 10:20, 10:20].sum() == 0  # the blob on the face: not filled
+    assert torch.equal(out[0, 0, 5:35, 25], m[0, 0, 5:35, 25])  # the scratch: filled
+    assert torch.equal(out[0, 0, 10:20, 45:55], m[0, 0, 10:20, 45:55])  # outside: unchanged
+    assert torch.equal(m, _mask())  # the input is not changed in place
+
+
+def test_no_faces_changes_nothing_and_bad_input_is_refused():
+    m = _mask()
+    assert torch.equal(keep_thin_in_faces(m, [[]]), m)
+    with pytest.raises(ValueError, match="kernel must be odd"):
+        keep_thin_in_faces(m, [[]], kernel=4)
+    with pytest.raises(ValueError, match="1 masks but boxes for 2 photos"):
+        keep_thin_in_faces(m, [[], []])
+
+
+def test_grown_box_reaches_a_blob_beside_the_face():
+    m = torch.zeros(1, 1, 40, 60)
+    m[0, 0, 10:20, 32:40] = 1  # beside a face box that ends at x = 30
+    box = [[(10.0, 10.0, 20.0, 20.0)]]
+    assert keep_thin_in_faces(m, box, grow=0.0).sum() == m.sum()
+    assert keep_thin_in_faces(m, box, grow=0.5).sum() == 0
