@@ -24,7 +24,7 @@ def test_opening_keeps_blobs_and_erases_thin_lines():
 
 def test_blobs_leave_faces_thin_defects_stay():
     m = _mask()
-    out = keep_thin_in_faces(m, [[(8.0, 8.0, 22.0, 20.0)]], grow=0.0)
+    out = keep_thin_in_faces(m, [[(8.0, 8.0, 22.0, 20.0)]], kernel=5, grow=0.0)
     assert out[0, 0, 10:20, 10:20].sum() == 0  # the blob on the face: not filled
     assert torch.equal(out[0, 0, 5:35, 25], m[0, 0, 5:35, 25])  # the scratch: filled
     assert torch.equal(out[0, 0, 10:20, 45:55], m[0, 0, 10:20, 45:55])  # outside: unchanged
@@ -46,3 +46,16 @@ def test_grown_box_reaches_a_blob_beside_the_face():
     box = [[(10.0, 10.0, 20.0, 20.0)]]
     assert keep_thin_in_faces(m, box, grow=0.0).sum() == m.sum()
     assert keep_thin_in_faces(m, box, grow=0.5).sum() == 0
+
+
+def test_the_default_opening_scales_with_the_face():
+    # a 7-px-wide scratch across a 60-px face: kernel 11 erases it, so it is still filled
+    m = torch.zeros(1, 1, 100, 100)
+    m[0, 0, 10:90, 40:47] = 1
+    face = [[(20.0, 20.0, 60.0, 60.0)]]
+    assert torch.equal(keep_thin_in_faces(m, face, grow=0.0), m)
+    assert keep_thin_in_faces(m, face, kernel=5, grow=0.0)[0, 0, 30:70, 40:47].sum() == 0
+    # a 15 x 15 patch on the same face is a blob: not filled
+    m2 = torch.zeros(1, 1, 100, 100)
+    m2[0, 0, 40:55, 40:55] = 1
+    assert keep_thin_in_faces(m2, face, grow=0.0).sum() == 0
