@@ -1,6 +1,6 @@
 """Damaged-photo restoration (``restore photo``): the pipeline and the tone rules.
 
-- :mod:`restore.photo.pipeline`: :class:`PhotoRestorer` and :func:`restore_photo` (detect damage,
+- :mod:`restore.photo.pipeline`: :class:`PhotoRestorer` (detect damage,
   inpaint, enhance, colorize, upscale, tone).
 - :mod:`restore.photo.stages`: the stages' default models, the classical inpainting stand-in,
   reading a damage mask.
@@ -14,7 +14,8 @@ Example:
 
 from __future__ import annotations
 
-from restore.photo.pipeline import Colorize, PhotoRestorer, restore_photo
+from restore.photo.pipeline import Colorize, PhotoRestorer
+from restore.photo.single import restore_photo
 from restore.photo.stages import (
     DEFAULT_MODELS,
     STAGES,

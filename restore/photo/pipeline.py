@@ -38,27 +38,30 @@ import logging
 import os
 import time
 from collections.abc import Mapping, MutableMapping, Sequence
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from restore.data.io import Image, from_tensor, read_image, to_tensor
+from restore.data.io import Image, from_tensor, to_tensor
 from restore.errors import ModelNotFoundError, RestoreError
 from restore.photo.stages import (
     CV2_INPAINT,
     DEFAULT_MODELS,
     OPTIONAL,
     STAGES,
+    Colorize,
+    about_image,
+    check_colour_options,
     cv2_inpaint,
+    detect_damage,
+    faces_stage,
     load_stage_model,
     read_mask,
 )
 from restore.photo.tone import (
     COLOUR_SKIP,
-    TONE_MODES,
     ToneMode,
     apply_tone,
     measure_tone,
@@ -67,16 +70,6 @@ from restore.photo.tone import (
 from restore.runtime import pick_device
 
 log = logging.getLogger(__name__)
-
-#: ``colorize=`` values: off, colour grey / single-toned photos only, or every photo.
-Colorize = bool | Literal["force"]
-
-
-def _check_colour_options(colorize: Any, tone: Any) -> None:
-    if not (isinstance(colorize, bool) or (isinstance(colorize, str) and colorize == "force")):
-        raise ValueError(f"colorize must be False, True or 'force', got {colorize!r}")
-    if not (isinstance(tone, str) and tone in TONE_MODES):
-        raise ValueError(f"tone must be one of {list(TONE_MODES)}, got {tone!r}")
 
 
 class PhotoRestorer:
@@ -127,7 +120,7 @@ class PhotoRestorer:
     ) -> None:
         if upscale not in (None, 1, 2, 4):
             raise ValueError(f"upscale must be 2 or 4 (or None), got {upscale!r}")
-        _check_colour_options(colorize, tone)
+        check_colour_options(colorize, tone)
         self.force_colorize = colorize == "force"
         self.tone: ToneMode = tone
         models = dict(models or {})
@@ -226,17 +219,8 @@ class PhotoRestorer:
     # -- the tensor path ------------------------------------------------------------------------
     def detect_mask(self, x: Tensor) -> Tensor:
         """The damage mask (B, 1, H, W) in {0, 1} of photos x (B, 3, H, W) in [0, 1]."""
-        from restore.tasks.damage import binarize
-
-        prob = self.models["detect"].run_tensor(x)
-        mask = binarize(prob, self.threshold, self.dilate)
-        if self.protect_faces and mask.any():  # only thin defects are filled inside faces
-            from restore.faces.detect import detect_faces
-            from restore.faces.protect import keep_thin_in_faces
-
-            boxes = [[f.box for f in detect_faces(x[i])] for i in range(x.shape[0])]
-            mask = keep_thin_in_faces(mask, boxes)
-        return mask
+        m = self.models["detect"]
+        return detect_damage(m, x, self.threshold, self.dilate, self.protect_faces)
 
     def restore_tensor(
         self,
@@ -381,20 +365,7 @@ class PhotoRestorer:
 
     def restore_faces(self, y: Tensor) -> tuple[Tensor, list[list[dict[str, Any]]]]:
         """The faces stage on photos y (B, 3, H, W): per photo, the faces found (box, eyes)."""
-        from restore.faces import restore_faces
-
-        model = self.models["faces"]
-        size = int(model.inference.get("size", 128))
-
-        def crops(c: Tensor) -> Tensor:
-            return model.run_tensor(c, aligned=True)
-
-        outs, found = [], []
-        for i in range(y.shape[0]):
-            yi, faces = restore_faces(y[i : i + 1], crops, size=size)
-            outs.append(yi)
-            found.append([f.as_dict() for f in faces])
-        return torch.cat(outs), found
+        return faces_stage(self.models["faces"], y)
 
     def run_tensor(self, x: Tensor, *, mask: Tensor | None = None) -> Tensor:
         """:meth:`restore_tensor` without the report (the :class:`~restore.api.ImageModel` protocol)."""
@@ -421,7 +392,7 @@ class PhotoRestorer:
             for k in ("inpaint", "enhance", "faces", "upscale"):
                 if k in steps:
                     steps[k] = steps[k].mean(1, keepdim=True).expand(-1, 3, -1, -1)
-        return self.finish_image(img, y, tone), {**report, "tone": tone, "input": _about(img)}
+        return self.finish_image(img, y, tone), {**report, "tone": tone, "input": about_image(img)}
 
     def restore_images(
         self, images: Sequence[Image], masks: Sequence[Any] | None = None
@@ -452,7 +423,12 @@ class PhotoRestorer:
             for j, i in enumerate(idx):
                 skipped = tones[j]["colorize"] == COLOUR_SKIP
                 warnings = list(self.warnings) + ([f"colorize: {COLOUR_SKIP}"] if skipped else [])
-                rep = {**report, "warnings": warnings, "tone": tones[j], "input": _about(images[i])}
+                rep = {
+                    **report,
+                    "warnings": warnings,
+                    "tone": tones[j],
+                    "input": about_image(images[i]),
+                }
                 out[i] = (self.finish_image(images[i], y[j : j + 1], tones[j]), rep)
         return out
 
@@ -465,85 +441,4 @@ class PhotoRestorer:
         return img.with_pixels(pixels, grayscale=out_gray)
 
 
-def _about(img: Image) -> dict[str, Any]:
-    return {
-        "path": str(img.path) if img.path else None,
-        "grayscale": img.grayscale,
-        "alpha": img.alpha is not None,
-        "bit_depth": img.bit_depth,
-    }
-
-
-def restore_photo(
-    image: Any,
-    *,
-    detect: bool = True,
-    inpaint: bool = True,
-    enhance: bool = True,
-    faces: bool = False,
-    colorize: Colorize = False,
-    tone: ToneMode = "keep",
-    upscale: int | None = None,
-    mask: Any = None,
-    device: str | torch.device | None = None,
-    models: Mapping[str, Any] | None = None,
-    threshold: float | None = None,
-    dilate: int | None = None,
-    tile: int | None = None,
-    steps: MutableMapping[str, Tensor] | None = None,
-) -> tuple[Image, dict[str, Any]]:
-    """Restore one damaged photo: detect damage, inpaint, enhance (+ colorize, upscale).
-
-    Args:
-        image: a path, an :class:`~restore.data.io.Image` or a uint8 / uint16 array (H, W[, C]).
-        detect, inpaint, enhance, faces, upscale, device, models, threshold, dilate, tile:
-            see :class:`PhotoRestorer`.
-        colorize: ``False``, ``True`` (grey and single-toned photos only: a photo that already
-            has colour is skipped, with a warning in the report) or ``"force"``.
-        tone: ``"keep"`` (a toned print keeps its tone) or ``"neutral"`` (made neutral grey).
-            Grey photos always come back grey (R = G = B), colour photos as the models made them.
-        mask: damage mask replacing the detected one (path, array nonzero = damage, or tensor).
-        steps: receives the intermediate tensors by stage name (see :meth:`PhotoRestorer.restore_tensor`).
-
-    Returns:
-        (restored Image, report dict): the report says which stages ran, with which model, on
-        which device, how long each took, the damaged fraction of the picture, and under
-        ``tone`` the photo's tone (``kind``: ``grey`` / ``toned`` / ``colour``, ``chroma_levels``,
-        ``hue_deg``) and what was done (``action``, ``colorize``).
-
-    Raises:
-        ValueError: a bad ``colorize``, ``tone`` or ``upscale``.
-        ImageReadError: unreadable input. ModelNotFoundError: a required model is missing.
-        RestoreError: a mask of the wrong size.
-
-    Example:
-        >>> out, report = restore_photo("old.jpg", upscale=2)   # doctest: +SKIP
-        >>> out, report = restore_photo("sepia.jpg", tone="neutral", colorize=True)  # doctest: +SKIP
-        >>> report["tone"]["kind"], report["tone"]["action"]   # doctest: +SKIP
-        ('toned', 'colorized')
-    """
-    _check_colour_options(colorize, tone)
-    if isinstance(image, Image):
-        img = image
-    elif isinstance(image, (str, os.PathLike)):
-        img = read_image(Path(image))
-    else:
-        img = Image.from_array(np.asarray(image))
-    pr = PhotoRestorer(
-        detect=detect,
-        inpaint=inpaint,
-        enhance=enhance,
-        faces=faces,
-        colorize=colorize,
-        tone=tone,
-        upscale=upscale,
-        device=device,
-        models=models,
-        threshold=threshold,
-        dilate=dilate,
-        tile=tile,
-    )
-    return pr.restore_image(img, mask, steps)
-
-
-__all__ = ["Colorize", "PhotoRestorer", "restore_photo"]
+__all__ = ["Colorize", "PhotoRestorer"]

@@ -6,14 +6,15 @@ from __future__ import annotations
 import functools
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from restore.data.io import read_image
+from restore.data.io import Image, read_image
 from restore.errors import RestoreError
+from restore.photo.tone import TONE_MODES
 from restore.tasks.specs import stage_models
 
 #: The stages in the order they run, and the shipped model each uses by default (from the task
@@ -97,12 +98,76 @@ def read_mask(mask: Any, size: tuple[int, int]) -> Tensor:
     return m
 
 
+#: ``colorize=`` values: off, colour grey / single-toned photos only, or every photo.
+Colorize = bool | Literal["force"]
+
+
+def check_colour_options(colorize: Any, tone: Any) -> None:
+    """Raise ``ValueError`` for a ``colorize`` or ``tone`` that :class:`PhotoRestorer` refuses."""
+    if not (isinstance(colorize, bool) or (isinstance(colorize, str) and colorize == "force")):
+        raise ValueError(f"colorize must be False, True or 'force', got {colorize!r}")
+    if not (isinstance(tone, str) and tone in TONE_MODES):
+        raise ValueError(f"tone must be one of {list(TONE_MODES)}, got {tone!r}")
+
+
+def faces_stage(model: Any, y: Tensor) -> tuple[Tensor, list[list[dict[str, Any]]]]:
+    """The faces stage: ``model`` (a face model) on every face of photos y (B, 3, H, W) in
+    [0, 1] (:func:`restore.faces.restore_faces`); returns the photos and, per photo, the faces
+    found (box, eyes)."""
+    from restore.faces import restore_faces
+
+    size = int(model.inference.get("size", 128))
+
+    def crops(c: Tensor) -> Tensor:
+        return model.run_tensor(c, aligned=True)
+
+    outs, found = [], []
+    for i in range(y.shape[0]):
+        yi, faces = restore_faces(y[i : i + 1], crops, size=size)
+        outs.append(yi)
+        found.append([f.as_dict() for f in faces])
+    return torch.cat(outs), found
+
+
+def about_image(img: Image) -> dict[str, Any]:
+    """What a report says of the input: path, grayscale, alpha, bit depth."""
+    return {
+        "path": str(img.path) if img.path else None,
+        "grayscale": img.grayscale,
+        "alpha": img.alpha is not None,
+        "bit_depth": img.bit_depth,
+    }
+
+
+def detect_damage(
+    model: Any, x: Tensor, threshold: float, dilate: int, protect_faces: bool
+) -> Tensor:
+    """The damage mask (B, 1, H, W) in {0, 1} of photos x (B, 3, H, W) in [0, 1]: ``model``'s
+    probability above ``threshold``, grown by ``dilate`` pixels; with ``protect_faces``, only
+    thin defects inside the faces found (:func:`restore.faces.protect.keep_thin_in_faces`)."""
+    from restore.tasks.damage import binarize
+
+    mask = binarize(model.run_tensor(x), threshold, dilate)
+    if protect_faces and mask.any():  # face detection only when there is something to protect
+        from restore.faces.detect import detect_faces
+        from restore.faces.protect import keep_thin_in_faces
+
+        boxes = [[f.box for f in detect_faces(x[i])] for i in range(x.shape[0])]
+        mask = keep_thin_in_faces(mask, boxes)
+    return mask
+
+
 __all__ = [
     "CV2_INPAINT",
     "DEFAULT_MODELS",
     "OPTIONAL",
     "STAGES",
+    "Colorize",
+    "about_image",
+    "check_colour_options",
+    "detect_damage",
     "clear_model_cache",
+    "faces_stage",
     "cv2_inpaint",
     "load_stage_model",
     "read_mask",
