@@ -32,7 +32,6 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.utils.data import Dataset
 
-from restore.core.layers import to_signed, to_unit
 from restore.data.degrade import add_gaussian_noise, jpeg
 from restore.data.old_print import OldPrintConfig, old_print_damage
 from restore.errors import ConfigError
@@ -42,10 +41,11 @@ from restore.tasks.base import (
     Logs,
     Predictor,
     Task,
-    conditional_d_loss,
-    conditional_g_loss,
+    image_d_loss,
+    image_g_loss,
     random_hflip,
 )
+from restore.tasks.enhance import run_generator
 
 
 @dataclass(frozen=True)
@@ -215,12 +215,6 @@ def degrade_faces(clean: Tensor, g: torch.Generator, opts: FaceOptions) -> tuple
     return out.clamp(0, 1), target
 
 
-def run_generator(G: nn.Module, x: Tensor, residual: bool) -> Tensor:
-    """The face generator on aligned crops in [0, 1] -> restored crops (unclamped)."""
-    y = G(to_signed(x))
-    return x + y if residual else to_unit(y)
-
-
 class FaceTask(Task):
     name: ClassVar[str] = "face"
     Options: ClassVar[type] = FaceOptions
@@ -250,17 +244,15 @@ class FaceTask(Task):
         return {"fake": run_generator(nets["G"], batch["input"], self.opts.residual)}
 
     def d_loss(self, nets, batch: Batch, out: Batch, step: int) -> tuple[Tensor, Logs]:
-        b = {k: to_signed(v) for k, v in (*batch.items(), ("fake", out["fake"]))}
-        return conditional_d_loss(
-            nets["D"], b["input"], b["target"], b["fake"], self.cfg.loss, step
+        return image_d_loss(
+            nets["D"], batch["input"], batch["target"], out["fake"], self.cfg.loss, step
         )
 
     def g_loss(
         self, nets, batch: Batch, out: Batch, step: int, gan_on: bool
     ) -> tuple[Tensor, Logs]:
-        b = {k: to_signed(v) for k, v in (*batch.items(), ("fake", out["fake"]))}
-        return conditional_g_loss(
-            nets.get("D"), b["input"], b["target"], b["fake"], self.cfg.loss, gan_on
+        return image_g_loss(
+            nets.get("D"), batch["input"], batch["target"], out["fake"], self.cfg.loss, gan_on
         )
 
     def _val_pairs(self, device: torch.device) -> tuple[Tensor, Tensor] | None:
