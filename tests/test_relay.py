@@ -222,3 +222,22 @@ def test_generation_scorer_reads_the_confident_share_and_guards_entropy(monkeypa
     assert seen == [("runs/x", "a/mnist_t10k")]  # the first set only: its real images
     t = relay.load_targets(REPO / "configs" / "relay.yaml")["gen-mnist"]
     assert t.scorer == "generation" and t.target == 0.8
+
+
+def test_detect_scorer_keeps_the_detectors_own_protocol(monkeypatch):
+    from restore import relay_scoring
+
+    def fake_photo(model, data, stage):
+        assert stage == "detect"
+        return relay_scoring.Score(2.1, {"clean photo PSNR": 32.4}, {"holdout": {"gain": 2.1}})
+
+    def fake_eval(model, d):
+        return {"iou": 0.6 if "Set5" in d else 0.64, "images": [{"iou": 0.5}]}
+
+    monkeypatch.setattr(relay_scoring, "score_photo", fake_photo)
+    monkeypatch.setattr(relay_scoring, "evaluate_model", fake_eval)
+    sets = ["../shared/data/val/Set5/x4/HR", "../shared/data/val/Set14/x4/HR"]
+    s = relay_scoring.SCORERS["photo_detect"]("runs/d", sets)
+    assert (s.value, s.guards) == (2.1, {"clean photo PSNR": 32.4})
+    assert s.results["Set5_x4"] == {"iou": 0.6} and s.results["Set14_x4"] == {"iou": 0.64}
+    assert s.results["holdout"] == {"gain": 2.1}
