@@ -24,7 +24,7 @@ from torch import nn
 from restore.core.layers import NORM_KINDS, NormKind, check_choice, make_norm
 from restore.errors import ConfigError
 
-UpsampleKind = Literal["transposed", "resize"]
+UpsampleKind = Literal["transposed", "resize", "pixelshuffle"]
 OutputKind = Literal["tanh", "sigmoid", "none"]
 
 UPSAMPLE_KINDS: tuple[str, ...] = get_args(UpsampleKind)
@@ -52,10 +52,54 @@ def unet_channels(depth: int, base_channels: int, max_channels: int) -> list[int
     return [min(base_channels * 2**i, max_channels) for i in range(depth)]
 
 
+class ResBlock(nn.Module):
+    """``x + conv3x3(act(norm(conv3x3(act(x)))))``: a pre-activation residual block (LeakyReLU 0.2).
+
+    The second conv starts at zero, so a new block is the identity and a U-Net given blocks starts
+    as the same function as without them.
+
+    Shape:
+        (B, C, H, W) -> (B, C, H, W).
+    """
+
+    def __init__(self, channels: int, norm: NormKind = "none") -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(channels, channels, 3, padding=1),
+            make_norm(norm, channels),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(channels, channels, 3, padding=1),
+        )
+        nn.init.zeros_(self.body[-1].weight)
+        nn.init.zeros_(self.body[-1].bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
+
+
+def _icnr_(conv: nn.Conv2d, r: int = 2) -> None:
+    """ICNR init (Aitken et al. 2017): the ``r * r`` sub-pixel phases start equal, so a pixel
+    shuffle begins as nearest upsampling of one conv and has no checkerboard at the start."""
+    out_ch = conv.out_channels // (r * r)
+    w = torch.empty(out_ch, conv.in_channels, *conv.kernel_size)
+    nn.init.kaiming_uniform_(w, a=5**0.5)  # nn.Conv2d's own default
+    with torch.no_grad():
+        conv.weight.copy_(w.repeat_interleave(r * r, dim=0))
+        if conv.bias is not None:
+            conv.bias.copy_(conv.bias[:: r * r].repeat_interleave(r * r))
+
+
 def _upsample(kind: UpsampleKind, in_ch: int, out_ch: int, bias: bool) -> nn.Module:
-    """Double H and W: a 4x4 stride-2 transposed conv, or nearest resize + 3x3 conv."""
+    """Double H and W: a 4x4 stride-2 transposed conv, nearest resize + 3x3 conv, or a 3x3 conv
+    to ``4 * out_ch`` channels + pixel shuffle (ESPCN; the same MACs as resize + conv, on a 4x
+    smaller grid, so about twice as fast on a CPU; ICNR-initialised)."""
     if kind == "transposed":
         return nn.ConvTranspose2d(in_ch, out_ch, kernel_size=4, stride=2, padding=1, bias=bias)
+    if kind == "pixelshuffle":
+        conv = nn.Conv2d(in_ch, 4 * out_ch, kernel_size=3, stride=1, padding=1, bias=bias)
+        _icnr_(conv)
+        return nn.Sequential(conv, nn.PixelShuffle(2))
     # Odena et al. 2016, "Deconvolution and Checkerboard Artifacts": resize, then convolve.
     return nn.Sequential(
         nn.Upsample(scale_factor=2, mode="nearest"),
@@ -82,10 +126,15 @@ class UNetGenerator(nn.Module):
         max_channels: cap on the channels of any level (pix2pix: ``8 * ngf``).
         norm: ``"batch"``, ``"instance"`` or ``"none"``.
         dropout: dropout probability in the inner up levels; ``0`` disables it.
-        upsample: ``"transposed"`` (pix2pix) or ``"resize"`` (nearest resize + 3x3 conv, no
-            checkerboard artifacts).
+        upsample: ``"transposed"`` (pix2pix), ``"resize"`` (nearest resize + 3x3 conv, no
+            checkerboard artifacts) or ``"pixelshuffle"`` (3x3 conv + pixel shuffle, ICNR init:
+            as free of checkerboard at the start, and faster).
         output: ``"tanh"`` (values in ``[-1, 1]``: use :func:`restore.core.layers.to_unit`),
             ``"sigmoid"`` (values in ``[0, 1]``) or ``"none"`` (raw).
+        blocks: :class:`ResBlock` s after every down level and every up level but the outermost
+            (``0``: pix2pix's single conv per level). A 4x4 stride-2 conv per level sees little
+            context; the blocks give each resolution 3x3 convs of its own (restoration models
+            such as the face model need them more than a deeper U-Net).
 
     Shape:
         - Input: ``(B, in_channels, H, W)`` with ``H`` and ``W`` multiples of ``2 ** depth``.
@@ -108,6 +157,7 @@ class UNetGenerator(nn.Module):
         dropout: float = 0.5,
         upsample: UpsampleKind = "transposed",
         output: OutputKind = "tanh",
+        blocks: int = 0,
     ) -> None:
         super().__init__()
         check_choice("norm", norm, NORM_KINDS)
@@ -125,6 +175,8 @@ class UNetGenerator(nn.Module):
             raise ConfigError(f"depth={depth} must be >= 2")
         if not 0.0 <= dropout < 1.0:
             raise ConfigError(f"dropout={dropout} must be in [0, 1)")
+        if blocks < 0:
+            raise ConfigError(f"blocks={blocks} must be >= 0")
         self.depth = depth
         self.output = output
 
@@ -143,12 +195,15 @@ class UNetGenerator(nn.Module):
                 padding=1,
                 bias=bias,
             )
+            res = [ResBlock(ch[i], norm) for _ in range(blocks)]
             if outermost:
-                self.down.append(nn.Sequential(conv))
+                self.down.append(nn.Sequential(conv, *res))
             elif innermost:
-                self.down.append(nn.Sequential(nn.LeakyReLU(0.2), conv))
+                self.down.append(nn.Sequential(nn.LeakyReLU(0.2), conv, *res))
             else:
-                self.down.append(nn.Sequential(nn.LeakyReLU(0.2), conv, make_norm(norm, ch[i])))
+                self.down.append(
+                    nn.Sequential(nn.LeakyReLU(0.2), conv, make_norm(norm, ch[i]), *res)
+                )
             # Up: ReLU, upsample, then norm [+ dropout] or the output activation.
             up_in = ch[i] if innermost else 2 * ch[i]
             if outermost:
@@ -166,6 +221,7 @@ class UNetGenerator(nn.Module):
                 ]
                 if dropout > 0 and _FIRST_DROPOUT_LEVEL <= i < depth - 1:
                     layers.append(nn.Dropout(dropout))
+                layers += [ResBlock(up_out, norm) for _ in range(blocks)]
             self.up.append(nn.Sequential(*layers))
 
     @property

@@ -6,7 +6,13 @@ import pytest
 import torch
 from torch import nn
 
-from restore.core.generator import UNetGenerator, convert_pix2pix_unet_state_dict, unet_channels
+from restore.core.generator import (
+    ResBlock,
+    UNetGenerator,
+    _upsample,
+    convert_pix2pix_unet_state_dict,
+    unet_channels,
+)
 from restore.core.layers import crop_to, make_norm, pad_to_multiple, to_signed, to_unit
 from restore.errors import ConfigError
 
@@ -128,7 +134,7 @@ def test_output_activation_range(output, low, high):
 
 
 @pytest.mark.parametrize("norm", ["batch", "instance", "none"])
-@pytest.mark.parametrize("upsample", ["transposed", "resize"])
+@pytest.mark.parametrize("upsample", ["transposed", "resize", "pixelshuffle"])
 def test_small_variants_train_one_step(norm, upsample):
     torch.manual_seed(0)
     net = UNetGenerator(base_channels=4, depth=4, max_channels=16, norm=norm, upsample=upsample)
@@ -147,6 +153,33 @@ def test_resize_upsampling_has_no_transposed_convs():
     net = UNetGenerator(base_channels=4, depth=3, upsample="resize")
     assert not any(isinstance(m, nn.ConvTranspose2d) for m in net.modules())
     assert sum(isinstance(m, nn.Upsample) for m in net.modules()) == 3
+
+
+def test_pixelshuffle_upsampling_starts_as_nearest_upsampling():
+    # ICNR: the four sub-pixel phases start with the same weights, so every 2x2 block of the
+    # output is one value: no checkerboard before training.
+    torch.manual_seed(0)
+    up = _upsample("pixelshuffle", 5, 3, bias=True)
+    y = up(torch.rand(2, 5, 6, 7))
+    assert y.shape == (2, 3, 12, 14)
+    for dy, dx in ((0, 1), (1, 0), (1, 1)):
+        torch.testing.assert_close(y[..., dy::2, dx::2], y[..., ::2, ::2])
+    assert y.std() > 0.01  # not a constant
+
+
+def test_blocks_start_as_the_identity():
+    # Each level gains `blocks` residual blocks whose last conv starts at zero: with the weights
+    # of the layers both nets share, the net with blocks computes the same function.
+    torch.manual_seed(0)
+    plain = UNetGenerator(base_channels=4, depth=3, max_channels=16, norm="none", dropout=0.0)
+    deep = UNetGenerator(
+        base_channels=4, depth=3, max_channels=16, norm="none", dropout=0.0, blocks=2
+    )
+    assert sum(isinstance(m, ResBlock) for m in deep.modules()) == 2 * (2 * 3 - 1)
+    missing, unexpected = deep.load_state_dict(plain.state_dict(), strict=False)
+    assert not unexpected and missing and all(".body." in k for k in missing)
+    x = torch.rand(2, 3, 16, 16)
+    torch.testing.assert_close(deep(x), plain(x))
 
 
 def test_bias_only_where_no_batch_norm_follows():
@@ -168,7 +201,8 @@ def test_forward_rejects_size_not_multiple():
     ("kwargs", "match"),
     [
         ({"norm": "group"}, "norm='group'"),
-        ({"upsample": "pixelshuffle"}, "upsample='pixelshuffle'"),
+        ({"upsample": "bilinear"}, "upsample='bilinear'"),
+        ({"blocks": -1}, "blocks=-1"),
         ({"output": "relu"}, "output='relu'"),
         ({"depth": 1}, "depth=1"),
         ({"dropout": 1.0}, "dropout=1.0"),
