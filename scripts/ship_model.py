@@ -25,7 +25,7 @@ sys.path.insert(0, str(REPO))
 
 from restore.core.atomic import atomic_write_json  # noqa: E402
 from restore.core.card import split_rows, strip_machine_paths  # noqa: E402
-from restore.core.checkpoint import load_tensors, sha256_file  # noqa: E402
+from restore.core.checkpoint import load_tensors, save_tensors, sha256_file  # noqa: E402
 from restore.models import SHIPPED, WEIGHTS_DIR, read_card  # noqa: E402
 
 METRICS_DIR = REPO / "docs" / "metrics"
@@ -50,6 +50,12 @@ def main() -> int:
     ap.add_argument("--metrics", type=Path, help="JSON written by restore eval --json")
     ap.add_argument("--best", action="store_true", help="ship best.* instead of model.*")
     ap.add_argument("--note", default="", help="free-text limitations / remarks")
+    ap.add_argument(
+        "--fp16",
+        action="store_true",
+        help="store the floating-point tensors as float16: half the file (the working tree and "
+        "a GPU call carry every shipped model), loaded back into float32 modules",
+    )
     args = ap.parse_args()
 
     src = (
@@ -64,7 +70,13 @@ def main() -> int:
     )
     dst = WEIGHTS_DIR / f"{args.name}.safetensors"
     WEIGHTS_DIR.mkdir(exist_ok=True)
-    shutil.copyfile(src, dst)
+    if args.fp16:
+        full, meta = load_tensors(src)
+        save_tensors(
+            dst, {k: v.half() if v.is_floating_point() else v for k, v in full.items()}, meta
+        )
+    else:
+        shutil.copyfile(src, dst)
     size = dst.stat().st_size
     if size > 16 * 1024 * 1024:
         print(f"error: {dst} is {size / 2**20:.1f} MiB > 16 MiB", file=sys.stderr)
