@@ -102,6 +102,17 @@ def score_generation(model: str, data: Sequence[str]) -> Score:
     return Score(mean["confident_share"], {"class entropy": mean["class_entropy"]}, results)
 
 
+def score_face(model: str, data: Sequence[str]) -> Score:
+    """PSNR gain (dB) of the face model over bicubic on the held-out faces of the first folder,
+    degraded by the held-out face protocol (:mod:`restore.eval.face_protocol`); no guards."""
+    from restore.eval.face_protocol import face_method, face_scores
+    from restore.tasks.face import face_split
+
+    res = face_scores({"face": face_method(model)}, face_split(data[0])["test"])
+    res.pop("rows")
+    return Score(res["summary"]["face_gain_over_bicubic_db"], {}, res)
+
+
 SCORERS: dict[str, Callable[[str, Sequence[str]], Score]] = {
     "photo_detect": score_detect,
     "photo_inpaint": lambda m, d: score_photo(m, d, "inpaint"),
@@ -110,4 +121,5 @@ SCORERS: dict[str, Callable[[str, Sequence[str]], Score]] = {
     "colorize": score_colorize,
     "inpaint": score_inpaint,
     "generation": score_generation,
+    "face": score_face,
 }
