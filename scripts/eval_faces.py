@@ -196,9 +196,9 @@ def make_scene(j: int, test: list[Path]) -> tuple[np.ndarray, list[tuple[int, in
     return jpeg_u8(img, int(rng.integers(50, 91))), placed, kind
 
 
-def eval_detect(n_images: int, min_votes: int | None = None, first: int = 0) -> dict:
+def eval_detect(n_images: int, threshold: float | None = None, first: int = 0) -> dict:
     test = face_split(FACES)["test"]
-    kw = {} if min_votes is None else {"min_votes": min_votes}
+    kw = {} if threshold is None else {"threshold": threshold}
     found = total = false = 0
     err_search, err_box, eye_fracs, times, rows = [], [], [], [], []
     for j in range(first, first + n_images):
@@ -248,7 +248,7 @@ def eval_detect(n_images: int, min_votes: int | None = None, first: int = 0) -> 
         )
     return {
         "protocol": __doc__.split("**detect**: ")[1].split("\n\n")[0],
-        "detector": {"min_votes": min_votes} if min_votes is not None else "defaults",
+        "detector": {"threshold": threshold} if threshold is not None else "defaults",
         "scenes": [first, first + n_images],
         "summary": {
             "images": n_images,
@@ -271,12 +271,12 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("part", choices=["restore", "detect"])
-    ap.add_argument(
-        "--model", required=True, help="face weights or run folder (none is shipped yet)"
-    )
+    ap.add_argument("--model", help="restore: face weights or run folder (none is shipped yet)")
     ap.add_argument("--n", type=int, default=400, help="held-out faces to score")
     ap.add_argument("--images", type=int, default=100, help="detection scenes")
-    ap.add_argument("--min-votes", type=int, default=None, help="detector setting to try")
+    ap.add_argument(
+        "--threshold", type=float, default=None, help="detector setting to try (verifier score)"
+    )
     ap.add_argument(
         "--first", type=int, default=0, help="first scene (100: the calibration scenes)"
     )
@@ -284,10 +284,12 @@ def main() -> int:
     args = ap.parse_args()
     torch.set_num_threads(max(1, torch.get_num_threads()))
     if args.part == "restore":
+        if not args.model:
+            ap.error("restore needs --model")
         res = eval_restore(args.model, args.n)
         res["model"] = Path(args.model).name
     else:
-        res = eval_detect(args.images, args.min_votes, args.first)
+        res = eval_detect(args.images, args.threshold, args.first)
     print(json.dumps(res["summary"], indent=1))
     if args.json:
         atomic_write_json(args.json, res)

@@ -1,27 +1,24 @@
-"""Find frontal faces in old photos, offline: a shipped LBP cascade, made robust to old prints.
+"""Find frontal faces in old photos, offline: a small CNN of our own, scanned over a pyramid.
 
-The detector is the multi-block LBP frontal-face cascade that scikit-image ships
-(``skimage.data.lbp_frontal_face_cascade_filename()``, trained by OpenCV), run through
-``skimage.feature.Cascade``. Nothing is downloaded. OpenCV's Haar cascades are not used: the
-``opencv-python-headless`` 5 wheels this project installs ship neither ``cv2.data.haarcascades``
-files nor ``cv2.CascadeClassifier``.
-
-What makes it work on grey, sepia, faded and damaged prints (:func:`detect_faces`):
+Two stages, both with the face verifier of :mod:`restore.faces.verify` (a four-layer CNN on
+32-px grey crops, trained by ``scripts/train_face_verifier.py`` on UTKFace *train* faces aged
+like old prints against face-free photos; its weights ship in the package):
 
 1. **Luminance only** (BT.601 luma): a sepia or cyanotype tone is gone, grey and colour look alike.
-2. **Working size**: the photo is shrunk (area) so that the smallest face asked for
-   (``min_size``) fills the cascade's 24-px window; a bigger photo costs no more than needed.
-3. **Contrast restored** twice: a global histogram equalisation (a faded print's few grey levels
-   spread out) and CLAHE (uneven exposure, stains); the cascade runs on both.
-4. **Votes**: the detections of both runs are grouped by overlap (IoU); a face needs
-   ``min_votes`` of them, or eyes found in it, so a stray detection on a crack or a texture
-   does not count.
-5. **Eyes** (:mod:`restore.faces.align`): each face's eyes are looked for as the darkest blobs
+2. **Scan** (:func:`restore.faces.verify.scan`): the photo is shrunk so that the smallest face
+   asked for (``min_size``) fills the 32-px window, then by ``scale_step`` per level; each level
+   is locally standardised (fading, stains and uneven exposure matter little) and the verifier
+   runs fully convolutionally over it. Windows it finds face-like are merged (overlap, weighted
+   by score) into candidates.
+3. **Verify**: each candidate box is cut out, standardised as a whole and scored by the
+   verifier; a face needs ``threshold``. Overlapping faces keep the best-scored one.
+4. **Eyes** (:mod:`restore.faces.align`): each face's eyes are looked for as the darkest blobs
    near where the box puts them; a face whose eye search finds nothing plausible keeps the
    box's eyes (``eyes_found`` False).
 
-Measured (``scripts/eval_faces.py detect``, ``docs/BENCHMARKS.md``): the settings here trade
-recall for few false faces, since a false face would be "restored" into a face-like texture.
+The multi-block LBP cascade that scikit-image ships (OpenCV's, :func:`raw_windows`) was the
+detector before; it missed a quarter of the faces of the benchmark and is kept only as a source
+of hard negatives for training. Measured: ``scripts/eval_faces.py detect``, ``docs/BENCHMARKS.md``.
 """
 
 from __future__ import annotations
@@ -36,11 +33,14 @@ from torch import Tensor
 
 from restore.faces.align import BOX_EYES, box_eyes
 from restore.faces.align import find_eyes as search_eyes
+from restore.faces.verify import face_scores, load_verifier, scan
 
 log = logging.getLogger(__name__)
 
 #: Side (pixels) of the cascade's detection window.
 WINDOW = 24
+#: Least verifier score of a face (calibrated on scenes 100-199 of ``eval_faces.py detect``).
+THRESHOLD = 0.95
 
 
 @dataclass(frozen=True)
@@ -49,23 +49,26 @@ class Face:
 
     Attributes:
         box: ``(x, y, w, h)`` of the face box, float pixels.
-        votes: raw cascade windows merged into it (a confidence).
+        votes: scan windows merged into it.
         eyes: ``((x, y) of the eye on the image's left, (x, y) of the other)``.
         eyes_found: whether the eyes were found in the image (else placed from the box).
+        score: the verifier's face probability of the box (0-1).
     """
 
     box: tuple[float, float, float, float]
     votes: int
     eyes: tuple[tuple[float, float], tuple[float, float]]
     eyes_found: bool
+    score: float = 1.0
 
     def as_dict(self) -> dict[str, object]:
-        """JSON-ready: box, eyes (rounded to 0.1 px), votes, eyes_found."""
+        """JSON-ready: box, eyes (rounded to 0.1 px), votes, eyes_found, score (0.001)."""
         return {
             "box": [round(v, 1) for v in self.box],
             "eyes": [[round(v, 1) for v in e] for e in self.eyes],
             "votes": self.votes,
             "eyes_found": self.eyes_found,
+            "score": round(self.score, 3),
         }
 
 
@@ -209,32 +212,64 @@ def raw_windows(
     return boxes, shrink
 
 
+def merge_windows(
+    windows: list[tuple[tuple[float, float, float, float], float]],
+    overlap: float = 0.5,
+    limit: int = 64,
+) -> list[tuple[tuple[float, float, float, float], int]]:
+    """Non-maximum merging of scored windows: each kept window becomes the score-weighted mean
+    of the windows overlapping it by ``overlap`` IoU or more; at most ``limit``, best first.
+
+    Returns:
+        ``[(box, votes)]``, votes = windows merged.
+    """
+    if not windows:
+        return []
+    boxes = np.array([w[0] for w in windows], np.float64)
+    scores = np.array([w[1] for w in windows], np.float64)
+    order = np.argsort(-scores, kind="stable")
+    boxes, scores = boxes[order], scores[order]
+    x0, y0 = boxes[:, 0], boxes[:, 1]
+    x1, y1 = x0 + boxes[:, 2], y0 + boxes[:, 3]
+    area = boxes[:, 2] * boxes[:, 3]
+    free = np.ones(len(boxes), bool)
+    out = []
+    for i in range(len(boxes)):
+        if not free[i]:
+            continue
+        ix = np.clip(np.minimum(x1, x1[i]) - np.maximum(x0, x0[i]), 0, None)
+        iy = np.clip(np.minimum(y1, y1[i]) - np.maximum(y0, y0[i]), 0, None)
+        inter = ix * iy
+        group = free & (inter >= overlap * (area + area[i] - inter))
+        free &= ~group
+        box = np.average(boxes[group], axis=0, weights=scores[group])
+        out.append((tuple(float(v) for v in box), int(group.sum())))
+        if len(out) == limit:
+            break
+    return out  # type: ignore[return-value]
+
+
 def detect_faces(
     image: Tensor | np.ndarray,
     *,
     min_size: int = 40,
     max_size: int | None = None,
-    min_votes: int = 2,
+    threshold: float = THRESHOLD,
     max_faces: int = 32,
-    scale_factor: float = 1.2,
-    step_ratio: float = 1.5,
-    min_neighbours: int = 2,
+    scale_step: float = 2 ** (1 / 3),
     find_eyes: bool = True,
 ) -> list[Face]:
-    """Frontal faces in one photo: boxes and eye positions, biggest votes first.
+    """Frontal faces in one photo: boxes and eye positions, best score first.
 
     Args:
         image: one photo: float tensor (3, H, W) or (1, 3, H, W) in [0, 1], or uint8 (H, W, 3).
         min_size: smallest face side to look for (pixels, >= 24); smaller is slower.
         max_size: largest face side (pixels); ``None``: the photo's shorter side.
-        min_votes: detections (of the two contrast versions and nearby scales) a face needs,
-            unless its eyes are found (:func:`restore.faces.align.find_eyes`).
+        threshold: least verifier score (0-1) of a face; lower finds more faces and more
+            false ones.
         max_faces: at most this many faces are returned.
-        scale_factor: step between the cascade's window sizes.
-        step_ratio: the cascade's window step (1: every pixel; 1.5: about 3x faster).
-        min_neighbours: overlapping windows the cascade needs for one detection.
-        find_eyes: look for the eyes in the image (else placed from the box, :data:`BOX_EYES`);
-            without it every face needs ``min_votes``.
+        scale_step: ratio between the face sizes of two scan levels.
+        find_eyes: look for the eyes in the image (else placed from the box, :data:`BOX_EYES`).
 
     Returns:
         A list of :class:`Face`, in the input's pixel coordinates.
@@ -249,34 +284,46 @@ def detect_faces(
     """
     if min_size < WINDOW:
         raise ValueError(f"min_size must be >= {WINDOW} pixels, got {min_size}")
-    if min_votes < 1 or max_faces < 1 or scale_factor <= 1.0:
+    if not 0.0 < threshold < 1.0 or max_faces < 1 or scale_step <= 1.0:
         raise ValueError(
-            f"need min_votes >= 1, max_faces >= 1, scale_factor > 1; got {min_votes}, "
-            f"{max_faces}, {scale_factor}"
+            f"need 0 < threshold < 1, max_faces >= 1, scale_step > 1; got {threshold}, "
+            f"{max_faces}, {scale_step}"
         )
     grey = luminance_u8(image)
     if min(grey.shape) < min_size:
         return []
-    boxes, _ = raw_windows(
-        grey,
-        min_size=min_size,
-        max_size=max_size,
-        scale_factor=scale_factor,
-        step_ratio=step_ratio,
-        min_neighbours=min_neighbours,
-    )
+    model = load_verifier()
+    windows = scan(grey, min_size=min_size, max_size=max_size, scale_step=scale_step, model=model)
+    candidates = merge_windows(windows)
+    scores = face_scores(grey, [b for b, _ in candidates], model)
+    kept: list[tuple[tuple[float, float, float, float], int, float]] = []
+    for k in np.argsort(-scores, kind="stable"):
+        box, votes = candidates[k]
+        if scores[k] < threshold:
+            break
+        if all(
+            iou(box, b) < 0.3 and _inside(box, b) < 0.5 and _inside(b, box) < 0.5
+            for b, _, _ in kept
+        ):
+            kept.append((box, votes, float(scores[k])))
     faces = []
-    for box, votes in group_boxes(boxes, 1):
+    for box, votes, score in kept[:max_faces]:
         eyes = search_eyes(grey, box) if find_eyes else None
-        if votes < min_votes and eyes is None:
-            continue  # one stray detection without eyes: most false faces are these
-        found = eyes is not None
-        faces.append(Face(box=box, votes=votes, eyes=eyes or box_eyes(box), eyes_found=found))
-    return faces[:max_faces]
+        faces.append(
+            Face(
+                box=box,
+                votes=votes,
+                eyes=eyes or box_eyes(box),
+                eyes_found=eyes is not None,
+                score=score,
+            )
+        )
+    return faces
 
 
 __all__ = [
     "BOX_EYES",
+    "THRESHOLD",
     "WINDOW",
     "Face",
     "box_eyes",
@@ -284,5 +331,6 @@ __all__ = [
     "group_boxes",
     "iou",
     "luminance_u8",
+    "merge_windows",
     "raw_windows",
 ]
