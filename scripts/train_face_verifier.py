@@ -151,16 +151,55 @@ def jitter(cx, cy, side, rng, far: bool = False) -> tuple[float, float, float, f
     return (cx - side / 2, cy - side / 2, side, side)
 
 
-def make_data(per_face: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def dots(rng: np.random.Generator, s: int = 64) -> np.ndarray:
+    """A smooth field with a few dark or bright specks (often a level pair): not a face, though
+    standardised it looks like two eyes; dust and mould on a plain coat or sky do this."""
+    y = cv2.GaussianBlur(rng.normal(0, 1, (s, s)).astype(np.float32), (0, 0), s / 6)
+    y = rng.uniform(60, 220) + y / max(float(np.abs(y).max()), 1e-6) * rng.uniform(2, 25)
+    n = int(rng.integers(1, 5))
+    pair = rng.random() < 0.5
+    first = (0.0, 0.0)
+    for k in range(n):
+        if pair and k == 1:  # level with the first speck, an eye distance away
+            cx, cy = first[0] + rng.uniform(0.2, 0.45) * s, first[1] + rng.normal(0, 2)
+        else:
+            cx, cy = rng.uniform(0.15, 0.85) * s, rng.uniform(0.15, 0.85) * s
+            first = (cx, cy) if k == 0 else first
+        r = rng.uniform(1, 6)
+        v = rng.uniform(-120, -30) if rng.random() < 0.8 else rng.uniform(30, 80)
+        cv2.ellipse(
+            y,
+            (int(cx), int(cy)),
+            (int(r), int(r * rng.uniform(0.5, 1.2))),
+            0,
+            0,
+            360,
+            float(np.clip(y[int(cy) % s, int(cx) % s] + v, 0, 255)),
+            -1,
+            cv2.LINE_AA,
+        )
+    return age(y.clip(0, 255).astype(np.uint8), rng)
+
+
+def box_target(true: tuple[float, float, float], box: tuple[float, float, float, float]):
+    """(dx, dy, ds) that moves ``box`` onto the true ``(cx, cy, side)``."""
+    cx, cy, side = true
+    bx, by, bw, _ = box
+    return ((cx - bx - bw / 2) / bw, (cy - by - bw / 2) / bw, math.log(side / bw))
+
+
+def make_data(per_face: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     negs = negative_images()
     faces = face_split(DATA / "faces" / "utkface_200")["train"]
-    pos, neg = [], []
+    pos, neg, targets = [], [], []
     t0 = time.time()
     for i, p in enumerate(faces):
         face = cv2.imread(str(p), cv2.IMREAD_GRAYSCALE)
         for _ in range(per_face):
             scene, (cx, cy, side) = face_scene(face, negs, rng)
-            pos.append(crop_box(scene, jitter(cx, cy, side, rng)))
+            box = jitter(cx, cy, side, rng)
+            pos.append(crop_box(scene, box))
+            targets.append(box_target((cx, cy, side), box))
         if i % 4 == 0:
             neg.append(crop_box(scene, jitter(cx, cy, side, rng, far=True)))
     print(f"positives {len(pos)} ({time.time() - t0:.0f} s)", flush=True)
@@ -183,10 +222,14 @@ def make_data(per_face: int, rng: np.random.Generator) -> tuple[np.ndarray, np.n
     for p in rng.choice(cifar, size=min(6000, len(cifar)), replace=False):
         g = cv2.resize(luma(p), (96, 96), interpolation=cv2.INTER_CUBIC)
         neg.append(crop_box(age(g, rng), jitter(48, 48, 96, rng)))
+    for _ in range(6000):
+        g = dots(rng)
+        neg.append(crop_box(g, jitter(32, 32, rng.uniform(24, 56), rng)))
     print(f"negatives {len(neg)} ({time.time() - t0:.0f} s)", flush=True)
     x = np.stack(pos + neg).astype(np.float32)
     y = np.concatenate([np.ones(len(pos)), np.zeros(len(neg))]).astype(np.float32)
-    return x, y
+    t = np.concatenate([np.array(targets), np.zeros((len(neg), 3))]).astype(np.float32)
+    return x, y, t
 
 
 def mine(model: FaceVerifier, rng: np.random.Generator, versions: int = 4) -> np.ndarray:
@@ -213,15 +256,17 @@ def mine(model: FaceVerifier, rng: np.random.Generator, versions: int = 4) -> np
     return np.stack(out).astype(np.float32) if out else np.zeros((0, SIZE, SIZE), np.float32)
 
 
-def train(x: np.ndarray, y: np.ndarray, epochs: int, width: int, seed: int) -> FaceVerifier:
+def train(
+    x: np.ndarray, y: np.ndarray, t: np.ndarray, epochs: int, width: int, seed: int
+) -> FaceVerifier:
     g = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     n = len(x)
     order = torch.randperm(n, generator=g)
     n_val = n // 20
     val, tr = order[:n_val], order[n_val:]
-    X, Y = standardise(x), torch.from_numpy(y)
-    model = FaceVerifier(width)
+    X, Y, T = standardise(x), torch.from_numpy(y), torch.from_numpy(t)
+    model = FaceVerifier(width, outputs=4)
     opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=1e-4)
     steps = epochs * math.ceil(len(tr) / 256)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, 3e-3, total_steps=steps)
@@ -235,9 +280,15 @@ def train(x: np.ndarray, y: np.ndarray, epochs: int, width: int, seed: int) -> F
             xb = X[idx]
             flip = torch.rand(len(idx), generator=g) < 0.5
             xb = torch.where(flip.view(-1, 1, 1, 1), xb.flip(-1), xb)
+            tb = T[idx].clone()
+            tb[:, 0] = torch.where(flip, -tb[:, 0], tb[:, 0])  # a mirrored crop: dx mirrored
+            out = model.features(xb).flatten(1)
             loss = F.binary_cross_entropy_with_logits(
-                model(xb), Y[idx], pos_weight=torch.tensor(w_pos)
+                out[:, 0], Y[idx], pos_weight=torch.tensor(w_pos)
             )
+            face = Y[idx] > 0.5
+            if face.any():  # the box head learns on faces only
+                loss = loss + 50 * F.mse_loss(out[face, 1:4], tb[face])
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -246,11 +297,14 @@ def train(x: np.ndarray, y: np.ndarray, epochs: int, width: int, seed: int) -> F
         model.eval()
         with torch.no_grad():
             p = torch.sigmoid(model(X[val]))
+            r = model.regress(X[val][Y[val] == 1])
         yv = Y[val]
         tpr = float((p[yv == 1] > 0.5).float().mean())
         fpr = float((p[yv == 0] > 0.5).float().mean())
+        err = float((r - T[val][yv == 1]).abs().mean())
         print(
             f"epoch {ep + 1}: loss {tot / len(tr):.4f}  val TPR {tpr:.4f} FPR {fpr:.4f} "
+            f"box error {err:.4f} "
             f"({time.time() - t0:.0f} s)",
             flush=True,
         )
@@ -264,7 +318,7 @@ def main() -> int:
     ap.add_argument("--epochs", type=int, default=8)
     ap.add_argument("--width", type=int, default=16)
     ap.add_argument("--per-face", type=int, default=2, help="positive crops per training face")
-    ap.add_argument("--rounds", type=int, default=2, help="1 + rounds of hard-negative mining")
+    ap.add_argument("--rounds", type=int, default=3, help="1 + rounds of hard-negative mining")
     ap.add_argument("--start", type=Path, help="skip round 1: its weights from an earlier run")
     ap.add_argument("--cache", type=Path, help="keep the made crops here (npz) and reuse them")
     ap.add_argument("--out", type=Path, default=REPO / "restore/faces/face_verifier.safetensors")
@@ -273,28 +327,29 @@ def main() -> int:
     cv2.setNumThreads(1)
     if args.cache and args.cache.is_file():
         d = np.load(args.cache)
-        x, y = d["x"], d["y"]
+        x, y, t = d["x"].astype(np.float32), d["y"], d["t"]
     else:
-        x, y = make_data(args.per_face, np.random.default_rng(SEED))
+        x, y, t = make_data(args.per_face, np.random.default_rng(SEED))
         if args.cache:
-            np.savez(args.cache, x=x.astype(np.float16), y=y)
+            np.savez(args.cache, x=x.astype(np.float16), y=y, t=t)
     if args.start:  # the first round's model, from an earlier run of this recipe
         model = load_verifier(str(args.start))
     else:
-        model = train(x, y, args.epochs, args.width, SEED)
+        model = train(x, y, t, args.epochs, args.width, SEED)
     for r in range(1, args.rounds):  # bootstrap: retrain with the scan's own false windows
         hard = mine(model, np.random.default_rng([SEED, r]))
         x = np.concatenate([x, hard, hard])  # twice: they are what the detector meets
         y = np.concatenate([y, np.zeros(2 * len(hard), np.float32)])
-        model = train(x, y, args.epochs, args.width, SEED + r)
+        t = np.concatenate([t, np.zeros((2 * len(hard), 3), np.float32)])
+        model = train(x, y, t, args.epochs, args.width, SEED + r)
     from safetensors.torch import save_file
 
     meta = {
-        "config": json.dumps({"width": args.width, "size": SIZE}),
+        "config": json.dumps({"width": args.width, "size": SIZE, "outputs": 4}),
         "recipe": f"scripts/train_face_verifier.py --epochs {args.epochs} "
         f"--width {args.width} --per-face {args.per_face} --rounds {args.rounds}",
         "data": "UTKFace train faces (positives); T91, General50, photos_hr without people, "
-        "CIFAR-10 test (negatives); no BSDS400, nothing under val/",
+        "CIFAR-10 test, synthetic specks (negatives); no BSDS400, nothing under val/",
         "samples": json.dumps({"positives": int(y.sum()), "negatives": int((y == 0).sum())}),
     }
     state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}

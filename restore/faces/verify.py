@@ -36,16 +36,18 @@ class FaceVerifier(nn.Module):
     """Face / non-face logit of standardised grey crops.
 
     Fully convolutional: on a ``SIZE`` x ``SIZE`` crop it gives one logit; on a bigger image, a
-    map of logits with stride 8 (one per ``SIZE``-px window).
+    map of logits with stride 8 (one per ``SIZE``-px window). With ``outputs`` 4 it also
+    regresses where the face's box is (:meth:`regress`).
 
     Args:
         width: channels of the first convolution (then x2, x4).
+        outputs: 1 (the face logit) or 4 (and the box offset ``dx, dy, log scale``).
 
     Shape:
         (B, 1, 32, 32) -> (B,) logits (positive: a face).
     """
 
-    def __init__(self, width: int = 16) -> None:
+    def __init__(self, width: int = 16, outputs: int = 1) -> None:
         super().__init__()
         w = width
         self.features = nn.Sequential(
@@ -60,14 +62,26 @@ class FaceVerifier(nn.Module):
             nn.MaxPool2d(2),
             nn.Conv2d(4 * w, 4 * w, SIZE // 8),
             nn.ReLU(inplace=True),
-            nn.Conv2d(4 * w, 1, 1),
+            nn.Conv2d(4 * w, outputs, 1),
         )
+        self.outputs = outputs
 
     def forward(self, x: Tensor) -> Tensor:
         if x.dim() != 4 or x.shape[1] != 1:
             raise ValueError(f"expected (B, 1, H, W) crops, got {tuple(x.shape)}")
-        out = self.features(x)
+        out = self.features(x)[:, :1]
         return out.flatten(1).squeeze(1) if out.shape[-2:] == (1, 1) else out
+
+    def regress(self, x: Tensor) -> Tensor:
+        """Where the face is, relative to each crop: ``(dx, dy, ds)``, the box centre's shift in
+        crop sides and the log of its side over the crop's (zeros without a box head).
+
+        Shape:
+            (B, 1, 32, 32) -> (B, 3).
+        """
+        if self.outputs < 4:
+            return torch.zeros(x.shape[0], 3, dtype=x.dtype, device=x.device)
+        return self.features(x)[:, 1:4].flatten(1)
 
 
 def crop_box(grey: np.ndarray, box: Box, size: int = SIZE) -> np.ndarray:
@@ -132,8 +146,8 @@ def load_verifier(path: str | None = None) -> FaceVerifier:
         raise FileNotFoundError(f"face verifier weights not found: {p}")
     with safe_open(str(p), "pt") as f:
         meta = f.metadata() or {}
-    width = int(json.loads(meta.get("config", "{}")).get("width", 16))
-    model = FaceVerifier(width)
+    config = json.loads(meta.get("config", "{}"))
+    model = FaceVerifier(int(config.get("width", 16)), int(config.get("outputs", 1)))
     model.load_state_dict(load_file(str(p)), strict=True)
     return model.eval()
 
@@ -161,6 +175,31 @@ def face_scores(
     x = standardise(np.stack([crop_box(grey, b) for b in boxes]))
     with torch.no_grad():
         return torch.sigmoid(model(x)).numpy().astype(np.float32)
+
+
+def refine_boxes(
+    grey: np.ndarray, boxes: list[Box], model: FaceVerifier | None = None
+) -> tuple[np.ndarray, list[Box]]:
+    """Face probability of each box and the box moved to where the verifier puts the face.
+
+    Returns:
+        ``(probabilities (N,), boxes)``: square boxes centred and sized by :meth:`regress`.
+    """
+    if not boxes:
+        return np.zeros(0, np.float32), []
+    model = model or load_verifier()
+    x = standardise(np.stack([crop_box(grey, b) for b in boxes]))
+    with torch.no_grad():
+        out = model.features(x).flatten(1)
+    prob = torch.sigmoid(out[:, 0]).numpy().astype(np.float32)
+    if out.shape[1] < 4:
+        return prob, list(boxes)
+    moved = []
+    for (bx, by, bw, bh), (dx, dy, ds) in zip(boxes, out[:, 1:4].tolist()):
+        side = (bw + bh) / 2
+        cx, cy, new = bx + bw / 2 + dx * side, by + bh / 2 + dy * side, side * float(np.exp(ds))
+        moved.append((cx - new / 2, cy - new / 2, new, new))
+    return prob, moved
 
 
 def local_standardise(grey: np.ndarray, k: int = SIZE) -> np.ndarray:
@@ -217,7 +256,7 @@ def scan(
         level = cv2.resize(grey, (lw, lh), interpolation=cv2.INTER_AREA)
         x = torch.from_numpy(local_standardise(level))[None, None]
         with torch.no_grad():
-            prob = torch.sigmoid(model.features(x))[0, 0].numpy()
+            prob = torch.sigmoid(model.features(x)[0, 0]).numpy()
         sx, sy = w / lw, h / lh
         for i, j in zip(*np.nonzero(prob >= threshold)):
             box = (8 * j * sx, 8 * i * sy, SIZE * sx, SIZE * sy)
