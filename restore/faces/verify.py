@@ -1,11 +1,11 @@
-"""A small CNN that tells a face box from a false one: the detector's second stage.
+"""A small CNN of our own that finds faces in old photos: both stages of the detector.
 
-The LBP cascade (:mod:`restore.faces.detect`) run loosely finds most faces in old prints, but
-also textures, foliage, cracks and animal faces. This verifier scores each candidate box: the box
-is cut from the photo's luminance, resized (area) to :data:`SIZE` x :data:`SIZE`, standardised
-(zero mean, unit deviation, so fading and exposure do not matter), and passed through four small
-convolutions (:class:`FaceVerifier`, about 100 k parameters). It runs on the CPU in well under a
-millisecond per box.
+A box is cut from the photo's luminance, resized (area) to :data:`SIZE` x :data:`SIZE`,
+standardised (zero mean, unit deviation, so fading and exposure do not matter) and passed through
+four small convolutions (:class:`FaceVerifier`, 89 k parameters): a face logit, and a box head
+that says where the face's box is (:func:`refine_boxes`); about a quarter of a millisecond per box
+on one CPU core. The same network runs fully convolutionally over a locally standardised image
+pyramid (:func:`scan`) to propose the boxes (:func:`restore.faces.detect.detect_faces`).
 
 The weights ship inside the package (``restore/faces/face_verifier.safetensors``, trained by
 ``scripts/train_face_verifier.py`` on UTKFace *train* faces aged like old prints, against crops
