@@ -105,10 +105,14 @@ def score_generation(model: str, data: Sequence[str]) -> Score:
 def score_face(model: str, data: Sequence[str]) -> Score:
     """PSNR gain (dB) of the face model over bicubic on the held-out faces of the first folder,
     degraded by the held-out face protocol (:mod:`restore.eval.face_protocol`); no guards."""
-    from restore.eval.face_protocol import face_method, face_scores
-    from restore.tasks.face import face_split
+    from restore.api import Restorer
+    from restore.eval.face_protocol import aligned_method, face_scores
+    from restore.tasks.face import face_split, read_face
 
-    res = face_scores({"face": face_method(model)}, face_split(data[0])["test"])
+    face = Restorer.from_pretrained(model, device="cpu")
+    held_out = [(p.name, read_face(p, 128)) for p in face_split(data[0])["test"]]
+    method = aligned_method(lambda x: face.run_tensor(x, aligned=True))
+    res = face_scores({"face": method}, held_out)
     res.pop("rows")
     return Score(res["summary"]["face_gain_over_bicubic_db"], {}, res)
 

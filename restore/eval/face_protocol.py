@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -90,25 +89,20 @@ def degrade_holdout(hr: np.ndarray, i: int) -> tuple[np.ndarray, np.ndarray, str
 
 
 def face_scores(
-    methods: Mapping[str, Method], paths: Sequence[str | Path], chunk: int = 25
+    methods: Mapping[str, Method], faces: Sequence[tuple[str, np.ndarray]], chunk: int = 25
 ) -> dict:
-    """Every method on the degraded faces ``paths`` (in order: face ``i`` gets protocol ``i``).
+    """Every method on the degraded ``faces`` (``(name, 128x128x3 uint8)`` in order: face ``i``
+    gets protocol ``i``; :func:`restore.tasks.face.read_face` reads them).
 
     ``bicubic`` (MATLAB x4) is always scored. Returns ``{"summary": {kind: {method_psnr,
     method_ssim, n}}, "rows": [per face]}``; ``summary`` also has ``<method>_gain_over_bicubic_db``
     for every other method.
     """
-    from restore.tasks.face import read_face
-
     names = ["bicubic", *[m for m in methods if m != "bicubic"]]
     fns = {"bicubic": lambda x: imresize(x, scale=4).clamp(0, 1), **methods}
     rows = []
-    for c0 in range(0, len(paths), chunk):  # one call per method and chunk
-        items = [
-            degrade_holdout(read_face(p, 128), i)
-            for i, p in enumerate(paths)
-            if c0 <= i < c0 + chunk
-        ]
+    for c0 in range(0, len(faces), chunk):  # one call per method and chunk
+        items = [degrade_holdout(a, c0 + j) for j, (_, a) in enumerate(faces[c0 : c0 + chunk])]
         t = torch.cat([to_t(a) for a, _, _ in items])
         x = torch.cat([to_t(b) for _, b, _ in items])
         scores = {}
@@ -116,7 +110,7 @@ def face_scores(
             y = (fns[k](x).clamp(0, 1) * 255).round() / 255  # scored as saved (uint8)
             scores[k] = (psnr(y, t), ssim(y, t))
         for j, (_, _, kind) in enumerate(items):
-            row = {"image": Path(paths[c0 + j]).name, "kind": kind}
+            row = {"image": faces[c0 + j][0], "kind": kind}
             for k in names:
                 row[f"{k}_psnr"] = float(scores[k][0][j])
                 row[f"{k}_ssim"] = float(scores[k][1][j])
@@ -138,22 +132,20 @@ def face_scores(
     return {"protocol": __doc__.split("\n\n")[1], "summary": summary, "rows": rows}
 
 
-def face_method(model: str) -> Method:
-    """The face model on the crop the photo pipeline would cut: the 32-px face enlarged x4 by the
-    aligner's bicubic warp, restored as an aligned crop."""
-    import restore
+def aligned_method(crops_fn: Callable[[Tensor], Tensor]) -> Method:
+    """A face model on the crop the photo pipeline would cut: the 32-px face enlarged x4 by the
+    aligner's bicubic warp, restored as an aligned 128-px crop by ``crops_fn``."""
     from restore.faces.align import warp
 
-    face = restore.load(model, device="cpu")
     up4 = np.array([[4.0, 0.0, 0.0], [0.0, 4.0, 0.0]])
-    return lambda x: face.run_tensor(warp(x, up4, (128, 128)), aligned=True)
+    return lambda x: crops_fn(warp(x, up4, (128, 128)))
 
 
 __all__ = [
     "KINDS",
     "SEED",
     "degrade_holdout",
-    "face_method",
+    "aligned_method",
     "face_scores",
     "jpeg_u8",
     "scratch",
