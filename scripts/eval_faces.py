@@ -4,14 +4,12 @@
     python scripts/eval_faces.py detect [--images 100] [--json docs/metrics/face-detect.json]
 
 **restore**: the held-out faces (the last 400 files by name of ``faces/utkface_200``, never
-trained on: :func:`restore.tasks.face.face_split`) at 128 px are degraded by a protocol written
-for this script alone, with its own seeds and ranges (numpy / OpenCV, not the training code): a
-third of the faces made grey and a third sepia (a warm tint curve unlike the training prints'),
-Gaussian blur (sigma 0.6-1.6), x4 down (MATLAB bicubic) to 32 px, luminance noise (sigma 2-10
-levels), 0-3 thin scratches (OpenCV lines, bright or dark), and a JPEG scan (quality 35-85). Then,
-side by side, PSNR / SSIM (torchmetrics, RGB, per image) of: bicubic x4 (MATLAB), the
-whole-image ``enhance`` then ``sr-x4`` path, and the face model (on the crop the
-photo pipeline would cut: the 32-px face enlarged x4 by the aligner's bicubic warp).
+trained on: :func:`restore.tasks.face.face_split`) at 128 px, degraded by the held-out face
+protocol (:mod:`restore.eval.face_protocol`, its own seeds and code, not the training's: a third
+grey, a third sepia, blur, x4 down to 32 px, noise, scratches, JPEG). Side by side, PSNR / SSIM
+(torchmetrics, RGB, per image) of: bicubic x4 (MATLAB), the whole-image ``enhance`` then
+``sr-x4`` path, and the face model (on the crop the photo pipeline would cut: the 32-px face
+enlarged x4 by the aligner's bicubic warp).
 
 **detect**: held-out faces (48-160 px, soft-edged) pasted into 640x480 scenes of BSDS400
 without people, the scene then printed grey or sepia and aged (blur, grain, scratches, JPEG).
@@ -40,9 +38,15 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from restore.core.atomic import atomic_write_json  # noqa: E402
-from restore.data.resize import imresize  # noqa: E402
-from restore.eval.metrics import psnr, ssim  # noqa: E402
-from restore.faces.align import box_eyes, template_eyes, warp  # noqa: E402
+from restore.eval.face_protocol import (  # noqa: E402
+    SEED,
+    aligned_method,
+    face_scores,
+    jpeg_u8,
+    scratch,
+    tint,
+)
+from restore.faces.align import box_eyes, template_eyes  # noqa: E402
 from restore.faces.detect import detect_faces  # noqa: E402
 from restore.tasks.face import face_split, read_face  # noqa: E402
 
@@ -50,110 +54,28 @@ DATA = REPO.parent / "shared" / "data"
 FACES = DATA / "faces" / "utkface_200"
 #: BSDS400 scenes without people (by sorted index; checked by eye on a contact sheet).
 SCENES = [*range(0, 9), *range(10, 51), 52, 53, *range(56, 67)]
-SEED = 20_261_129  # this script's own seeds: training never used them
 
 
-def to_t(a: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.ascontiguousarray(a)).permute(2, 0, 1)[None].float() / 255.0
-
-
-def tint(rgb: np.ndarray, kind: str) -> np.ndarray:
-    """Grey (BT.601, R = G = B) or sepia (a warm curve: R = y^0.85, G = y^1.0, B = y^1.35)."""
-    y = rgb.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32) / 255.0
-    if kind == "grey":
-        out = np.repeat(y[..., None], 3, 2)
-    elif kind == "sepia":
-        out = np.stack([y**0.85, y, y**1.35], -1)
-    else:
-        return rgb
-    return (out * 255 + 0.5).clip(0, 255).astype(np.uint8)
-
-
-def scratch(img: np.ndarray, rng: np.random.Generator, count: int, width: int = 1) -> None:
-    h, w = img.shape[:2]
-    for _ in range(count):
-        p0 = (int(rng.integers(w)), int(rng.integers(h)))
-        ang = rng.uniform(0, math.pi)
-        length = rng.uniform(0.5, 1.2) * max(h, w)
-        p1 = (int(p0[0] + length * math.cos(ang)), int(p0[1] + length * math.sin(ang)))
-        v = int(rng.integers(215, 256)) if rng.random() < 0.6 else int(rng.integers(0, 40))
-        cv2.line(img, p0, p1, (v, v, v), width, cv2.LINE_AA)
-
-
-def jpeg_u8(img: np.ndarray, q: int) -> np.ndarray:
-    grey = bool((img[..., 0] == img[..., 1]).all() and (img[..., 1] == img[..., 2]).all())
-    src = img[..., 0] if grey else cv2.cvtColor(img, cv2.COLOR_RGB2BGR)
-    ok, buf = cv2.imencode(".jpg", src, [cv2.IMWRITE_JPEG_QUALITY, q])
-    dec = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
-    return np.repeat(dec[..., None], 3, 2) if grey else cv2.cvtColor(dec, cv2.COLOR_BGR2RGB)
-
-
-def degrade_holdout(hr: np.ndarray, i: int) -> tuple[np.ndarray, np.ndarray, str]:
-    """(target 128 px, degraded 32 px, kind): this script's protocol for face ``i``."""
-    rng = np.random.default_rng([SEED, i])
-    kind = ("colour", "grey", "sepia")[i % 3]
-    target = tint(hr, kind)
-    x = cv2.GaussianBlur(target, (0, 0), rng.uniform(0.6, 1.6))
-    lr = imresize(to_t(x), scale=0.25)
-    lr = np.ascontiguousarray(lr[0].permute(1, 2, 0).clamp(0, 1).numpy() * 255, np.float32)
-    noise = rng.normal(0, rng.uniform(2, 10), lr.shape[:2])[..., None]
-    lr = (lr + noise + 0.5).clip(0, 255).astype(np.uint8)
-    scratch(lr, rng, int(rng.integers(0, 4)))
-    lr = jpeg_u8(lr, int(rng.integers(35, 86)))
-    return target, lr, kind
-
-
-def eval_restore(model: str, n: int, chunk: int = 25) -> dict:
+def eval_restore(model: str, n: int) -> dict:
+    """The face model beside bicubic and the whole-image enhance + sr-x4 path."""
     import restore
 
-    paths = face_split(FACES)["test"][:n]
     face = restore.load(model, device="cpu")
     enhance = restore.load("enhance", device="cpu")
     sr = restore.load("sr-x4", device="cpu")
-    up4 = np.array([[4.0, 0.0, 0.0], [0.0, 4.0, 0.0]])
-    methods = ["bicubic", "enhance+sr-x4", "face"]
-    rows = []
-    for c0 in range(0, len(paths), chunk):  # batches: one model call per method and chunk
-        items = [
-            degrade_holdout(read_face(p, 128), i)
-            for i, p in enumerate(paths)
-            if c0 <= i < c0 + chunk
-        ]
-        t = torch.cat([to_t(a) for a, _, _ in items])
-        x = torch.cat([to_t(b) for _, b, _ in items])
-        outs = {
-            "bicubic": imresize(x, scale=4).clamp(0, 1),
-            "enhance+sr-x4": sr.run_tensor(enhance.run_tensor(x)),
-            "face": face.run_tensor(warp(x, up4, (128, 128)), aligned=True),
-        }
-        scores = {}
-        for k, y in outs.items():
-            y = (y * 255).round() / 255  # scored as saved (uint8)
-            scores[k] = (psnr(y, t), ssim(y, t))
-        for j, (_, _, kind) in enumerate(items):
-            row = {"image": paths[c0 + j].name, "kind": kind}
-            for k in methods:
-                row[f"{k}_psnr"] = float(scores[k][0][j])
-                row[f"{k}_ssim"] = float(scores[k][1][j])
-            rows.append(row)
-    summary = {}
-    for kind in ("all", "colour", "grey", "sepia"):
-        sel = [r for r in rows if kind == "all" or r["kind"] == kind]
-        summary[kind] = {
-            f"{m}_{k}": round(float(np.mean([r[f"{m}_{k}"] for r in sel])), 4)
-            for m in methods
-            for k in ("psnr", "ssim")
-        }
-        summary[kind]["n"] = len(sel)
-    a = summary["all"]
-    summary["gain_over_bicubic_db"] = round(a["face_psnr"] - a["bicubic_psnr"], 3)
-    summary["gain_over_enhance_sr_db"] = round(a["face_psnr"] - a["enhance+sr-x4_psnr"], 3)
-    return {
-        "protocol": __doc__.split("**restore**: ")[1].split("\n\n")[0],
-        "model": model,
-        "summary": summary,
-        "rows": rows,
-    }
+    held_out = [(p.name, read_face(p, 128)) for p in face_split(FACES)["test"][:n]]
+    res = face_scores(
+        {
+            "enhance+sr-x4": lambda x: sr.run_tensor(enhance.run_tensor(x)),
+            "face": aligned_method(lambda x: face.run_tensor(x, aligned=True)),
+        },
+        held_out,
+    )
+    s = res["summary"]
+    s["gain_over_bicubic_db"] = s.pop("face_gain_over_bicubic_db")
+    s.pop("enhance+sr-x4_gain_over_bicubic_db")
+    s["gain_over_enhance_sr_db"] = round(s["all"]["face_psnr"] - s["all"]["enhance+sr-x4_psnr"], 3)
+    return {"protocol": res["protocol"], "model": model, **res}
 
 
 def soft_paste(scene: np.ndarray, face: np.ndarray, x: int, y: int) -> None:
