@@ -193,7 +193,9 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("part", choices=["restore", "detect"])
-    ap.add_argument("--model", help="restore: face weights or run folder (none is shipped yet)")
+    ap.add_argument(
+        "--model", help="restore: the face model (name, weights or run folder), e.g. face"
+    )
     ap.add_argument("--n", type=int, default=400, help="held-out faces to score")
     ap.add_argument("--images", type=int, default=100, help="detection scenes")
     ap.add_argument(

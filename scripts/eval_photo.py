@@ -468,12 +468,19 @@ def main() -> int:
     ap.add_argument("--figures", action="store_true", help="write docs/img/photo_*.jpg")
     ap.add_argument("--model", action="append", default=[], metavar="STAGE=MODEL")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument(
+        "--faces",
+        choices=["default", "on", "off"],
+        default="default",
+        help="the faces stage: restore photo's default, or forced on / off (to measure it)",
+    )
     args = ap.parse_args()
     t_start = time.perf_counter()
     torch.set_num_threads(args.threads)
     cv2.setNumThreads(args.threads)
     models = dict(s.split("=", 1) for s in args.model)
-    pr = PhotoRestorer(device="cpu", models=models)
+    faces = {} if args.faces == "default" else {"faces": args.faces == "on"}
+    pr = PhotoRestorer(device="cpu", models=models, **faces)
     print(f"models: {pr.model_names}; warnings: {pr.warnings or 'none'}")
     kinds = ["own", "holdout"] if args.damage == "both" else [args.damage]
     rows: dict[str, list[dict[str, Any]]] = {}

@@ -48,9 +48,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument(
-        "--model", required=True, help="face weights or run folder (none is shipped yet)"
-    )
+    ap.add_argument("--model", default="face", help="face model: name, weights or run folder")
     ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data" / "real_old")
     ap.add_argument("--out", type=Path, default=REPO / "docs" / "img" / "faces_real_old.jpg")
     ap.add_argument("--json", type=Path, default=None)

@@ -106,6 +106,16 @@ def inpaint_gap() -> float:
     return float((m.get("bars") or m["summary"])["gap_20_60_db"])
 
 
+def face_gain(key: str) -> float:
+    """The face model's gain on the held-out faces: the relay's value where the relay shipped it
+    (its headline is the gain over bicubic), else the card's metrics summary."""
+    c = card("face")
+    relay = c.get("relay") or {}
+    if key == "gain_over_bicubic_db" and relay.get("value") is not None:
+        return float(relay["value"])
+    return float(c["metrics"]["summary"][key])
+
+
 def gen(key: str, scale: float = 1.0) -> Callable[[], float]:
     return lambda: scale * float(card("gen-mnist")["metrics"][key])
 
@@ -128,6 +138,8 @@ README_CLAIMS: list[tuple[str, str, Callable[[], float]]] = [
     ),
     ("`colorize`", r"Set14 ([+-][\d.]+) dB", lambda: card_number("colorize", "Set14_x4")),
     ("`gen-mnist`", r"(\d+)% confident digits", gen("confident_share", 100.0)),
+    ("`face`", r"\+([\d.]+) dB over bicubic", lambda: face_gain("gain_over_bicubic_db")),
+    ("`face`", r"\+([\d.]+) dB over enhance", lambda: face_gain("gain_over_enhance_sr_db")),
     ("`gen-mnist`", r"class entropy ([\d.]+) nats", gen("class_entropy_nats")),
 ]
 

@@ -1,7 +1,8 @@
 """Faces in old photos: find them, align them, restore them with the face model, paste them back.
 
-- :mod:`restore.faces.detect`: offline frontal-face detection (a shipped LBP cascade) made
-  robust to grey, sepia, faded and damaged prints; boxes and eyes (:class:`Face`).
+- :mod:`restore.faces.detect`: offline frontal-face detection for grey, sepia, faded and damaged
+  prints: a small CNN of our own (:mod:`restore.faces.verify`, weights shipped in this package)
+  scans a luminance pyramid, then scores and corrects each box; boxes and eyes (:class:`Face`).
 - :mod:`restore.faces.align`: eyes -> similarity transform onto the canonical crop, warps.
 - :mod:`restore.faces.paste`: the face stage (:func:`restore_faces`): align, restore, colour
   match, paste back with a feathered mask; grey stays grey.

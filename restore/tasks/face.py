@@ -3,10 +3,10 @@
 Training pairs are made on the device from clean aligned faces (``data.train``, e.g.
 ``../shared/data/faces/utkface_200``): each face is resized to ``size`` (the canonical crop of
 :mod:`restore.faces.align`), jittered a little (the detector's alignment is not exact), aged as a
-real print (:func:`restore.data.old_print.old_print_damage`: B&W / sepia / colour print, fading,
-yellowing, flaked emulsion, cracks, scratches, dust, blur), shrunk by a random factor in
-[``min_scale``, ``max_scale``] (small faces in a photo), given film grain and a JPEG scan at that size, and
-resized back. The target is the clean print *in its own tone*, so grey stays grey and sepia
+real print (:func:`restore.data.old_print.old_print_damage`: B&W / sepia / colour print,
+flaked emulsion, cracks, scratches, dust, blur; no fading: ``enhance`` runs first in
+``restore photo``), shrunk by a random factor in [``min_scale``, ``max_scale``] (small faces in a
+photo), given film grain, thin scratches and a JPEG scan at that size, and resized back. The target is the clean print *in its own tone*, so grey stays grey and sepia
 stays sepia. G predicts a residual on its input (as the enhance task), a conditional PatchGAN
 judges (damaged, restored) pairs.
 
@@ -34,6 +34,7 @@ from torch.utils.data import Dataset
 
 from restore.data.degrade import add_gaussian_noise, jpeg
 from restore.data.old_print import OldPrintConfig, old_print_damage
+from restore.data.old_print_marks import scratches
 from restore.errors import ConfigError
 from restore.faces.paste import is_grey, keep_grey
 from restore.tasks.base import (
@@ -63,6 +64,7 @@ class FaceOptions:
     grain_sigma: tuple[float, float] = (0.01, 0.06)
     jpeg_prob: float = 0.6
     jpeg_range: tuple[float, float] = (30.0, 90.0)
+    lr_scratch_prob: float = 0.3  # thin scratches drawn at the face's small size
     residual: bool = True
 
     def __post_init__(self) -> None:
@@ -74,7 +76,7 @@ class FaceOptions:
             raise ConfigError(
                 f"task_args needs 1 <= min_scale <= max_scale, got {self.min_scale}, {self.max_scale}"
             )
-        for k in ("jitter", "grain_prob", "jpeg_prob"):
+        for k in ("jitter", "grain_prob", "jpeg_prob", "lr_scratch_prob"):
             if not 0.0 <= getattr(self, k) <= 1.0:
                 raise ConfigError(f"task_args.{k} must be in [0, 1], got {getattr(self, k)}")
         if not 1.0 <= self.jpeg_range[0] <= self.jpeg_range[1] <= 100.0:
@@ -168,13 +170,23 @@ def jitter_faces(x: Tensor, amount: float, g: torch.Generator) -> Tensor:
 
 
 #: The print damage of face crops: old_print_damage's defaults with its own low resolution,
-#: grain and JPEG off (degrade_faces does those at the face's size) and the effects that cover
-#: most of a small crop (crack networks, stains, silvering, torn corners) rarer.
+#: grain and JPEG off (degrade_faces does those at the face's size), the effects that cover most
+#: of a small crop (crack networks, stains, silvering, torn corners) rarer, more and stronger blur
+#: (a small face in a print is rarely sharp), and no global tone damage (fading, yellowing,
+#: uneven exposure, vignetting): in ``restore photo`` the faces stage runs after ``enhance``,
+#: which corrects the tone of the whole photo; a face model that also "unfades" would change the
+#: face's tone against the rest of the photo, and cost PSNR on faces whose tone is right.
 FACE_PRINT = replace(
     OldPrintConfig(),
     lowres_prob=0.0,
     grain_prob=0.0,
     jpeg_prob=0.0,
+    fade_prob=0.0,
+    yellowing_prob=0.0,
+    exposure_prob=0.0,
+    vignette_prob=0.0,
+    blur_prob=0.8,
+    blur_sigma=(0.3, 2.0),
     crack_prob=0.15,
     stain_prob=0.2,
     silvering_prob=0.05,
@@ -183,14 +195,19 @@ FACE_PRINT = replace(
     dust_prob=0.3,
 )
 
+#: How the face is shrunk (one per batch): a scan's resampling is not always bicubic.
+SHRINK_MODES = ("bicubic", "bilinear", "area")
+
 
 def degrade_faces(clean: Tensor, g: torch.Generator, opts: FaceOptions) -> tuple[Tensor, Tensor]:
     """Old-photo damage for aligned faces: ``(damaged input, toned clean target)``.
 
     The print's damage and tone come from :func:`old_print_damage` (:data:`FACE_PRINT`: its own
-    low resolution, grain and JPEG off, the heaviest effects rarer); then the batch is shrunk by one
-    factor in [``opts.min_scale``, ``opts.max_scale``], each face given grain and a JPEG scan at that size, and
-    resized back (bicubic).
+    low resolution, grain, JPEG and tone damage off, the heaviest effects rarer); then the batch
+    is shrunk by one factor in [``opts.min_scale``, ``opts.max_scale``] with one of
+    :data:`SHRINK_MODES`, each face given grain, thin scratches at that size
+    (``opts.lr_scratch_prob``: a scratch on a small print is thin in the print's pixels) and a
+    JPEG scan, and resized back (bicubic).
 
     Shape:
         (B, 3, S, S) in [0, 1] -> ((B, 3, S, S), (B, 3, S, S)) in [0, 1].
@@ -204,11 +221,19 @@ def degrade_faces(clean: Tensor, g: torch.Generator, opts: FaceOptions) -> tuple
     s = max(
         8, round(h / float(draw(opts.min_scale, opts.max_scale, 1)))
     )  # one size per batch: fast
+    mode = SHRINK_MODES[int(draw(0, len(SHRINK_MODES), 1)) % len(SHRINK_MODES)]
     grain_on = torch.rand(n, generator=g, device=g.device).cpu() < opts.grain_prob
     jpeg_on = torch.rand(n, generator=g, device=g.device).cpu() < opts.jpeg_prob
+    scratch_on = torch.rand(n, generator=g, device=g.device).cpu() < opts.lr_scratch_prob
     sigma, quality = draw(*opts.grain_sigma) * grain_on, draw(*opts.jpeg_range)
-    lr = F.interpolate(damaged, size=(s, s), mode="bicubic", antialias=True).clamp(0, 1)
-    lr = add_gaussian_noise(lr, sigma.to(lr), generator=g, gray=True)
+    if mode == "area":
+        lr = F.interpolate(damaged, size=(s, s), mode="area")
+    else:
+        lr = F.interpolate(damaged, size=(s, s), mode=mode, antialias=True, align_corners=False)
+    lr = add_gaussian_noise(lr.clamp(0, 1), sigma.to(lr), generator=g, gray=True)
+    if bool(scratch_on.any()):
+        marked, _ = scratches(lr, g, count=(1, 3), width=(0.5, 1.5), length=(0.3, 1.2))
+        lr = torch.where(scratch_on.to(lr.device).view(-1, 1, 1, 1), marked, lr)
     if bool(jpeg_on.any()):
         lr = torch.where(jpeg_on.to(lr.device).view(-1, 1, 1, 1), jpeg(lr, quality.to(lr)), lr)
     out = F.interpolate(lr, size=(h, w), mode="bicubic", align_corners=False)

@@ -247,8 +247,13 @@ BUILT_IN: tuple[TaskSpec, ...] = (
         cls="restore.tasks.face:FaceTask",
         networks=("unet", "patch"),
         onnx="x: aligned face crop (B,3,S,S) in [-1,1] -> residual (B,3,S,S); result = clamp(crop01 + residual, 0, 1), grey crops made grey (card inference.residual, size)",
-        # no model shipped yet: the first one (1,600 CPU steps) lost to bicubic on the held-out
-        # faces and its 6.9 MiB would push a GPU call over 64 MiB (docs/BENCHMARKS.md, "Faces")
+        models={
+            "face": "Restore the faces of old photos (found, aligned, restored, pasted back); "
+            "trained on UTKFace: non-commercial research only."
+        },
+        default_model="face",
+        alias="face",
+        stages={"faces": "face"},
     ),
     TaskSpec(
         name="pix2pix",

@@ -1,12 +1,13 @@
 """What the faces stage of ``restore photo --faces`` costs at 1024x768, per face, on this machine.
 
-    python scripts/bench/faces.py --model RUN [--runs 5] [--threads 2]
+    python scripts/bench/faces.py [--model face] [--runs 5] [--threads 2]
 
 Scenes: a BSDS400 photo without people (as ``scripts/eval_faces.py detect``) enlarged to
 1024x768 and printed grey, with 0, 1 and 3 held-out faces (96-px crops) pasted in. Side by side
-in the same run: detection alone, and the whole stage (detect, align, restore, paste back).
-Medians of ``--runs`` runs (single runs jitter 2-10x on this shared VM). The issue's bar: the
-stage adds at most 0.5 s per face.
+in the same run: detection alone, the whole stage (detect, align, restore, paste back), and
+``restore photo`` (``PhotoRestorer`` with its defaults) with the faces stage off and on.
+Medians of ``--runs`` runs (single runs jitter 2-10x on this shared VM). The issue's bar: faces
+add at most 0.5 s per face.
 """
 
 from __future__ import annotations
@@ -57,9 +58,7 @@ def median_time(fn, runs: int) -> float:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument(
-        "--model", required=True, help="face weights or run folder (none is shipped yet)"
-    )
+    ap.add_argument("--model", default="face", help="face model: name, weights or run folder")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
@@ -73,15 +72,28 @@ def main() -> int:
         return model.run_tensor(c, aligned=True)
 
     print(f"# faces stage at 1024x768, {cpu_name()}, {args.threads} threads, median of {args.runs}")
-    print("| faces pasted | found | detect s | whole stage s | stage s per face found |")
-    print("|---|---|---|---|---|")
+    from restore.photo import PhotoRestorer
+
+    off = PhotoRestorer(device="cpu", faces=False)
+    on = PhotoRestorer(device="cpu", faces=True, models={"faces": args.model})
+    print(
+        "| faces pasted | found | detect s | whole stage s | (stage - detect) s per face "
+        "| restore photo, faces off s | faces on s | on - off, s per face |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     for n in (0, 1, 3):
         x = scene(n)
         found = len(detect_faces(x))
         det = median_time(lambda x=x: detect_faces(x), args.runs)
         stage = median_time(lambda x=x: restore_faces(x, crops, size=size), args.runs)
-        per = f"{stage / found:.3f}" if found else "-"
-        print(f"| {n} | {found} | {det:.3f} | {stage:.3f} | {per} |")
+        t_off = median_time(lambda x=x: off.restore_tensor(x), args.runs)
+        t_on = median_time(lambda x=x: on.restore_tensor(x), args.runs)
+        per = f"{(stage - det) / found:.3f}" if found else "-"
+        added = f"{(t_on - t_off) / found:.3f}" if found else f"{t_on - t_off:.3f} (no face)"
+        print(
+            f"| {n} | {found} | {det:.3f} | {stage:.3f} | {per} | {t_off:.3f} | {t_on:.3f} "
+            f"| {added} |"
+        )
     return 0
 
 

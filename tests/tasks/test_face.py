@@ -158,9 +158,14 @@ def test_photo_faces_flag_end_to_end(face_dir, tmp_path, capsys):
     assert changed[:, 0].min() >= y0 - 0.3 * h and changed[:, 0].max() <= y0 + 1.3 * h
 
 
-def test_faces_stage_without_a_model_is_skipped_with_a_warning():
+def test_faces_stage_without_a_model_is_skipped_with_a_warning(monkeypatch):
+    import restore.photo.pipeline as pipeline
     from restore.photo import PhotoRestorer
 
+    # as on an install whose face model is missing
+    monkeypatch.setattr(
+        pipeline, "DEFAULT_MODELS", {k: v for k, v in pipeline.DEFAULT_MODELS.items() if k != "faces"}
+    )
     pr = PhotoRestorer(detect=False, inpaint=False, enhance=False, faces=True, device="cpu")
     assert "faces" not in pr.models
     assert any(w.startswith("faces: skipped, no faces model is shipped") for w in pr.warnings)
@@ -169,3 +174,27 @@ def test_faces_stage_without_a_model_is_skipped_with_a_warning():
     assert torch.equal(y, x) and "faces" not in report
     faces = [s for s in report["stages"] if s["stage"] == "faces"]
     assert faces == [{"stage": "faces", "ran": False, "reason": "model not available"}]
+
+
+def test_shipped_face_model_holds_its_card_numbers(shared_data):
+    """The shipped ``face`` model on the first 10 held-out faces (held-out face protocol)
+    reproduces its per-face PSNR in docs/metrics/face.json (the card's detail file) and beats
+    bicubic on them."""
+    import json
+
+    import restore
+    from restore.eval.face_protocol import aligned_method, face_scores
+    from restore.tasks.face import read_face
+
+    card = restore.load("face", device="cpu")
+    detail = json.loads((REPO / card.card["metrics"]["detail"]).read_text())
+    paths = face_split(shared_data / "faces" / "utkface_200")["test"][:10]
+    method = aligned_method(lambda x: card.run_tensor(x, aligned=True))
+    res = face_scores({"face": method}, [(p.name, read_face(p, 128)) for p in paths])
+    for got, want in zip(res["rows"], detail["rows"][:10], strict=True):
+        assert got["image"] == want["image"]
+        assert got["bicubic_psnr"] == pytest.approx(want["bicubic_psnr"], abs=1e-3)
+        assert got["face_psnr"] == pytest.approx(want["face_psnr"], abs=0.05)
+    want_gain = sum(r["face_psnr"] - r["bicubic_psnr"] for r in detail["rows"][:10]) / 10
+    assert res["summary"]["face_gain_over_bicubic_db"] == pytest.approx(want_gain, abs=0.05)
+    assert res["summary"]["face_gain_over_bicubic_db"] > 0.5

@@ -118,6 +118,7 @@ def test_the_derived_tables_equal_the_lists_they_replaced():
         "sr": "sr-x4",
         "inpaint": "inpaint",
         "colorize": "colorize",
+        "face": "face",
         "photo": "photo",
         "style": "style-painting",
     }
@@ -132,6 +133,7 @@ def test_the_derived_tables_equal_the_lists_they_replaced():
         "detect": "damage",
         "inpaint": "inpaint",
         "enhance": "enhance",
+        "faces": "face",
         "colorize": "colorize",
         "upscale2": "sr-x2",
         "upscale4": "sr-x4",
@@ -144,6 +146,7 @@ def test_the_derived_tables_equal_the_lists_they_replaced():
         "inpaint",
         "colorize",
         "damage",
+        "face",
         "style-painting",
         "gen-mnist",
         "gen-cifar10",
