@@ -182,8 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
     ph.add_argument(
         "--faces",
         action="store_true",
-        help="also restore the faces found, with --model faces=RUN (no face model is shipped "
-        "yet: see docs/BENCHMARKS.md, Faces)",
+        help="also restore the faces found (detect, align, restore with the face model, paste "
+        "back); --model faces=RUN for another face model",
     )
     ph.add_argument(
         "--colorize",

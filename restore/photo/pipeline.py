@@ -7,8 +7,8 @@ The stages, in order (each can be switched off):
 2. ``inpaint``  the ``inpaint`` model fills the masked pixels (``cv2.inpaint`` Telea stands in,
    with a note in the report, when no inpaint model is shipped in this installation).
 3. ``enhance``  the ``enhance`` model undoes fading, colour cast, grain, mild blur and JPEG.
-   ``faces``    (optional, off by default; needs ``models={"faces": RUN}`` until a ``face``
-   model ships) a face model restores each face found
+   ``faces``    (optional, off by default: on whole photos it changes little, see
+   ``docs/BENCHMARKS.md``, "Faces") the ``face`` model restores each face found
    (:func:`restore.faces.restore_faces`: detect, align, restore, paste back with a feathered
    mask and colour matching); the report lists the faces under ``faces``.
 4. ``colorize`` (optional) the ``colorize`` model colours a grey or single-toned photo; a photo
@@ -77,8 +77,8 @@ class PhotoRestorer:
 
     Args:
         detect, inpaint, enhance: run the stage.
-        faces: restore the faces found with a ``face`` model (``models={"faces": RUN}``: none
-            is shipped yet, see ``docs/BENCHMARKS.md``, "Faces"); off by default.
+        faces: restore the faces found with the ``face`` model (or ``models={"faces": RUN}``);
+            off by default (``docs/BENCHMARKS.md``, "Faces").
         colorize: ``False``; ``True`` colours grey and single-toned photos and skips (with a
             warning in the report) a photo that already has colour; ``"force"`` colours every
             photo (its own colours are replaced).
@@ -145,7 +145,7 @@ class PhotoRestorer:
                 continue
             key = f"upscale{self.upscale}" if stage == "upscale" else stage
             spec = models.get(stage, DEFAULT_MODELS.get(key))
-            if spec is None:  # no model shipped for the stage (faces, for now)
+            if spec is None:  # no model for the stage (e.g. an install without the face model)
                 self.warnings.append(
                     f"{stage}: skipped, no {stage} model is shipped yet; give one with "
                     f"models={{'{stage}': RUN}} (restore photo --model {stage}=RUN)"
