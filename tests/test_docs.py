@@ -28,6 +28,7 @@ STAND_INS = {
     "sr-x4": ("sr_x4.yaml", ["model.generator_args.channels=8", "model.generator_args.n_blocks=1"]),
     "inpaint": ("inpaint.yaml", SMALL_UNET),
     "colorize": ("colorize.yaml", SMALL_UNET),
+    "face": ("face.yaml", SMALL_UNET),
 }
 
 
