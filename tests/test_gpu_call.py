@@ -77,7 +77,9 @@ def test_every_shipped_trainable_model_has_a_leg():
     from restore.models import list_models
 
     trained = {n for n, card in list_models().items() if card["kind"] == "model"}
-    assert trained == set(legs.MODELS)
+    assert trained == set(legs.MODELS) | set(legs.CPU_ONLY)
+    assert not set(legs.MODELS) & set(legs.CPU_ONLY)
+    assert all(len(why) > 20 for why in legs.CPU_ONLY.values())  # each says why
 
 
 # ---------------------------------------------------------------------------------------------

@@ -46,7 +46,13 @@ class Leg:
     smoke: tuple[str, ...] = ()  # overrides of the CPU smoke run (with data.batch_size=2)
 
 
-# One row per shipped trainable model (the names of restore/weights/).
+#: Shipped trainable models the GPU call does not train yet, and why (the CPU relay does).
+CPU_ONLY: dict[str, str] = {
+    "face": "its 8,000 training faces do not fit the call's 64 MiB beside the working tree and "
+    "the pack (a 128-px JPEG subset in scripts/gpu/pack_data.py would; not done yet)",
+}
+
+# One row per shipped trainable model (the names of restore/weights/) but CPU_ONLY.
 MODELS: dict[str, Leg] = {
     "sr-x4": Leg("configs/gpu/sr_x4.yaml", None, "check/x4", ("data.patch_size=32",)),
     "sr-x2": Leg("configs/gpu/sr_x2.yaml", None, "check/x2", ("data.patch_size=32",)),
