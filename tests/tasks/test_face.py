@@ -164,7 +164,9 @@ def test_faces_stage_without_a_model_is_skipped_with_a_warning(monkeypatch):
 
     # as on an install whose face model is missing
     monkeypatch.setattr(
-        pipeline, "DEFAULT_MODELS", {k: v for k, v in pipeline.DEFAULT_MODELS.items() if k != "faces"}
+        pipeline,
+        "DEFAULT_MODELS",
+        {k: v for k, v in pipeline.DEFAULT_MODELS.items() if k != "faces"},
     )
     pr = PhotoRestorer(detect=False, inpaint=False, enhance=False, faces=True, device="cpu")
     assert "faces" not in pr.models
