@@ -186,6 +186,14 @@ def build_parser() -> argparse.ArgumentParser:
         "back); --model faces=RUN for another face model",
     )
     ph.add_argument(
+        "--face-strength",
+        type=float,
+        default=1.0,
+        metavar="S",
+        help="with --faces: share of the face model's change kept, 0-1 (default 1; lower keeps "
+        "more of each face's own texture)",
+    )
+    ph.add_argument(
         "--colorize",
         nargs="?",
         const=True,

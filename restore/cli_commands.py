@@ -221,6 +221,7 @@ def cmd_photo(args: argparse.Namespace) -> int:
         "inpaint": not args.no_inpaint,
         "enhance": not args.no_enhance,
         "faces": args.faces,
+        "face_strength": args.face_strength,
         "colorize": args.colorize,
         "tone": args.tone,
         "upscale": args.upscale,

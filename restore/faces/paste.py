@@ -141,6 +141,7 @@ def restore_faces(
     size: int = 128,
     feather: float | None = None,
     faces: list[Face] | None = None,
+    strength: float = 1.0,
     **detect_kwargs: Any,
 ) -> tuple[Tensor, list[Face]]:
     """The face stage on one photo: detect, align, restore, colour-match and paste back.
@@ -151,14 +152,20 @@ def restore_faces(
         size: side of the aligned crop the model takes.
         feather: blend ramp in crop pixels (default ``size / 8``).
         faces: faces already found (skips detection).
+        strength: how much of the stage's change to keep, in [0, 1] (a fidelity weight, as
+            GFPGAN's ``--weight``): ``photo + strength * (restored photo - photo)``; ``0``
+            leaves the photo exactly as it is, lower values keep more of the face's own texture.
         **detect_kwargs: passed to :func:`restore.faces.detect.detect_faces`.
 
     Returns:
         ``(photo with the faces restored, the faces)``; a grey photo comes back exactly grey.
 
     Raises:
-        ValueError: ``image`` is not one (1, 3, H, W) float image.
+        ValueError: ``image`` is not one (1, 3, H, W) float image, or ``strength`` is not in
+            [0, 1].
     """
+    if not 0.0 <= strength <= 1.0:
+        raise ValueError(f"face strength must be in [0, 1], got {strength}")
     if image.dim() != 4 or image.shape[0] != 1 or image.shape[1] != 3:
         raise ValueError(f"expected one (1, 3, H, W) image, got {tuple(image.shape)}")
     if not image.is_floating_point():
@@ -179,6 +186,8 @@ def restore_faces(
         out = paste_face(
             out, restored[i : i + 1], M, feather=feather, original=crop if big else None
         )
+    if strength < 1.0:  # blended in the photo: 0 is the photo itself, not a resampled crop
+        out = image + strength * (out - image)
     return keep_grey(image, out), faces
 
 

@@ -79,6 +79,8 @@ class PhotoRestorer:
         detect, inpaint, enhance: run the stage.
         faces: restore the faces found with the ``face`` model (or ``models={"faces": RUN}``);
             off by default (``docs/BENCHMARKS.md``, "Faces").
+        face_strength: share of the face model's change kept, in [0, 1] (a fidelity weight:
+            lower keeps more of each face's own texture; :func:`restore.faces.restore_faces`).
         colorize: ``False``; ``True`` colours grey and single-toned photos and skips (with a
             warning in the report) a photo that already has colour; ``"force"`` colours every
             photo (its own colours are replaced).
@@ -117,10 +119,14 @@ class PhotoRestorer:
         dilate: int | None = None,
         tile: int | None = None,
         protect_faces: bool = True,
+        face_strength: float = 1.0,
     ) -> None:
         if upscale not in (None, 1, 2, 4):
             raise ValueError(f"upscale must be 2 or 4 (or None), got {upscale!r}")
         check_colour_options(colorize, tone)
+        if not 0.0 <= face_strength <= 1.0:
+            raise ValueError(f"face_strength must be in [0, 1], got {face_strength!r}")
+        self.face_strength = float(face_strength)
         self.force_colorize = colorize == "force"
         self.tone: ToneMode = tone
         models = dict(models or {})
@@ -365,7 +371,7 @@ class PhotoRestorer:
 
     def restore_faces(self, y: Tensor) -> tuple[Tensor, list[list[dict[str, Any]]]]:
         """The faces stage on photos y (B, 3, H, W): per photo, the faces found (box, eyes)."""
-        return faces_stage(self.models["faces"], y)
+        return faces_stage(self.models["faces"], y, self.face_strength)
 
     def run_tensor(self, x: Tensor, *, mask: Tensor | None = None) -> Tensor:
         """:meth:`restore_tensor` without the report (the :class:`~restore.api.ImageModel` protocol)."""

@@ -34,13 +34,14 @@ def restore_photo(
     dilate: int | None = None,
     tile: int | None = None,
     steps: MutableMapping[str, Tensor] | None = None,
+    face_strength: float = 1.0,
 ) -> tuple[Image, dict[str, Any]]:
     """Restore one damaged photo: detect damage, inpaint, enhance (+ colorize, upscale).
 
     Args:
         image: a path, an :class:`~restore.data.io.Image` or a uint8 / uint16 array (H, W[, C]).
-        detect, inpaint, enhance, faces, upscale, device, models, threshold, dilate, tile:
-            see :class:`PhotoRestorer`.
+        detect, inpaint, enhance, faces, upscale, device, models, threshold, dilate, tile,
+        face_strength: see :class:`PhotoRestorer`.
         colorize: ``False``, ``True`` (grey and single-toned photos only: a photo that already
             has colour is skipped, with a warning in the report) or ``"force"``.
         tone: ``"keep"`` (a toned print keeps its tone) or ``"neutral"`` (made neutral grey).
@@ -77,6 +78,7 @@ def restore_photo(
         inpaint=inpaint,
         enhance=enhance,
         faces=faces,
+        face_strength=face_strength,
         colorize=colorize,
         tone=tone,
         upscale=upscale,

@@ -110,10 +110,12 @@ def check_colour_options(colorize: Any, tone: Any) -> None:
         raise ValueError(f"tone must be one of {list(TONE_MODES)}, got {tone!r}")
 
 
-def faces_stage(model: Any, y: Tensor) -> tuple[Tensor, list[list[dict[str, Any]]]]:
+def faces_stage(
+    model: Any, y: Tensor, strength: float = 1.0
+) -> tuple[Tensor, list[list[dict[str, Any]]]]:
     """The faces stage: ``model`` (a face model) on every face of photos y (B, 3, H, W) in
-    [0, 1] (:func:`restore.faces.restore_faces`); returns the photos and, per photo, the faces
-    found (box, eyes)."""
+    [0, 1] (:func:`restore.faces.restore_faces`, keeping ``strength`` of the model's change);
+    returns the photos and, per photo, the faces found (box, eyes)."""
     from restore.faces import restore_faces
 
     size = int(model.inference.get("size", 128))
@@ -123,7 +125,7 @@ def faces_stage(model: Any, y: Tensor) -> tuple[Tensor, list[list[dict[str, Any]
 
     outs, found = [], []
     for i in range(y.shape[0]):
-        yi, faces = restore_faces(y[i : i + 1], crops, size=size)
+        yi, faces = restore_faces(y[i : i + 1], crops, size=size, strength=strength)
         outs.append(yi)
         found.append([f.as_dict() for f in faces])
     return torch.cat(outs), found

@@ -100,3 +100,26 @@ def test_small_face_paste_shrinks_the_crop_without_leaking():
     assert torch.equal(out[..., 22:, :], photo[..., 22:, :])  # below it (16 photo px tall)
     assert float(out[0, 0, 14, 18]) == pytest.approx(0.8, abs=1e-4)
     assert 0.2 <= float(out.min()) and float(out.max()) <= 0.8 + 1e-6
+
+
+def test_strength_keeps_that_share_of_the_models_change():
+    # a smooth photo (a horizontal ramp) and a "model" that mirrors the crop: colour matching
+    # keeps the change, and resampling a smooth photo adds next to nothing
+    ramp = torch.linspace(0.1, 0.9, 64).view(1, 1, 1, 64).expand(1, 3, 48, 64).contiguous()
+    photo = ramp * torch.tensor([1.0, 0.9, 0.8]).view(1, 3, 1, 1)
+    face = Face(box=(10, 8, 30, 30), votes=3, eyes=((19.0, 19.0), (31.0, 19.0)), eyes_found=True)
+
+    def mirror(c):
+        return c.flip(-1)
+
+    full, _ = restore_faces(photo, mirror, size=32, faces=[face])
+    half, _ = restore_faces(photo, mirror, size=32, faces=[face], strength=0.5)
+    none, _ = restore_faces(photo, mirror, size=32, faces=[face], strength=0.0)
+    assert not torch.equal(full, photo)
+    # strength 0: the photo itself (the blend is in the photo, not on the resampled crop)
+    assert float((full - photo).abs().max()) > 0.1
+    assert torch.equal(none, photo)
+    # the blend is linear in the kept change: half way between none and full
+    torch.testing.assert_close(half, (none + full) / 2, atol=1e-5, rtol=0)
+    with pytest.raises(ValueError, match="strength"):
+        restore_faces(photo, mirror, size=32, faces=[face], strength=1.5)

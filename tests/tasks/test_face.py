@@ -200,3 +200,28 @@ def test_shipped_face_model_holds_its_card_numbers(shared_data):
     want_gain = sum(r["face_psnr"] - r["bicubic_psnr"] for r in detail["rows"][:10]) / 10
     assert res["summary"]["face_gain_over_bicubic_db"] == pytest.approx(want_gain, abs=0.05)
     assert res["summary"]["face_gain_over_bicubic_db"] > 0.5
+
+
+def test_face_strength_is_checked_and_reaches_the_stage(face_dir, tmp_path, capsys):
+    from restore.cli import main
+    from restore.data.io import Image, read_image, write_image
+    from restore.photo import PhotoRestorer
+
+    with pytest.raises(ValueError, match="face_strength"):
+        PhotoRestorer(detect=False, inpaint=False, enhance=False, face_strength=1.5)
+    train(tiny_cfg(face_dir, tmp_path))
+    src = tmp_path / "in.png"
+    write_image(src, Image.from_array(scene()))
+    base = [str(src), "--faces", "--no-detect", "--no-inpaint", "--no-enhance", "--device", "cpu"]
+    base += ["--model", f"faces={tmp_path / 'face_tiny'}"]
+    outs = {}
+    for s in ("1", "0.5", "0"):
+        dst = tmp_path / f"out_{s}.png"
+        assert main(["photo", *base, "-o", str(dst), "--face-strength", s]) == 0
+        outs[s] = read_image(dst).pixels.astype(np.int32)
+    before = read_image(src).pixels.astype(np.int32)
+    change = {s: np.abs(o - before).sum() for s, o in outs.items()}
+    assert change["0"] < change["0.5"] < change["1"]  # less of the model's change kept
+    assert main(["photo", *base, "-o", str(tmp_path / "bad.png"), "--face-strength", "2"]) != 0
+    assert "face_strength must be in [0, 1]" in capsys.readouterr().err
+    assert not (tmp_path / "bad.png").exists()
