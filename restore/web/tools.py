@@ -82,6 +82,7 @@ class PhotoOptions:
     inpaint: bool = True
     enhance: bool = True
     faces: bool = False
+    face_strength: float = 1.0  # share of the faces stage's change kept (a fidelity weight)
     colorize: bool | str = False  # False, True or "force"
     tone: str = "keep"
     upscale: int | None = None
@@ -116,8 +117,19 @@ def photo_options(query: Mapping[str, str]) -> PhotoOptions:
             threshold = -1.0
         if not 0.0 < threshold < 1.0:
             raise ConfigError(f"threshold={query['threshold']!r}: use a number between 0 and 1")
+    face_strength = 1.0
+    if query.get("face_strength", "") != "":
+        try:
+            face_strength = float(query["face_strength"])
+        except ValueError:
+            face_strength = -1.0
+        if not 0.0 <= face_strength <= 1.0:
+            raise ConfigError(
+                f"face_strength={query['face_strength']!r}: use a number between 0 and 1"
+            )
     return PhotoOptions(
         threshold=threshold,
+        face_strength=face_strength,
         detect=flag("detect", True),
         inpaint=flag("inpaint", True),
         enhance=flag("enhance", True),
@@ -176,6 +188,7 @@ def run_photo(
         inpaint=opts.inpaint,
         enhance=opts.enhance,
         faces=opts.faces,
+        face_strength=opts.face_strength,
         colorize=opts.colorize,  # type: ignore[arg-type]
         tone=opts.tone,  # type: ignore[arg-type]
         upscale=opts.upscale,

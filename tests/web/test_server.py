@@ -102,6 +102,8 @@ def test_bad_options_and_a_mask_of_the_wrong_size_are_refused(serve):
     assert status == 400 and "tone='purple'" in body["error"]
     status, body = call(url + f"api/run/photo?upload={up['upload']}&threshold=2", b"")
     assert status == 400 and "between 0 and 1" in body["error"]
+    status, body = call(url + f"api/run/photo?upload={up['upload']}&face_strength=1.5", b"")
+    assert status == 400 and "face_strength='1.5'" in body["error"]
     status, body = call(url + f"api/run/photo?upload={up['upload']}", png(10, 10))
     assert status == 400 and "does not match" in body["error"]
     status, body = call(url + "api/run/generate?model=gen-mnist&n=lots", b"")
@@ -286,3 +288,11 @@ def test_a_taken_port_is_a_clear_error(web):
             bind("127.0.0.1", sock.getsockname()[1])
     finally:
         sock.close()
+
+
+def test_face_strength_option_is_parsed():
+    from restore.web.tools import photo_options
+
+    assert photo_options({}).face_strength == 1.0
+    assert photo_options({"faces": "1", "face_strength": "0.3"}).face_strength == 0.3
+    assert photo_options({"face_strength": ""}).face_strength == 1.0
