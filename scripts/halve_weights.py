@@ -22,7 +22,12 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from restore.core.atomic import atomic_write_json  # noqa: E402
-from restore.core.checkpoint import load_tensors, save_tensors, sha256_file  # noqa: E402
+from restore.core.checkpoint import (  # noqa: E402
+    load_tensors,
+    save_tensors,
+    sha256_file,
+    to_float16,
+)
 from restore.models import SHIPPED, WEIGHTS_DIR  # noqa: E402
 
 
@@ -37,8 +42,7 @@ def main() -> int:
             print(f"{name}: already float16")
             continue
         before = path.stat().st_size
-        half = {k: t.half() if t.is_floating_point() else t for k, t in tensors.items()}
-        save_tensors(path, half, meta)
+        save_tensors(path, to_float16(tensors), meta)
         card_path = path.with_suffix(".json")
         card = json.loads(card_path.read_text())
         card["file_bytes"] = path.stat().st_size

@@ -25,7 +25,12 @@ sys.path.insert(0, str(REPO))
 
 from restore.core.atomic import atomic_write_json  # noqa: E402
 from restore.core.card import split_rows, strip_machine_paths  # noqa: E402
-from restore.core.checkpoint import load_tensors, save_tensors, sha256_file  # noqa: E402
+from restore.core.checkpoint import (  # noqa: E402
+    load_tensors,
+    save_tensors,
+    sha256_file,
+    to_float16,
+)
 from restore.models import SHIPPED, WEIGHTS_DIR, read_card  # noqa: E402
 
 METRICS_DIR = REPO / "docs" / "metrics"
@@ -64,17 +69,14 @@ def main() -> int:
         else args.run / ("best.safetensors" if args.best else "model.safetensors")
     )
     card = read_card(src.with_suffix(".json"))  # upgraded to the current format, validated
-    tensors, _ = load_tensors(src)
+    tensors, meta = load_tensors(src)
     n_params = sum(
         int(t.numel()) for k, t in tensors.items() if t.is_floating_point() and "running_" not in k
     )
     dst = WEIGHTS_DIR / f"{args.name}.safetensors"
     WEIGHTS_DIR.mkdir(exist_ok=True)
     if args.fp16:
-        full, meta = load_tensors(src)
-        save_tensors(
-            dst, {k: v.half() if v.is_floating_point() else v for k, v in full.items()}, meta
-        )
+        save_tensors(dst, to_float16(tensors), meta)
     else:
         shutil.copyfile(src, dst)
     size = dst.stat().st_size

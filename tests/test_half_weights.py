@@ -8,7 +8,7 @@ import shutil
 import torch
 
 import restore
-from restore.core.checkpoint import load_tensors, save_tensors, sha256_file
+from restore.core.checkpoint import load_tensors, save_tensors, sha256_file, to_float16
 
 
 def test_float16_weights_load_as_float32_with_the_same_output(tiny_model_dir, tmp_path):
@@ -18,7 +18,7 @@ def test_float16_weights_load_as_float32_with_the_same_output(tiny_model_dir, tm
     assert any(v.dtype == torch.float32 for v in tensors.values())
     save_tensors(
         half_dir / "model.safetensors",
-        {k: v.half() if v.is_floating_point() else v for k, v in tensors.items()},
+        to_float16(tensors),
         meta,
     )
     card = json.loads((half_dir / "model.json").read_text())

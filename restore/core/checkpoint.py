@@ -42,6 +42,12 @@ def save_tensors(
     atomic_write_bytes(path, save(flat, metadata=dict(meta) if meta else None))
 
 
+def to_float16(tensors: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The floating-point tensors as float16, the others as they are: weights stored at half the
+    size (``scripts/ship_model.py --fp16``), which load back into float32 modules."""
+    return {k: v.half() if v.is_floating_point() else v for k, v in tensors.items()}
+
+
 def check_safetensors_file(path: str | Path) -> Path:
     """Refuse anything that is not a complete, well-formed safetensors file.
 
