@@ -109,27 +109,25 @@ def photo_options(query: Mapping[str, str]) -> PhotoOptions:
     tone = query.get("tone", "keep")
     if tone not in ("keep", "neutral"):
         raise ConfigError(f"tone={tone!r}: use keep or neutral")
-    threshold = None
-    if query.get("threshold", "") != "":
+
+    def fraction(key: str, *, ends: bool) -> float | None:
+        """The number ``key`` in [0, 1] (``ends``) or in (0, 1); None when not given."""
+        raw = query.get(key, "")
+        if raw == "":
+            return None
         try:
-            threshold = float(query["threshold"])
+            v = float(raw)
         except ValueError:
-            threshold = -1.0
-        if not 0.0 < threshold < 1.0:
-            raise ConfigError(f"threshold={query['threshold']!r}: use a number between 0 and 1")
-    face_strength = 1.0
-    if query.get("face_strength", "") != "":
-        try:
-            face_strength = float(query["face_strength"])
-        except ValueError:
-            face_strength = -1.0
-        if not 0.0 <= face_strength <= 1.0:
-            raise ConfigError(
-                f"face_strength={query['face_strength']!r}: use a number between 0 and 1"
-            )
+            v = -1.0
+        if not (0.0 <= v <= 1.0 if ends else 0.0 < v < 1.0):  # NaN fails both
+            raise ConfigError(f"{key}={raw!r}: use a number between 0 and 1")
+        return v
+
+    threshold = fraction("threshold", ends=False)
+    face_strength = fraction("face_strength", ends=True)
     return PhotoOptions(
         threshold=threshold,
-        face_strength=face_strength,
+        face_strength=1.0 if face_strength is None else face_strength,
         detect=flag("detect", True),
         inpaint=flag("inpaint", True),
         enhance=flag("enhance", True),
