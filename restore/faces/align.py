@@ -85,7 +85,12 @@ def apply(M: np.ndarray, points: np.ndarray) -> np.ndarray:
 
 
 def warp(
-    image: Tensor, M: np.ndarray, out_hw: tuple[int, int], *, offset: Point = (0.0, 0.0)
+    image: Tensor,
+    M: np.ndarray,
+    out_hw: tuple[int, int],
+    *,
+    offset: Point = (0.0, 0.0),
+    clamp: bool = True,
 ) -> Tensor:
     """Resample ``image`` through ``M`` (source -> destination coordinates).
 
@@ -93,7 +98,8 @@ def warp(
     (``offset`` places the destination grid inside a larger frame); outside the source, the
     border value is repeated. Enlarging (scale > 1.25) is bicubic (as the face model's training
     enlarged its small faces), otherwise bilinear; shrinking (scale < 0.8) first blurs the source
-    (Gaussian, sigma ``0.5 / scale``) so the crop does not alias. Values are clamped to [0, 1].
+    (Gaussian, sigma ``0.5 / scale``) so the crop does not alias. Values are clamped to [0, 1]
+    unless ``clamp`` is false (to resample differences, which may be negative).
 
     Shape:
         (B, C, H, W) -> (B, C, out_h, out_w).
@@ -120,7 +126,7 @@ def warp(
     grid = grid.unsqueeze(0).expand(image.shape[0], -1, -1, -1)
     mode = "bicubic" if scale > 1.25 else "bilinear"
     out = F.grid_sample(image, grid, mode=mode, padding_mode="border", align_corners=False)
-    return out.clamp(0, 1)
+    return out.clamp(0, 1) if clamp else out
 
 
 def align_face(image: Tensor, eyes: tuple[Point, Point], size: int) -> tuple[Tensor, np.ndarray]:

@@ -9,6 +9,9 @@ halo shows: at the mask's outer edge the photo is unchanged, and the blend ramps
 Faces bigger in the photo than the crop (the crop shrinks them) get only the model's
 *correction* pasted (restored crop minus original crop, enlarged): the photo's own fine detail,
 finer than the crop can hold, is kept instead of being replaced by an enlarged 128-px face.
+Faces smaller than the crop are enlarged into it and the restored crop is shrunk back; that
+round trip alone blurs the face, so :data:`SMALL_FACE_DETAIL` of the detail it loses (the photo
+minus the original crop shrunk back) is added back (1 = paste the correction only).
 """
 
 from __future__ import annotations
@@ -22,6 +25,10 @@ from torch import Tensor
 
 from restore.faces.align import align_face, transform_scale, warp
 from restore.faces.detect import Face, detect_faces
+
+#: For faces smaller than the crop: the share of the photo's own detail that the enlarge-shrink
+#: round trip loses and the paste adds back (:func:`paste_face`'s ``detail``).
+SMALL_FACE_DETAIL = 1.0
 
 
 def is_grey(x: Tensor) -> Tensor:
@@ -93,19 +100,22 @@ def paste_face(
     *,
     feather: float,
     original: Tensor | None = None,
+    detail: float = 1.0,
 ) -> Tensor:
     """Blend a restored crop back into the photo through the inverse of ``M``.
 
     Only the crop's footprint (its bounding box in the photo) is resampled. With ``original``
-    (the crop as it was cut), the correction ``restored - original`` is pasted instead of the
-    crop itself: the photo keeps the detail finer than the crop.
+    (the crop as it was cut), ``detail`` of the photo's detail that the crop does not hold (the
+    photo minus ``original`` mapped back) is kept on top of the restored crop: ``detail = 1``
+    pastes the correction ``restored - original`` only, ``0`` the restored crop itself.
 
     Args:
         image: the photo (1, 3, H, W).
         restored: the restored crop (1, 3, S, S).
         M: photo -> crop transform (2, 3).
         feather: ramp width of the blend, in crop pixels.
-        original: the original crop, to paste the correction only.
+        original: the original crop, to keep the photo's finer detail.
+        detail: with ``original``, the share of that detail kept, in [0, 1].
 
     Returns:
         A new photo tensor; pixels outside the footprint are untouched.
@@ -121,15 +131,20 @@ def paste_face(
     x1, y1 = int(min(w, np.ceil(pts[:, 0].max()))), int(min(h, np.ceil(pts[:, 1].max())))
     if x1 <= x0 or y1 <= y0:
         return image
-    src = restored if original is None else restored - original
-    both = torch.cat([src, mask.expand(src.shape[0], 1, -1, -1)], 1)
+    if not 0.0 <= detail <= 1.0:
+        raise ValueError(f"detail must be in [0, 1], got {detail}")
+    parts = [restored] if original is None else [restored, original]
+    both = torch.cat([*parts, mask.expand(restored.shape[0], 1, -1, -1)], 1)
     # crop pixels -> photo pixels of the footprint: the inverse map, offset to the footprint
     # outside the crop the border repeats the mask's edge value, 0: nothing leaks out
-    back = warp(both, invert(M), (y1 - y0, x1 - x0), offset=(x0, y0))
-    piece, m = back[:, :3], back[:, 3:]
+    # unclamped: the restored crop minus the original is a difference
+    back = warp(both, invert(M), (y1 - y0, x1 - x0), offset=(x0, y0), clamp=False)
+    piece, m = back[:, :3], back[:, -1:].clamp(0, 1)
     out = image.clone()
     region = out[..., y0:y1, x0:x1]
-    new = region + piece * m if original is not None else region * (1 - m) + piece * m
+    if original is not None:  # the restored crop plus the detail the crop lost
+        piece = piece + detail * (region - back[:, 3:6])
+    new = region * (1 - m) + piece * m
     out[..., y0:y1, x0:x1] = new.clamp(0, 1)
     return out
 
@@ -142,6 +157,7 @@ def restore_faces(
     feather: float | None = None,
     faces: list[Face] | None = None,
     strength: float = 1.0,
+    detail: float = SMALL_FACE_DETAIL,
     **detect_kwargs: Any,
 ) -> tuple[Tensor, list[Face]]:
     """The face stage on one photo: detect, align, restore, colour-match and paste back.
@@ -155,6 +171,8 @@ def restore_faces(
         strength: how much of the stage's change to keep, in [0, 1] (a fidelity weight, as
             GFPGAN's ``--weight``): ``photo + strength * (restored photo - photo)``; ``0``
             leaves the photo exactly as it is, lower values keep more of the face's own texture.
+        detail: for faces smaller than the crop, the share of the photo's own detail kept
+            (:func:`paste_face`); faces bigger than the crop always keep all of it.
         **detect_kwargs: passed to :func:`restore.faces.detect.detect_faces`.
 
     Returns:
@@ -184,7 +202,12 @@ def restore_faces(
     for i, (crop, M) in enumerate(aligned):
         big = transform_scale(M) < 1.0  # the face is bigger in the photo than in the crop
         out = paste_face(
-            out, restored[i : i + 1], M, feather=feather, original=crop if big else None
+            out,
+            restored[i : i + 1],
+            M,
+            feather=feather,
+            original=crop,
+            detail=1.0 if big else detail,
         )
     if strength < 1.0:  # blended in the photo: 0 is the photo itself, not a resampled crop
         out = image + strength * (out - image)
@@ -192,6 +215,7 @@ def restore_faces(
 
 
 __all__ = [
+    "SMALL_FACE_DETAIL",
     "feather_mask",
     "is_grey",
     "keep_grey",

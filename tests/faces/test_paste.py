@@ -58,6 +58,31 @@ def test_paste_of_a_correction_keeps_the_photo_detail():
     torch.testing.assert_close(out[..., 6:22, 10:26], expected, atol=1e-5, rtol=0)
 
 
+def test_paste_of_a_darkening_correction_is_not_lost():
+    # the correction is resampled unclamped: a negative one (a bright scratch removed) darkens
+    photo = torch.full((1, 3, 40, 50), 0.6)
+    crop = photo[..., 6:22, 10:26].clone()
+    out = paste_face(photo, crop - 0.2, SHIFT, feather=4, original=crop)
+    m = feather_mask(16, 4)[0, 0]
+    torch.testing.assert_close(out[0, 0, 6:22, 10:26], 0.6 - 0.2 * m, atol=1e-5, rtol=0)
+
+
+def test_paste_detail_blends_crop_and_correction():
+    g = torch.Generator().manual_seed(3)
+    photo = torch.rand(1, 3, 40, 50, generator=g) * 0.5 + 0.25
+    original = torch.full((1, 3, 16, 16), 0.5)  # a crop that lost all of the photo's detail
+    restored = torch.full((1, 3, 16, 16), 0.55)
+    m = feather_mask(16, 4)[0, 0]
+    region = photo[..., 6:22, 10:26]
+    for detail in (0.0, 0.5, 1.0):
+        out = paste_face(photo, restored, SHIFT, feather=4, original=original, detail=detail)
+        # photo * (1 - m) + (restored + detail * (photo - original)) * m
+        want = region * (1 - m) + (0.55 + detail * (region - 0.5)) * m
+        torch.testing.assert_close(out[..., 6:22, 10:26], want, atol=1e-5, rtol=0)
+    with pytest.raises(ValueError, match="detail"):
+        paste_face(photo, restored, SHIFT, feather=4, original=original, detail=1.5)
+
+
 def test_match_colour_moves_the_mean():
     original = torch.full((1, 3, 8, 8), 0.3)
     original[:, 0] = 0.5
