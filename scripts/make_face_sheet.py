@@ -4,7 +4,8 @@
                                       [--json docs/metrics/faces_real_old.json] [--max-side 1600]
 
 Every print under ../shared/data/real_old (sorted; shrunk to ``--max-side`` if larger) is run
-through the shipped ``enhance`` model, then the faces stage (:func:`restore.faces.restore_faces`
+through the shipped ``enhance`` model as ``restore photo`` applies it
+(:func:`restore.photo.global_tone.global_enhance`), then the faces stage (:func:`restore.faces.restore_faces`
 with the face model), as ``restore photo --faces --no-detect --no-inpaint`` does. One row per face
 found: the scan | enhance alone | enhance + faces, each a crop of 1.4 times the face box shown at
 160 px, with the print's name, the face's size and whether its eyes were found. The scans have
@@ -55,6 +56,7 @@ def main() -> int:
     ap.add_argument("--max-side", type=int, default=1600)
     args = ap.parse_args()
     import restore
+    from restore.photo.global_tone import global_enhance
 
     face = restore.load(args.model, device="cpu")
     enhance = restore.load("enhance", device="cpu")
@@ -72,7 +74,7 @@ def main() -> int:
             x = torch.nn.functional.interpolate(
                 x, size=(round(h * k), round(w * k)), mode="area"
             ).clamp(0, 1)
-        y = enhance.run_tensor(x)
+        y = global_enhance(x, enhance.run_tensor(x).clamp(0, 1))
         z, faces = restore_faces(y, crops, size=size)
         name = f"{p.parent.name}/{p.name}"
         notes.append({"print": name, "faces": [f.as_dict() for f in faces]})

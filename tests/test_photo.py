@@ -227,13 +227,16 @@ def test_shipped_models_on_the_sample_photo():
     pr = PhotoRestorer(device="cpu")
     m = binarize(pr.models["detect"].run_tensor(x), pr.threshold)
     assert mask_scores(m, gt)["iou"] > 0.5
+    # the whole print: its tone is judged on the whole photo (restore.photo.global_tone)
+    x = torch.from_numpy(img.pixels).permute(2, 0, 1)[None].float().div(255)
     y, report = pr.restore_tensor(x)
     ran = [s["stage"] for s in report["stages"] if s["ran"]]
     assert ran == ["detect", "inpaint", "enhance", "tone"]
     assert report["tones"][0]["kind"] == "toned"  # the sample is a sepia print
     gray = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
     lum_x, lum_y = (x * gray).sum(1), (y * gray).sum(1)
-    assert float(lum_y.std()) > 1.1 * float(lum_x.std())  # the faded print gets its contrast back
+    # the faded print gets its contrast back (the clean photo has 1.19 x the sample's spread)
+    assert float(lum_y.std()) > 1.1 * float(lum_x.std())
 
 
 # ------------------------------------------------------------------------------- tone rules

@@ -6,7 +6,9 @@ The stages, in order (each can be switched off):
    picture (probability > threshold, grown by a few pixels); a given ``mask`` replaces it.
 2. ``inpaint``  the ``inpaint`` model fills the masked pixels (``cv2.inpaint`` Telea stands in,
    with a note in the report, when no inpaint model is shipped in this installation).
-3. ``enhance``  the ``enhance`` model undoes fading, colour cast, grain, mild blur and JPEG.
+3. ``enhance``  the ``enhance`` model undoes fading, colour cast, grain, mild blur and JPEG; its
+   tone change is applied as one curve per channel over the whole photo, its local clean-up as
+   the model made it (:mod:`restore.photo.global_tone`).
    ``faces``    (optional, off by default: on whole photos it changes little, see
    ``docs/BENCHMARKS.md``, "Faces") the ``face`` model restores each face found
    (:func:`restore.faces.restore_faces`: detect, align, restore, paste back with a feathered
@@ -46,6 +48,7 @@ from torch import Tensor
 
 from restore.data.io import Image, from_tensor, to_tensor
 from restore.errors import ModelNotFoundError, RestoreError
+from restore.photo.global_tone import global_enhance
 from restore.photo.stages import (
     CV2_INPAINT,
     DEFAULT_MODELS,
@@ -344,6 +347,9 @@ class PhotoRestorer:
                 else:
                     y = run(y).clamp(0, 1)
                     record(stage, True, t0)
+            elif stage == "enhance":  # its tone change as one curve per channel: no blocks
+                y = global_enhance(y, run(y).clamp(0, 1))
+                record(stage, True, t0)
             else:
                 y = run(y).clamp(0, 1)
                 record(stage, True, t0)

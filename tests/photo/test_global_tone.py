@@ -1,0 +1,65 @@
+"""The enhance stage's split into one tone curve and the local clean-up (restore.photo.global_tone)."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from restore.photo.global_tone import BINS, global_enhance, tone_curve
+
+
+def smooth_photo(seed: int, h: int = 96, w: int = 128) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    small = torch.rand(1, 3, h // 16, w // 16, generator=g)
+    return F.interpolate(small, size=(h, w), mode="bicubic", align_corners=False).clamp(0, 1)
+
+
+def test_a_global_curve_is_kept():
+    x = smooth_photo(0)
+    e = x**0.7  # a monotone curve, the same everywhere
+    y = global_enhance(x, e)
+    # within the quantisation of 32 bins (a knot every 1/31, the curve's slope is at most ~2)
+    assert float((y - e).abs().mean()) < 0.01
+    assert float((y - e).abs().max()) < 0.06
+
+
+def test_blocky_tone_change_becomes_one_offset():
+    x = torch.full((1, 3, 128, 128), 0.5)
+    blocks = torch.tensor([[0.1, -0.1], [-0.1, 0.1]]).repeat(2, 2)  # 32-px blocks of +-0.1
+    e = x + F.interpolate(blocks[None, None], size=(128, 128), mode="nearest")
+    y = global_enhance(x, e)
+    # a flat photo has one intensity: its tone change is one number (the mean, 0), no blocks left
+    # beyond the local part of the block edges (within a blur width of them)
+    # (sigma = 128 / 64 = 2 px): away from the edges (>= 8 px) every block is back at 0.5
+    d = torch.arange(128) % 32
+    far = (torch.minimum(d, 31 - d) >= 8) & (torch.arange(128) >= 8) & (torch.arange(128) < 120)
+    inner = y[..., far, :][..., far]
+    torch.testing.assert_close(inner, torch.full_like(inner, 0.5), atol=1e-4, rtol=0)
+    assert float((e[..., far, :][..., far] - 0.5).abs().min()) == pytest.approx(0.1)
+
+
+def test_local_clean_up_is_kept():
+    x0 = smooth_photo(1)
+    noise = 0.05 * torch.randn(1, 1, 96, 128, generator=torch.Generator().manual_seed(2))
+    x = (x0 + noise).clamp(0, 1)
+    y = global_enhance(x, x0)  # the model removed the grain
+    assert float((y - x0).abs().mean()) < 0.25 * float((x - x0).abs().mean())
+
+
+def test_tone_curve_by_hand():
+    # src 0 -> dst 0.1 and src 1 -> dst 0.8 (two bins with data): interpolated offset inside
+    src = torch.tensor([0.0] * 50 + [1.0] * 50)
+    dst = torch.tensor([0.1] * 50 + [0.8] * 50)
+    c = tone_curve(src, dst)
+    xs = np.linspace(0, 1, BINS)
+    np.testing.assert_allclose(c, xs + 0.1 + (-0.2 - 0.1) * xs, atol=1e-6)
+    # one bin only: its offset is kept everywhere; a falling mapping is made non-decreasing
+    c1 = tone_curve(torch.full((10,), 0.5), torch.full((10,), 0.7))
+    np.testing.assert_allclose(c1, xs + 0.2, atol=1e-6)
+    falling = tone_curve(src, 1 - src)
+    assert np.all(np.diff(falling) >= 0)
+
+
+def test_bad_shapes():
+    with pytest.raises(ValueError, match="two"):
+        global_enhance(torch.rand(1, 3, 8, 8), torch.rand(1, 3, 8, 9))
