@@ -15,12 +15,20 @@ import torch.nn.functional as F
 from torch import Tensor
 
 
+def max_filter(x: Tensor, kernel: int) -> Tensor:
+    """The maximum over a ``kernel`` x ``kernel`` square around each pixel (odd ``kernel``;
+    outside the image counts as nothing), as a column then a row pass: 2k comparisons per pixel
+    instead of k^2 (a 250-px opening on a face of a 4608 x 3456 scan took minutes)."""
+    pad = kernel // 2
+    y = F.max_pool2d(x, (kernel, 1), stride=1, padding=(pad, 0))
+    return F.max_pool2d(y, (1, kernel), stride=1, padding=(0, pad))
+
+
 def opening(mask: Tensor, kernel: int) -> Tensor:
     """Morphological opening (erosion, then dilation) of a {0, 1} mask (B, 1, H, W) with a
     ``kernel`` x ``kernel`` square: what is at least ``kernel`` pixels wide everywhere."""
-    pad = kernel // 2
-    eroded = 1 - F.max_pool2d(1 - mask, kernel, stride=1, padding=pad)
-    return F.max_pool2d(eroded, kernel, stride=1, padding=pad)
+    eroded = 1 - max_filter(1 - mask, kernel)
+    return max_filter(eroded, kernel)
 
 
 def keep_thin_in_faces(
@@ -62,4 +70,4 @@ def keep_thin_in_faces(
     return out
 
 
-__all__ = ["keep_thin_in_faces", "opening"]
+__all__ = ["keep_thin_in_faces", "max_filter", "opening"]

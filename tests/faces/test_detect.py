@@ -51,6 +51,26 @@ def test_finds_the_pasted_face(kind):
     assert by < ly < by + 0.6 * bh
 
 
+def test_a_big_scan_is_searched_shrunk():
+    import cv2
+
+    from restore.faces.detect import MAX_SIDE
+
+    a = scene("grey")
+    k = 2 * MAX_SIDE / a.shape[1]  # the scene enlarged to twice MAX_SIDE wide
+    big = cv2.resize(a, (2 * MAX_SIDE, round(a.shape[0] * k)), interpolation=cv2.INTER_CUBIC)
+    faces = detect_faces(big, min_size=48 * k)
+    assert len(faces) == 1
+    # the same face as on the scan shrunk to MAX_SIDE, in the big scan's pixels
+    half = cv2.resize(big, (MAX_SIDE, big.shape[0] // 2), interpolation=cv2.INTER_AREA)
+    ref = detect_faces(half, min_size=24 * k)[0].scaled(2.0)
+    np.testing.assert_allclose(faces[0].box, ref.box, atol=1.0)
+    np.testing.assert_allclose(faces[0].eyes, ref.eyes, atol=1.0)
+    x0, y0, w, h = (v * k for v in FACE_BOX)
+    bx, by, bw, bh = faces[0].box
+    assert abs(bx + bw / 2 - (x0 + w / 2)) < 0.15 * w and 0.5 * w < bw < 1.2 * w
+
+
 def test_tensor_and_array_inputs_agree():
     a = scene("grey")
     t = torch.from_numpy(a).permute(2, 0, 1).float() / 255.0
