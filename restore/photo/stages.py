@@ -145,11 +145,14 @@ def detect_damage(
     model: Any, x: Tensor, threshold: float, dilate: int, protect_faces: bool
 ) -> Tensor:
     """The damage mask (B, 1, H, W) in {0, 1} of photos x (B, 3, H, W) in [0, 1]: ``model``'s
-    probability above ``threshold``, grown by ``dilate`` pixels; with ``protect_faces``, only
-    thin defects inside the faces found (:func:`restore.faces.protect.keep_thin_in_faces`)."""
+    probability above ``threshold``, grown by ``dilate`` pixels, without the bands along the
+    edges (a print's margin: :func:`restore.photo.margins.drop_edge_bands`); with
+    ``protect_faces``, only thin defects inside the faces found
+    (:func:`restore.faces.protect.keep_thin_in_faces`)."""
+    from restore.photo.margins import drop_edge_bands
     from restore.tasks.damage import binarize
 
-    mask = binarize(model.run_tensor(x), threshold, dilate)
+    mask = drop_edge_bands(binarize(model.run_tensor(x), threshold, dilate), image=x)
     if protect_faces and mask.any():  # face detection only when there is something to protect
         from restore.faces.detect import detect_faces
         from restore.faces.protect import keep_thin_in_faces
