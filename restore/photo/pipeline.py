@@ -3,7 +3,8 @@
 The stages, in order (each can be switched off):
 
 1. ``detect``   the ``damage`` model predicts where scratches, dust and creases destroyed the
-   picture (probability > threshold, grown by a few pixels); a given ``mask`` replaces it.
+   picture (probability > threshold, grown by a few pixels; bands along the edges, a print's
+   margin, are left out: :mod:`restore.photo.margins`); a given ``mask`` replaces it.
 2. ``inpaint``  the ``inpaint`` model fills the masked pixels (``cv2.inpaint`` Telea stands in,
    with a note in the report, when no inpaint model is shipped in this installation).
 3. ``enhance``  the ``enhance`` model undoes fading, colour cast, grain, mild blur and JPEG; its
