@@ -32,6 +32,12 @@ VARIANTS: dict[str, list[str]] = {
         "model.discriminator_args.base_channels=64",
         "task_args.augment=",
     ],
+    # the usual DCGAN-MNIST width: 256 channels at 7x7 in G, 64-128 in D
+    "dcgan_width_no_aug": [
+        "model.generator_args.base_channels=128",
+        "model.discriminator_args.base_channels=64",
+        "task_args.augment=",
+    ],
 }
 
 
