@@ -45,6 +45,7 @@ from restore.eval.face_protocol import (  # noqa: E402
     jpeg_u8,
     scratch,
     tint,
+    to_t,
 )
 from restore.faces.align import box_eyes, template_eyes  # noqa: E402
 from restore.faces.detect import detect_faces  # noqa: E402
@@ -138,7 +139,6 @@ def eval_photo(n_images: int, first: int, details: list[float], pipeline: bool) 
     from restore.faces.paste import restore_faces
     from restore.photo import PhotoRestorer
 
-    from_u8 = lambda a: torch.from_numpy(a).permute(2, 0, 1)[None].float() / 255.0  # noqa: E731
     face = restore.load("face", device="cpu")
     crops = lambda c: face.run_tensor(c, aligned=True)  # noqa: E731
     photo = {f: PhotoRestorer(device="cpu", faces=f) for f in (False, True)} if pipeline else {}
@@ -146,12 +146,13 @@ def eval_photo(n_images: int, first: int, details: list[float], pipeline: bool) 
     rows = []
     for j in range(first, first + n_images):
         clean, placed, kind, rng = compose_scene(j, test)
-        aged = from_u8(age_scene(clean, rng))
-        target = from_u8(clean)
+        aged = to_t(age_scene(clean, rng))
+        target = to_t(clean)
         outs = {"input": aged}
         with torch.no_grad():
+            found = detect_faces(aged)  # once: each detail pastes the same faces
             for d in details:
-                outs[f"faces detail {d:g}"] = restore_faces(aged, crops, detail=d)[0]
+                outs[f"faces detail {d:g}"] = restore_faces(aged, crops, detail=d, faces=found)[0]
             for f, pr in photo.items():
                 outs[f"restore photo, faces {'on' if f else 'off'}"] = pr.restore_tensor(aged)[0]
         on = torch.zeros(1, 1, *target.shape[-2:])

@@ -27,6 +27,7 @@ Example:
 
 from __future__ import annotations
 
+import kornia
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -40,30 +41,19 @@ BINS = 32
 MIN_SHARE = 2e-4
 
 
-def _shrink_blur(x: Tensor, sigma: float) -> tuple[Tensor, int]:
+def _shrink_blur(x: Tensor, sigma: float) -> Tensor:
     """A Gaussian blur of ``sigma`` pixels, computed on the image shrunk ``f = sigma // 2`` times
-    (area): the same low frequencies at a fraction of the cost. Returns (the blurred small
-    image, f); f = 1 means full size."""
+    (area): the same low frequencies at a fraction of the cost. Returns the blurred image at the
+    shrunk size (the full size when ``f`` is 1)."""
     f = max(1, int(sigma // 2))
-    if f == 1:
-        return _blur(x, sigma), 1
-    h, w = x.shape[-2:]
-    small = F.interpolate(x, size=(max(1, -(-h // f)), max(1, -(-w // f))), mode="area")
-    return _blur(small, sigma / f), f
-
-
-def _blur(x: Tensor, sigma: float) -> Tensor:
-    """Separable Gaussian blur (reflect padding), truncated at 3 sigma."""
-    r = max(1, int(3 * sigma))
-    t = torch.arange(-r, r + 1, dtype=x.dtype, device=x.device)
-    k = torch.exp(-0.5 * (t / sigma) ** 2)
-    k = k / k.sum()
-    c = x.shape[1]
-    r_h, r_w = min(r, x.shape[-2] - 1), min(r, x.shape[-1] - 1)
-    kh = k[r - r_h : r + r_h + 1].view(1, 1, -1, 1).expand(c, 1, -1, 1)
-    kw = k[r - r_w : r + r_w + 1].view(1, 1, 1, -1).expand(c, 1, 1, -1)
-    y = F.conv2d(F.pad(x, (0, 0, r_h, r_h), mode="reflect"), kh, groups=c)
-    return F.conv2d(F.pad(y, (r_w, r_w, 0, 0), mode="reflect"), kw, groups=c)
+    if f > 1:
+        h, w = x.shape[-2:]
+        x = F.interpolate(x, size=(max(1, -(-h // f)), max(1, -(-w // f))), mode="area")
+    s = sigma / f
+    # kornia's Gaussian (truncated at 3 sigma, reflect padding), narrowed on tiny images
+    r = max(1, int(3 * s))
+    size = (2 * min(r, x.shape[-2] - 1) + 1, 2 * min(r, x.shape[-1] - 1) + 1)
+    return kornia.filters.gaussian_blur2d(x, size, (s, s), "reflect")
 
 
 def tone_curve(src: Tensor, dst: Tensor, bins: int = BINS) -> np.ndarray:
@@ -100,8 +90,8 @@ def global_enhance(x: Tensor, enhanced: Tensor, sigma_frac: float = 1 / 64) -> T
     if x.shape != enhanced.shape or x.dim() != 4:
         raise ValueError(f"expected two (B, C, H, W) images, got {x.shape} and {enhanced.shape}")
     sigma = max(1.0, max(x.shape[-2:]) * sigma_frac)
-    low_x, _ = _shrink_blur(x.float(), sigma)
-    low_d, _ = _shrink_blur((enhanced - x).float(), sigma)
+    low_x = _shrink_blur(x.float(), sigma)
+    low_d = _shrink_blur((enhanced - x).float(), sigma)
     low_x = low_x.clamp(0, 1)
     tone = torch.empty_like(low_x)
     xs = np.linspace(0.0, 1.0, BINS)

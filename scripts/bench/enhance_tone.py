@@ -31,6 +31,7 @@ import eval_photo  # noqa: E402
 import restore  # noqa: E402
 from restore.core.atomic import atomic_write_json  # noqa: E402
 from restore.data.color import rgb_to_gray  # noqa: E402
+from restore.eval.face_protocol import to_t  # noqa: E402
 from restore.eval.metrics import psnr  # noqa: E402
 from restore.photo.global_tone import global_enhance  # noqa: E402
 from restore.tasks.face import face_split  # noqa: E402
@@ -51,10 +52,9 @@ def groups(scenes: int):
         d, _, t = eval_photo.holdout(clean, seed)
         yield "independent damage", d, t
     test = face_split(eval_faces.FACES)["test"]
-    u8 = lambda a: torch.from_numpy(a).permute(2, 0, 1)[None].float() / 255.0  # noqa: E731
     for j in range(200, 200 + scenes):
         clean, _, _, rng = eval_faces.compose_scene(j, test)
-        yield "aged grey / sepia scenes", u8(eval_faces.age_scene(clean, rng)), u8(clean)
+        yield "aged grey / sepia scenes", to_t(eval_faces.age_scene(clean, rng)), to_t(clean)
 
 
 def main(argv: list[str] | None = None) -> int:
