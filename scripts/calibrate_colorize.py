@@ -64,7 +64,7 @@ def main() -> int:
     work = int(card["runtime"]["inference"].get("work_size", 256))
     paths = list_images(args.data)
     step = max(1, len(paths) // args.images)
-    gains = [0.0] + [round(0.8 + 0.1 * i, 2) for i in range(int((args.max_gain - 0.8) / 0.1) + 1)]
+    gains = [0.0] + [round(0.3 + 0.05 * i, 2) for i in range(int((args.max_gain - 0.3) / 0.05) + 1)]
     ps = {g: [] for g in gains}
     cr = {g: [] for g in gains}
     used = 0
@@ -95,10 +95,10 @@ def main() -> int:
         label = "grey" if g == 0 else f"{g:4.2f}"
         print(f"{label:4} | {sum(ps[g]) / used:7.3f} | {sum(cr[g]) / used:6.3f}")
     mean_ratio = {g: sum(cr[g]) / used for g in gains}
-    ok = [g for g in gains if g >= 1.0 and mean_ratio[g] >= args.target]
-    chosen = ok[0] if ok else gains[-1]  # gain 0 (grey) is only printed for reference
-    if chosen == 1.0 and mean_ratio[1.0] > 1.1:  # already too colourful: tone it down
-        chosen = max([g for g in gains if 0 < g <= 1.0 and mean_ratio[g] <= 1.1] or [gains[1]])
+    # gain 0 (grey) is only printed for reference; below the target ratio, a smaller gain buys
+    # PSNR with colour the user asked for, so the first gain that reaches it is the best trade
+    ok = [g for g in gains if g > 0 and mean_ratio[g] >= args.target]
+    chosen = ok[0] if ok else gains[-1]
     print(f"chosen chroma_gain: {chosen} (ratio {mean_ratio[chosen]:.3f}, target {args.target})")
     if args.write:
         path = args.run / "model.json" if args.run.is_dir() else args.run.with_suffix(".json")
