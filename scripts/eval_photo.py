@@ -474,13 +474,21 @@ def main() -> int:
         default="default",
         help="the faces stage: restore photo's default, or forced on / off (to measure it)",
     )
+    ap.add_argument(
+        "--enhance-local",
+        type=float,
+        default=None,
+        help="share of the enhance model's local change kept (default: restore photo's)",
+    )
     args = ap.parse_args()
     t_start = time.perf_counter()
     torch.set_num_threads(args.threads)
     cv2.setNumThreads(args.threads)
     models = dict(s.split("=", 1) for s in args.model)
-    faces = {} if args.faces == "default" else {"faces": args.faces == "on"}
-    pr = PhotoRestorer(device="cpu", models=models, **faces)
+    options: dict[str, Any] = {} if args.faces == "default" else {"faces": args.faces == "on"}
+    if args.enhance_local is not None:
+        options["enhance_local"] = args.enhance_local
+    pr = PhotoRestorer(device="cpu", models=models, **options)
     print(f"models: {pr.model_names}; warnings: {pr.warnings or 'none'}")
     kinds = ["own", "holdout"] if args.damage == "both" else [args.damage]
     rows: dict[str, list[dict[str, Any]]] = {}

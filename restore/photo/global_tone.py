@@ -13,6 +13,10 @@ casts are properties of the whole print, so :func:`global_enhance` keeps:
   beyond the photo's range by a constant offset and made non-decreasing, then applied to
   ``blur(photo)``.
 
+The photo pipeline keeps only the curve, applied to every pixel (``local`` =
+:data:`PIPELINE_LOCAL` = 0): the local change cost PSNR on every input the model was not trained
+on (``scripts/bench/enhance_tone.py``).
+
 Measured with ``python scripts/bench/photo_stages.py --global-tone`` (the enhance stage alone,
 PSNR against the clean photo; see docs/BENCHMARKS.md): better than the model's own output on
 clean photos, mildly aged grey / sepia scenes, and the own fading + grain damage, and equal on
@@ -33,12 +37,17 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = ["BINS", "global_enhance", "tone_curve"]
+__all__ = ["BINS", "PIPELINE_LOCAL", "apply_curve", "global_enhance", "tone_curve"]
 
 #: Bins of the curve over [0, 1].
 BINS = 32
 #: A bin needs this share of the photo's pixels to set a knot of the curve.
 MIN_SHARE = 2e-4
+#: Share of the model's local change the photo pipeline keeps; 0: only its tone curve, on every
+#: pixel. Measured by ``python scripts/bench/enhance_tone.py`` (docs/BENCHMARKS.md): the local
+#: change adds mottled texture and 64-px blocks to smooth areas, and costs PSNR on clean, mildly
+#: degraded and independently damaged photos alike.
+PIPELINE_LOCAL = 0.0
 
 
 def _shrink_blur(x: Tensor, sigma: float) -> Tensor:
@@ -77,31 +86,62 @@ def tone_curve(src: Tensor, dst: Tensor, bins: int = BINS) -> np.ndarray:
     return np.maximum.accumulate(xs + np.interp(xs, xs[ok], offset))
 
 
-def global_enhance(x: Tensor, enhanced: Tensor, sigma_frac: float = 1 / 64) -> Tensor:
+def global_enhance(
+    x: Tensor, enhanced: Tensor, sigma_frac: float = 1 / 64, local: float = 1.0
+) -> Tensor:
     """``enhanced`` (the model's output for photos ``x``) with its low-frequency change made one
     tone curve per channel (module docstring).
 
-    The low-pass images are computed small (:func:`_shrink_blur`) and the curve is fitted and
-    applied there; only the resulting correction field is enlarged to the photo's size.
+    ``local`` = 1 keeps the model's local change: the curve moves only the low-pass photo (fitted
+    and applied on the photo shrunk by :func:`_shrink_blur`; only the correction field is
+    enlarged). ``local`` = 0 applies the curve to every pixel instead, as a photo editor's curve
+    does: detail gets the curve's contrast, and nothing of the model's local change is kept. In
+    between, the two are blended (the photo pipeline uses :data:`PIPELINE_LOCAL`).
 
     Shape:
         (B, C, H, W), (B, C, H, W) -> (B, C, H, W), in [0, 1].
     """
     if x.shape != enhanced.shape or x.dim() != 4:
         raise ValueError(f"expected two (B, C, H, W) images, got {x.shape} and {enhanced.shape}")
+    if not 0.0 <= local <= 1.0:
+        raise ValueError(f"local must be in [0, 1], got {local!r}")
     sigma = max(1.0, max(x.shape[-2:]) * sigma_frac)
     low_x = _shrink_blur(x.float(), sigma)
     low_d = _shrink_blur((enhanced - x).float(), sigma)
     low_x = low_x.clamp(0, 1)
     tone = torch.empty_like(low_x)
-    xs = np.linspace(0.0, 1.0, BINS)
+    curved = torch.empty_like(x, dtype=torch.float32) if local < 1 else None
     for b in range(x.shape[0]):
         for c in range(x.shape[1]):
-            curve = tone_curve(low_x[b, c], low_x[b, c] + low_d[b, c])
-            mapped = np.interp(low_x[b, c].cpu().numpy(), xs, curve)
-            tone[b, c] = torch.from_numpy(mapped).to(tone) - low_x[b, c]
+            curve = torch.from_numpy(tone_curve(low_x[b, c], low_x[b, c] + low_d[b, c]))
+            tone[b, c] = apply_curve(low_x[b, c], curve) - low_x[b, c]
+            if curved is not None:
+                curved[b, c] = apply_curve(x[b, c].float(), curve)
     # the model's low-frequency change out, the curve's in: y = enhanced - low_d + tone
-    field = low_d - tone
-    if field.shape[-2:] != x.shape[-2:]:
-        field = F.interpolate(field, size=x.shape[-2:], mode="bilinear", align_corners=False)
-    return (enhanced.float() - field).clamp(0, 1).to(x.dtype)
+    full = None
+    if local > 0:
+        field = _enlarge(low_d - tone, x.shape[-2:])
+        full = enhanced.float() - field
+    if curved is None:
+        y = full
+    elif full is None:
+        y = curved
+    else:
+        y = torch.lerp(curved, full, local)
+    return y.clamp(0, 1).to(x.dtype)
+
+
+def apply_curve(v: Tensor, curve: Tensor) -> Tensor:
+    """``curve`` (knots on an even grid over [0, 1]) at the values ``v``, linearly interpolated
+    (``numpy.interp``, on the tensor's device)."""
+    c = curve.to(device=v.device, dtype=v.dtype)
+    t = v.clamp(0, 1) * (c.numel() - 1)
+    i = t.floor().long().clamp(max=c.numel() - 2)
+    return torch.lerp(c[i], c[i + 1], t - i)
+
+
+def _enlarge(field: Tensor, size: torch.Size) -> Tensor:
+    """A low-pass field computed small, brought to the photo's ``size`` (bilinear)."""
+    if field.shape[-2:] == size:
+        return field
+    return F.interpolate(field, size=size, mode="bilinear", align_corners=False)

@@ -7,9 +7,10 @@ The stages, in order (each can be switched off):
    margin, are left out: :mod:`restore.photo.margins`); a given ``mask`` replaces it.
 2. ``inpaint``  the ``inpaint`` model fills the masked pixels (``cv2.inpaint`` Telea stands in,
    with a note in the report, when no inpaint model is shipped in this installation).
-3. ``enhance``  the ``enhance`` model undoes fading, colour cast, grain, mild blur and JPEG; its
-   tone change is applied as one curve per channel over the whole photo, its local clean-up as
-   the model made it (:mod:`restore.photo.global_tone`).
+3. ``enhance``  the ``enhance`` model undoes fading and colour casts: its tone change is applied
+   as one curve per channel over the whole photo, and its local change (grain, JPEG) is left out
+   (:data:`restore.photo.global_tone.PIPELINE_LOCAL`: on photos and damage it was not trained
+   on, the local change costs more than it gives).
    ``faces``    (optional, off by default: on whole photos it changes little, see
    ``docs/BENCHMARKS.md``, "Faces") the ``face`` model restores each face found
    (:func:`restore.faces.restore_faces`: detect, align, restore, paste back with a feathered
@@ -49,7 +50,7 @@ from torch import Tensor
 
 from restore.data.io import Image, from_tensor, to_tensor
 from restore.errors import ModelNotFoundError, RestoreError
-from restore.photo.global_tone import global_enhance
+from restore.photo.global_tone import PIPELINE_LOCAL, global_enhance
 from restore.photo.stages import (
     CV2_INPAINT,
     DEFAULT_MODELS,
@@ -83,6 +84,8 @@ class PhotoRestorer:
         detect, inpaint, enhance: run the stage.
         faces: restore the faces found with the ``face`` model (or ``models={"faces": RUN}``);
             off by default (``docs/BENCHMARKS.md``, "Faces").
+        enhance_local: share of the enhance model's local change (grain, JPEG) kept, in [0, 1];
+            its tone change is always applied (default :data:`restore.photo.global_tone.PIPELINE_LOCAL`).
         face_strength: share of the face model's change kept, in [0, 1] (a fidelity weight:
             lower keeps more of each face's own texture; :func:`restore.faces.restore_faces`).
         colorize: ``False``; ``True`` colours grey and single-toned photos and skips (with a
@@ -124,6 +127,7 @@ class PhotoRestorer:
         tile: int | None = None,
         protect_faces: bool = True,
         face_strength: float = 1.0,
+        enhance_local: float = PIPELINE_LOCAL,
     ) -> None:
         if upscale not in (None, 1, 2, 4):
             raise ValueError(f"upscale must be 2 or 4 (or None), got {upscale!r}")
@@ -131,6 +135,9 @@ class PhotoRestorer:
         if not 0.0 <= face_strength <= 1.0:
             raise ValueError(f"face_strength must be in [0, 1], got {face_strength!r}")
         self.face_strength = float(face_strength)
+        if not 0.0 <= enhance_local <= 1.0:
+            raise ValueError(f"enhance_local must be in [0, 1], got {enhance_local!r}")
+        self.enhance_local = float(enhance_local)
         self.force_colorize = colorize == "force"
         self.tone: ToneMode = tone
         models = dict(models or {})
@@ -349,7 +356,7 @@ class PhotoRestorer:
                     y = run(y).clamp(0, 1)
                     record(stage, True, t0)
             elif stage == "enhance":  # its tone change as one curve per channel: no blocks
-                y = global_enhance(y, run(y).clamp(0, 1))
+                y = global_enhance(y, run(y).clamp(0, 1), local=self.enhance_local)
                 record(stage, True, t0)
             else:
                 y = run(y).clamp(0, 1)

@@ -1,5 +1,6 @@
 """The enhance stage as the model makes it vs as ``restore photo`` applies it (one global tone
-curve per channel plus the model's local clean-up, :mod:`restore.photo.global_tone`).
+curve per channel, :mod:`restore.photo.global_tone`), with all, half or none of the model's local
+change (``restore photo`` keeps ``PIPELINE_LOCAL`` of it).
 
     python scripts/bench/enhance_tone.py [--scenes 20] [--json FILE]
 
@@ -33,8 +34,11 @@ from restore.core.atomic import atomic_write_json  # noqa: E402
 from restore.data.color import rgb_to_gray  # noqa: E402
 from restore.eval.face_protocol import to_t  # noqa: E402
 from restore.eval.metrics import psnr  # noqa: E402
-from restore.photo.global_tone import global_enhance  # noqa: E402
+from restore.photo.global_tone import PIPELINE_LOCAL, global_enhance  # noqa: E402
 from restore.tasks.face import face_split  # noqa: E402
+
+#: The columns: the tone curve plus this share of the model's local change.
+LOCAL = {"curve + local": 1.0, "curve + half local": 0.5, "curve only": 0.0}
 
 
 def groups(scenes: int):
@@ -67,7 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     for group, x, target in groups(args.scenes):
         with torch.no_grad():
             e = enh.run_tensor(x).clamp(0, 1)
-        outs = {"input": x, "enhance model": e, "global tone + local": global_enhance(x, e)}
+        outs = {"input": x, "enhance model": e}
+        for name, share in LOCAL.items():
+            outs[name] = global_enhance(x, e, local=share)
         for k, y in outs.items():
             y = (y.clamp(0, 1) * 255).round() / 255
             scores.setdefault(group, {}).setdefault(k, []).append(float(psnr(y, target)[0]))
@@ -76,13 +82,14 @@ def main(argv: list[str] | None = None) -> int:
         | {"n": len(d["input"])}
         for g, d in scores.items()
     }
-    print("| input | n | input | enhance model | global tone + local (restore photo) |")
-    print("|---|---:|---:|---:|---:|")
+    cols = ["enhance model", *LOCAL]
+    shipped = next(k for k, v in LOCAL.items() if v == PIPELINE_LOCAL)
+    head = " | ".join(f"{c} (restore photo)" if c == shipped else c for c in cols)
+    print(f"| input | n | input | {head} |")
+    print("|---|---:|---:|" + "---:|" * len(cols))
     for g, r in rows.items():
         inp = "(clean)" if g.startswith("clean") else f"{r['input']:.2f}"
-        print(
-            f"| {g} | {r['n']} | {inp} | {r['enhance model']:.2f} | {r['global tone + local']:.2f} |"
-        )
+        print(f"| {g} | {r['n']} | {inp} | " + " | ".join(f"{r[c]:.2f}" for c in cols) + " |")
     if args.json:
         atomic_write_json(
             args.json,

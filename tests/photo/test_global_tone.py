@@ -5,7 +5,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from restore.photo.global_tone import BINS, global_enhance, tone_curve
+from restore.photo.global_tone import BINS, apply_curve, global_enhance, tone_curve
 
 
 def smooth_photo(seed: int, h: int = 96, w: int = 128) -> torch.Tensor:
@@ -63,3 +63,33 @@ def test_tone_curve_by_hand():
 def test_bad_shapes():
     with pytest.raises(ValueError, match="two"):
         global_enhance(torch.rand(1, 3, 8, 8), torch.rand(1, 3, 8, 9))
+
+
+def test_local_share_scales_only_the_local_change():
+    x0 = smooth_photo(3)
+    noise = 0.05 * torch.randn(1, 1, 96, 128, generator=torch.Generator().manual_seed(4))
+    x = (x0 + noise).clamp(0.05, 0.95)
+    e = (x0 * 0.8 + 0.1).clamp(0, 1)  # the model removed the grain and lowered the contrast
+    full = global_enhance(x, e)
+    none = global_enhance(x, e, local=0.0)
+    half = global_enhance(x, e, local=0.5)
+    # local 0: the curve maps every pixel: the grain stays, scaled by the curve's slope (0.8), and
+    # the tone change is made (the contrast drop, by the mean per channel)
+    hp = lambda t: t - F.avg_pool2d(t, 5, 1, 2, count_include_pad=False)  # noqa: E731
+    inner = (..., slice(8, -8), slice(8, -8))
+    ratio = float(hp(none)[inner].std() / hp(x)[inner].std())
+    assert 0.75 < ratio < 0.85
+    torch.testing.assert_close(none.mean((2, 3)), e.mean((2, 3)), atol=0.01, rtol=0)
+    assert float(hp(full)[inner].std()) < 0.3 * float(hp(x)[inner].std())
+    # and the share blends the two (no clamping here: values stay inside [0, 1])
+    torch.testing.assert_close(half, (full + none) / 2, atol=1e-5, rtol=0)
+    with pytest.raises(ValueError, match="local"):
+        global_enhance(x, e, local=1.5)
+
+
+def test_apply_curve_is_numpys_interp():
+    g = torch.Generator().manual_seed(5)
+    curve = torch.cumsum(torch.rand(BINS, generator=g, dtype=torch.float64), 0) / BINS
+    v = torch.cat([torch.rand(1000, generator=g), torch.tensor([0.0, 1.0, 0.5])])
+    want = np.interp(v.numpy(), np.linspace(0, 1, BINS), curve.numpy())
+    np.testing.assert_allclose(apply_curve(v, curve).numpy(), want, atol=1e-6)
