@@ -480,6 +480,11 @@ def main() -> int:
         default=None,
         help="share of the enhance model's local change kept (default: restore photo's)",
     )
+    ap.add_argument(
+        "--no-half-size",
+        action="store_true",
+        help="detect at full size only (restore photo also looks at half size)",
+    )
     args = ap.parse_args()
     t_start = time.perf_counter()
     torch.set_num_threads(args.threads)
@@ -488,6 +493,8 @@ def main() -> int:
     options: dict[str, Any] = {} if args.faces == "default" else {"faces": args.faces == "on"}
     if args.enhance_local is not None:
         options["enhance_local"] = args.enhance_local
+    if args.no_half_size:
+        options["detect_half_size"] = False
     pr = PhotoRestorer(device="cpu", models=models, **options)
     print(f"models: {pr.model_names}; warnings: {pr.warnings or 'none'}")
     kinds = ["own", "holdout"] if args.damage == "both" else [args.damage]

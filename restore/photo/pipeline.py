@@ -3,7 +3,8 @@
 The stages, in order (each can be switched off):
 
 1. ``detect``   the ``damage`` model predicts where scratches, dust and creases destroyed the
-   picture (probability > threshold, grown by a few pixels; bands along the edges, a print's
+   picture (probability > threshold, grown by a few pixels; the large regions it finds on the
+   photo at half size are added: :mod:`restore.photo.scales`; bands along the edges, a print's
    margin, are left out: :mod:`restore.photo.margins`); a given ``mask`` replaces it.
 2. ``inpaint``  the ``inpaint`` model fills the masked pixels (``cv2.inpaint`` Telea stands in,
    with a note in the report, when no inpaint model is shipped in this installation).
@@ -84,6 +85,9 @@ class PhotoRestorer:
         detect, inpaint, enhance: run the stage.
         faces: restore the faces found with the ``face`` model (or ``models={"faces": RUN}``);
             off by default (``docs/BENCHMARKS.md``, "Faces").
+        detect_half_size: the detector also looks at the photo at half size and adds the large
+            regions it finds there (folds, torn corners, big flakes:
+            :mod:`restore.photo.scales`).
         enhance_local: share of the enhance model's local change (grain, JPEG) kept, in [0, 1];
             its tone change is always applied (default :data:`restore.photo.global_tone.PIPELINE_LOCAL`).
         face_strength: share of the face model's change kept, in [0, 1] (a fidelity weight:
@@ -128,6 +132,7 @@ class PhotoRestorer:
         protect_faces: bool = True,
         face_strength: float = 1.0,
         enhance_local: float = PIPELINE_LOCAL,
+        detect_half_size: bool = True,
     ) -> None:
         if upscale not in (None, 1, 2, 4):
             raise ValueError(f"upscale must be 2 or 4 (or None), got {upscale!r}")
@@ -138,6 +143,7 @@ class PhotoRestorer:
         if not 0.0 <= enhance_local <= 1.0:
             raise ValueError(f"enhance_local must be in [0, 1], got {enhance_local!r}")
         self.enhance_local = float(enhance_local)
+        self.detect_half_size = bool(detect_half_size)
         self.force_colorize = colorize == "force"
         self.tone: ToneMode = tone
         models = dict(models or {})
@@ -237,7 +243,9 @@ class PhotoRestorer:
     def detect_mask(self, x: Tensor) -> Tensor:
         """The damage mask (B, 1, H, W) in {0, 1} of photos x (B, 3, H, W) in [0, 1]."""
         m = self.models["detect"]
-        return detect_damage(m, x, self.threshold, self.dilate, self.protect_faces)
+        return detect_damage(
+            m, x, self.threshold, self.dilate, self.protect_faces, self.detect_half_size
+        )
 
     def restore_tensor(
         self,

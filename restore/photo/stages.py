@@ -142,17 +142,25 @@ def about_image(img: Image) -> dict[str, Any]:
 
 
 def detect_damage(
-    model: Any, x: Tensor, threshold: float, dilate: int, protect_faces: bool
+    model: Any,
+    x: Tensor,
+    threshold: float,
+    dilate: int,
+    protect_faces: bool,
+    half_size: bool = True,
 ) -> Tensor:
     """The damage mask (B, 1, H, W) in {0, 1} of photos x (B, 3, H, W) in [0, 1]: ``model``'s
-    probability above ``threshold``, grown by ``dilate`` pixels, without the bands along the
-    edges (a print's margin: :func:`restore.photo.margins.drop_edge_bands`); with
-    ``protect_faces``, only thin defects inside the faces found
+    probability above ``threshold`` (with ``half_size``, large regions found at half size too:
+    :func:`restore.photo.scales.damage_probability`), grown by ``dilate`` pixels, without the
+    bands along the edges (a print's margin: :func:`restore.photo.margins.drop_edge_bands`);
+    with ``protect_faces``, only thin defects inside the faces found
     (:func:`restore.faces.protect.keep_thin_in_faces`)."""
     from restore.photo.margins import drop_edge_bands
+    from restore.photo.scales import damage_probability
     from restore.tasks.damage import binarize
 
-    mask = drop_edge_bands(binarize(model.run_tensor(x), threshold, dilate), image=x)
+    prob = damage_probability(model, x) if half_size else model.run_tensor(x)
+    mask = drop_edge_bands(binarize(prob, threshold, dilate), image=x)
     if protect_faces and mask.any():  # face detection only when there is something to protect
         from restore.faces.detect import detect_faces
         from restore.faces.protect import keep_thin_in_faces
