@@ -32,6 +32,9 @@ VARIANTS: dict[str, list[str]] = {
         "model.discriminator_args.base_channels=64",
         "task_args.augment=",
     ],
+    # a stronger D for the recipe's G (D's accuracy stays near chance in the recipe)
+    "d_wide": ["model.discriminator_args.base_channels=64"],
+    "d_lr_x2": ["optim.lr_d=4.0e-4"],
     # the usual DCGAN-MNIST width: 256 channels at 7x7 in G, 64-128 in D
     "dcgan_width_no_aug": [
         "model.generator_args.base_channels=128",
