@@ -106,28 +106,29 @@ def global_enhance(
     if not 0.0 <= local <= 1.0:
         raise ValueError(f"local must be in [0, 1], got {local!r}")
     sigma = max(1.0, max(x.shape[-2:]) * sigma_frac)
-    low_x = _shrink_blur(x.float(), sigma)
+    low_x = _shrink_blur(x.float(), sigma).clamp(0, 1)
     low_d = _shrink_blur((enhanced - x).float(), sigma)
-    low_x = low_x.clamp(0, 1)
-    tone = torch.empty_like(low_x)
-    curved = torch.empty_like(x, dtype=torch.float32) if local < 1 else None
-    for b in range(x.shape[0]):
-        for c in range(x.shape[1]):
-            curve = torch.from_numpy(tone_curve(low_x[b, c], low_x[b, c] + low_d[b, c]))
-            tone[b, c] = apply_curve(low_x[b, c], curve) - low_x[b, c]
-            if curved is not None:
-                curved[b, c] = apply_curve(x[b, c].float(), curve)
-    # the model's low-frequency change out, the curve's in: y = enhanced - low_d + tone
-    full = None
-    if local > 0:
-        field = _enlarge(low_d - tone, x.shape[-2:])
-        full = enhanced.float() - field
-    if curved is None:
-        y = full
-    elif full is None:
-        y = curved
-    else:
-        y = torch.lerp(curved, full, local)
+    n, c_n = x.shape[:2]
+    curves = [
+        [torch.from_numpy(tone_curve(low_x[b, c], low_x[b, c] + low_d[b, c])) for c in range(c_n)]
+        for b in range(n)
+    ]
+
+    def mapped(v: Tensor) -> Tensor:
+        """Every channel of ``v`` through its curve."""
+        out = torch.empty_like(v)
+        for b in range(n):
+            for c in range(c_n):
+                out[b, c] = apply_curve(v[b, c], curves[b][c])
+        return out
+
+    y = None
+    if local > 0:  # the model's low-frequency change out, the curve's in: enhanced - low_d + tone
+        tone = mapped(low_x) - low_x
+        y = enhanced.float() - _enlarge(low_d - tone, x.shape[-2:])
+    if local < 1:  # the curve on every pixel
+        curved = mapped(x.float())
+        y = curved if y is None else torch.lerp(curved, y, local)
     return y.clamp(0, 1).to(x.dtype)
 
 

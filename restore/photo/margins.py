@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = ["BAND", "drop_edge_bands"]
+__all__ = ["BAND", "drop_edge_bands", "edge_band"]
 
 #: Regions within this share of the shorter side from the border are left alone.
 BAND = 0.04
@@ -37,6 +37,13 @@ def flat_margins(lum: np.ndarray, limit: int, tol: float = 0.06, share: float = 
     return widths
 
 
+def edge_band(h: int, w: int, width: int) -> np.ndarray:
+    """(H, W) bool: the pixels less than ``width`` pixels from the border of an H x W image."""
+    ys, xs = np.arange(h)[:, None], np.arange(w)[None, :]
+    depth = np.minimum(np.minimum(ys, h - 1 - ys), np.minimum(xs, w - 1 - xs))  # to the border
+    return depth < width
+
+
 def drop_edge_bands(mask: Tensor, band: float = BAND, image: Tensor | None = None) -> Tensor:
     """``mask`` (B, 1, H, W) in {0, 1} without its regions (8-connected) that touch the border
     and stay within ``band * min(H, W)`` pixels of it; with ``image`` (B, 3, H, W), also without
@@ -53,9 +60,7 @@ def drop_edge_bands(mask: Tensor, band: float = BAND, image: Tensor | None = Non
         raise ValueError(f"expected a (B, 1, H, W) mask, got {tuple(mask.shape)}")
     h, w = mask.shape[-2:]
     limit = band * min(h, w)
-    ys, xs = np.arange(h)[:, None], np.arange(w)[None, :]
-    depth = np.minimum(np.minimum(ys, h - 1 - ys), np.minimum(xs, w - 1 - xs))  # to the border
-    deep = depth > limit
+    deep = ~edge_band(h, w, int(limit) + 1)
     out = mask.clone()
     for i in range(mask.shape[0]):
         m = (mask[i, 0] > 0.5).cpu().numpy().astype(np.uint8)

@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from restore.photo.margins import BAND
+from restore.photo.margins import BAND, edge_band
 
 __all__ = ["EDGE_SHARE", "LARGE_SHARE", "MIN_SIDE", "damage_probability", "large_regions"]
 
@@ -49,9 +49,7 @@ def large_regions(prob: Tensor, threshold: float = 0.5, share: float = LARGE_SHA
     out = torch.zeros_like(prob[:, :1], dtype=torch.float32)
     binary = (prob[:, :1] > threshold).cpu().numpy().astype(np.uint8)
     h, w = binary.shape[-2:]
-    b = max(1, round(BAND * min(h, w)))
-    edge = np.ones((h, w), dtype=np.float64)
-    edge[b : h - b, b : w - b] = 0.0
+    edge = edge_band(h, w, max(1, round(BAND * min(h, w)))).astype(np.float64)
     for i in range(binary.shape[0]):
         n, labels, stats, _ = cv2.connectedComponentsWithStats(binary[i, 0], connectivity=8)
         area = stats[:, cv2.CC_STAT_AREA]

@@ -101,9 +101,9 @@ def main() -> int:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     rows = []
+    recipe = REPO / "configs" / "sr_x4.yaml"
     with tempfile.TemporaryDirectory() as out:
         for name in args.variants:
-            recipe = REPO / "configs" / "sr_x4.yaml"
             probe = train(load_config(recipe, overrides(name, args.probe, f"{out}/probe")))
             rate = steady_rate(probe.out_dir / "log.csv")
             steps = max(args.probe, int(rate * args.minutes * 60))
