@@ -35,7 +35,7 @@ import yaml
 from restore.config import load_config
 from restore.continuation import StartWeights, prior_legs, totals
 from restore.core.atomic import atomic_write_bytes, atomic_write_json
-from restore.core.card import runtime, strip_machine_paths, upgrade_card
+from restore.core.card import runtime, split_rows, strip_machine_paths, upgrade_card
 from restore.core.checkpoint import load_tensors, sha256_file
 from restore.errors import ConfigError
 from restore.models import SHIPPED, WEIGHTS_DIR, read_card, resolve
@@ -208,7 +208,10 @@ def ship(
 
     The card keeps the shipped card's description and notes, takes the run's runtime
     section (with the new SHA-256), config and legs (the last leg gets the headline value), and
-    records the relay's metric, target and source. Machine paths are made relative.
+    records the relay's metric, target and source. Where the scorer ran the task's own
+    ``restore eval`` protocol (``new.evals``), those results (per-image rows left out) and the
+    command that reproduces them replace the old weights' ``restore eval`` numbers. Machine paths
+    are made relative.
     """
     st, run_card, _ = resolve(run)
     old = read_card(weights_dir / f"{target.name}.json")
@@ -245,6 +248,7 @@ def ship(
             "metrics": {
                 "headline": {target.metric: new.value, **new.guards},
                 "detail": f"docs/metrics/{target.name}-relay.json",
+                **eval_metrics(target, new),
             },
             "relay": relay_section(target, new),
         }
@@ -257,6 +261,18 @@ def ship(
         detail = strip_machine_paths(new.results)
         atomic_write_json(metrics_dir / f"{target.name}-relay.json", detail)
     return card
+
+
+def eval_metrics(target: Target, new: Score) -> dict[str, Any]:
+    """A card's ``restore eval`` entries from a score: ``results`` by set label (rows left out)
+    and the ``command`` that measured them; empty when the scorer did not run ``restore eval``."""
+    if not new.evals:
+        return {}
+    data = " ".join(f"--data {d}" for d in target.data[: len(new.evals)])
+    return {
+        "command": f"restore eval --model {target.name} {data} --json FILE",
+        "results": {k: split_rows(v)[0] for k, v in new.evals.items()},
+    }
 
 
 def relay_table(weights_dir: Path, targets: Mapping[str, Target]) -> str:

@@ -22,26 +22,29 @@ from restore.evaluate import evaluate_model, set_label
 
 @dataclass
 class Score:
-    """A model's headline value (first data set), its guard values (the others), and the raw
-    evaluation results to keep in ``docs/metrics/``."""
+    """A model's headline value (first data set), its guard values (the others), the raw
+    evaluation results to keep in ``docs/metrics/``, and by set label the results of the task's
+    own ``restore eval`` protocol where the scorer ran it (``evals``: a shipped card's
+    ``metrics["results"]``, so the card keeps the numbers ``restore eval`` gives for its weights)."""
 
     value: float
     guards: dict[str, float] = field(default_factory=dict)
     results: dict[str, Any] = field(default_factory=dict)
+    evals: dict[str, Any] = field(default_factory=dict)
 
 
 def score_sr(model: str, data: Sequence[str]) -> Score:
     """Mean PSNR (Y, shave = scale, MATLAB LR) of the model on each set (``restore eval``)."""
     results = {set_label(d): evaluate_model(model, d) for d in data}
     vals = [r["mean"]["model"]["psnr"] for r in results.values()]
-    return Score(vals[0], dict(zip(list(results)[1:], vals[1:])), results)
+    return Score(vals[0], dict(zip(list(results)[1:], vals[1:])), results, results)
 
 
 def score_colorize(model: str, data: Sequence[str]) -> Score:
     """RGB PSNR gain over the grey input on each set (colorization protocol)."""
     results = {set_label(d): evaluate_model(model, d) for d in data}
     vals = [r["bars"]["psnr_gain_db"] for r in results.values()]
-    return Score(vals[0], dict(zip(list(results)[1:], vals[1:])), results)
+    return Score(vals[0], dict(zip(list(results)[1:], vals[1:])), results, results)
 
 
 #: Best classical method's mean PSNR per hole-ratio bucket on Set5 + Set14 (crop 256, seed 0):
@@ -89,7 +92,7 @@ def score_detect(model: str, data: Sequence[str]) -> Score:
     for d in data:
         own = dict(evaluate_model(model, d))
         own.pop("images", None)
-        score.results[set_label(d)] = own
+        score.results[set_label(d)] = score.evals[set_label(d)] = own
     return score
 
 
@@ -99,7 +102,8 @@ def score_generation(model: str, data: Sequence[str]) -> Score:
     that a leg cannot buy confidence with fewer kinds of digit. FID stays in the results."""
     results = {set_label(d): evaluate_model(model, d) for d in data[:1]}
     mean = next(iter(results.values()))["mean"]["model"]
-    return Score(mean["confident_share"], {"class entropy": mean["class_entropy"]}, results)
+    guards = {"class entropy": mean["class_entropy"]}
+    return Score(mean["confident_share"], guards, results, results)
 
 
 def score_face(model: str, data: Sequence[str]) -> Score:

@@ -135,7 +135,9 @@ def tiny_world(tmp_path, monkeypatch):
         calls.append(model)
         # the shipped weights score 1.0, any other run 2.0 (guard kept equal)
         v = 1.0 if str(model).startswith(str(wdir)) else 2.0
-        return relay.Score(v, {"guard": 5.0}, {"rows": [{"data": "/work/shared/data/val/x.png"}]})
+        rows = {"rows": [{"data": "/work/shared/data/val/x.png"}]}
+        # its own restore eval result on set "a" (rows are per-image: they stay out of the card)
+        return relay.Score(v, {"guard": 5.0}, rows, {"a": {"iou": v / 4, "rows": [1, 2]}})
 
     monkeypatch.setitem(relay.SCORERS, "fake", fake_scorer)
     return tmp_path, wdir, imgs, calls
@@ -169,6 +171,9 @@ def test_a_whole_leg_trains_judges_and_ships(tiny_world):
     assert legs[0]["note"] == "first leg's note" and "note" not in new
     assert new["training"]["totals"]["steps"] == 8 + 6
     assert new["relay"]["value"] == 2.0 and new["relay"]["remaining"] == pytest.approx(1.8)
+    # the new weights' restore eval numbers replace the old ones, with the command to rerun them
+    assert new["metrics"]["results"] == {"a": {"iou": 0.5}}
+    assert new["metrics"]["command"] == "restore eval --model enhance --data a --json FILE"
     detail = json.loads((tmp / "metrics" / "enhance-relay.json").read_text())
     assert detail["rows"][0]["data"] == "../shared/data/val/x.png"  # no machine paths
     assert "| `enhance` | 2 | 14 | " in bench.read_text() and "torch threads |" in bench.read_text()
