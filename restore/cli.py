@@ -238,6 +238,13 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument(
         "--truncation", type=float, default=1.0, help="psi in (0, 1]: pull latents toward the mean"
     )
+    gen.add_argument(
+        "--label",
+        type=int,
+        default=None,
+        help="class-conditional models: only this class (gen-mnist: the digit 0-9); "
+        "default: classes drawn at random",
+    )
     gen.add_argument("-o", "--output", required=True, help="grid image to write (PNG)")
     gen.add_argument("--device", default=None)
     gen.set_defaults(func=commands.cmd_generate)

@@ -335,9 +335,12 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from restore.generate import Sampler
 
     sampler = Sampler.from_pretrained(args.model, device=args.device)
-    grid = sampler.grid(args.n, seed=args.seed, nrow=args.nrow, truncation=args.truncation)
+    grid = sampler.grid(
+        args.n, seed=args.seed, nrow=args.nrow, truncation=args.truncation, label=args.label
+    )
     write_image(Path(args.output), grid)
-    print(f"wrote {args.n} samples of {args.model} (seed {args.seed}) to {args.output}")
+    what = "" if args.label is None else f" of class {args.label}"
+    print(f"wrote {args.n} samples{what} of {args.model} (seed {args.seed}) to {args.output}")
     return EXIT_OK
 
 

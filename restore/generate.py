@@ -1,13 +1,17 @@
-"""Sampling from unconditional generators: ``restore.load("gen-mnist").sample(64, seed=0)``.
+"""Sampling from generators: ``restore.load("gen-mnist").sample(64, seed=0)``.
 
 :func:`restore.load` returns a :class:`Sampler` (instead of a :class:`~restore.api.Restorer`) for a
 model whose card says ``task: generation``. Latents are drawn on the CPU from
-``torch.Generator().manual_seed(seed)``, so a seed gives the same images on every device.
+``torch.Generator().manual_seed(seed)``, so a seed gives the same images on every device. A
+class-conditional model (card ``runtime.inference.num_classes``) draws labels uniformly from the
+seed too, or takes one: ``sample(16, label=3)`` gives sixteen 3s.
 
 Example:
     >>> import restore
     >>> gen = restore.load("gen-mnist")                  # doctest: +SKIP
     >>> gen.sample(16, seed=0).shape                     # doctest: +SKIP
+    (16, 28, 28, 1)
+    >>> gen.sample(16, seed=0, label=7).shape            # doctest: +SKIP
     (16, 28, 28, 1)
     >>> gen.interpolate(0, 1, steps=8).shape             # doctest: +SKIP
     (8, 28, 28, 1)
@@ -28,7 +32,7 @@ from restore.errors import ConfigError
 from restore.models import load_predictor
 from restore.runtime import pick_device
 from restore.tasks import spec_of
-from restore.tasks.generation import run_generator
+from restore.tasks.generation import draw_labels, run_generator
 
 __all__ = ["Sampler", "grid_image"]
 
@@ -52,6 +56,7 @@ class Sampler:
         self.latent_dim = int(inf.get("latent_dim", getattr(self.G, "latent_dim", 64)))
         self.channels = int(inf.get("channels", 3))
         self.image_size = int(inf.get("image_size", 0))
+        self.num_classes = int(inf.get("num_classes", 0))
 
     @classmethod
     def from_pretrained(
@@ -81,28 +86,58 @@ class Sampler:
         g = torch.Generator().manual_seed(int(seed))
         return torch.randn(n, self.latent_dim, generator=g) * truncation
 
-    def generate(self, z: Tensor, batch_size: int = 256) -> Tensor:
-        """Images (N, C, H, W) float in [0, 1] on the CPU from latents ``z`` (N, latent_dim)."""
+    def labels(self, n: int, seed: int = 0, label: int | None = None) -> Tensor | None:
+        """The ``n`` class labels of a conditional model: all ``label``, or drawn uniformly from
+        ``seed``; None for an unconditional model (which refuses a ``label``)."""
+        if not self.num_classes:
+            if label is not None:
+                raise ConfigError(
+                    f"{self.card.get('name', 'this model')} is unconditional: it takes no label"
+                )
+            return None
+        if label is None:
+            return draw_labels(n, self.num_classes, seed)
+        if not 0 <= int(label) < self.num_classes:
+            raise ConfigError(f"label must be in 0..{self.num_classes - 1}, got {label}")
+        return torch.full((n,), int(label), dtype=torch.long)
+
+    def generate(self, z: Tensor, y: Tensor | None = None, batch_size: int = 256) -> Tensor:
+        """Images (N, C, H, W) float in [0, 1] on the CPU from latents ``z`` (N, latent_dim) and,
+        for a conditional model, labels ``y`` (N,)."""
+        if (y is None) != (not self.num_classes):
+            raise ValueError("labels y are needed by a conditional model and only by one")
         out = []
         with torch.inference_mode():
             for i in range(0, z.shape[0], batch_size):
-                out.append(
-                    run_generator(self.G, z[i : i + batch_size].to(self.device)).clamp(0, 1).cpu()
-                )
+                yi = None if y is None else y[i : i + batch_size].to(self.device)
+                x = run_generator(self.G, z[i : i + batch_size].to(self.device), yi)
+                out.append(x.clamp(0, 1).cpu())
         return torch.cat(out)
 
-    def sample_tensor(self, n: int, seed: int = 0, truncation: float = 1.0) -> Tensor:
-        """``n`` images (n, C, H, W) float in [0, 1]."""
-        return self.generate(self.latents(n, seed, truncation))
+    def sample_tensor(
+        self, n: int, seed: int = 0, truncation: float = 1.0, label: int | None = None
+    ) -> Tensor:
+        """``n`` images (n, C, H, W) float in [0, 1] (of class ``label``, for a conditional model)."""
+        return self.generate(self.latents(n, seed, truncation), self.labels(n, seed, label))
 
-    def sample(self, n: int, seed: int = 0, truncation: float = 1.0) -> np.ndarray:
+    def sample(
+        self, n: int, seed: int = 0, truncation: float = 1.0, label: int | None = None
+    ) -> np.ndarray:
         """``n`` images as an (n, H, W, C) uint8 array (C = 1 for MNIST), the same for the same seed."""
-        return _to_uint8(self.sample_tensor(n, seed, truncation))
+        return _to_uint8(self.sample_tensor(n, seed, truncation, label))
 
     def interpolate(
-        self, a_seed: int, b_seed: int, steps: int = 8, truncation: float = 1.0
+        self,
+        a_seed: int,
+        b_seed: int,
+        steps: int = 8,
+        truncation: float = 1.0,
+        label: int | None = None,
     ) -> np.ndarray:
-        """Images along the spherical path between the latents of two seeds, (steps, H, W, C) uint8."""
+        """Images along the spherical path between the latents of two seeds, (steps, H, W, C) uint8.
+
+        A conditional model keeps one class along the path: ``label``, or the one ``a_seed`` draws.
+        """
         if steps < 2:
             raise ValueError(f"steps must be >= 2, got {steps}")
         a = self.latents(1, a_seed, truncation)[0]
@@ -113,13 +148,19 @@ class Sampler:
             z = (1 - t) * a + t * b
         else:
             z = (torch.sin((1 - t) * omega) * a + torch.sin(t * omega) * b) / torch.sin(omega)
-        return _to_uint8(self.generate(z))
+        y = self.labels(1, a_seed, label)
+        return _to_uint8(self.generate(z, None if y is None else y.expand(steps)))
 
     def grid(
-        self, n: int = 64, seed: int = 0, nrow: int = 8, truncation: float = 1.0
+        self,
+        n: int = 64,
+        seed: int = 0,
+        nrow: int = 8,
+        truncation: float = 1.0,
+        label: int | None = None,
     ) -> np.ndarray:
         """A sample grid (torchvision ``make_grid``, 2 px padding) as an (H, W, 3) uint8 array."""
-        return grid_image(self.sample_tensor(n, seed, truncation), nrow=nrow)
+        return grid_image(self.sample_tensor(n, seed, truncation, label), nrow=nrow)
 
     def __repr__(self) -> str:
         return f"Sampler({self.card.get('name', '?')!r}, {self.image_size}px x {self.channels}, device={self.device})"

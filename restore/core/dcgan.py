@@ -6,6 +6,12 @@ with stride-2 transposed convolutions (kernel 4) with batch norm and ReLU, endin
 The discriminator mirrors it with stride-2 convolutions and LeakyReLU(0.2), without batch norm
 (it is trained with an R1 penalty, which wants per-sample gradients), and ends in one logit.
 
+With ``num_classes`` > 0 both are class-conditional (for labelled data such as MNIST): G takes the
+one-hot label beside ``z`` (Mirza & Osindero 2014) and D adds a projection term, the inner product
+of a learned class embedding with its last hidden map (Miyato & Koyama 2018, cGANs with projection
+discriminator). A conditional G draws each digit from its own class, so its samples do not fall
+between two classes as an unconditional one's do.
+
 Example:
     >>> g = DCGANGenerator(latent_dim=16, base_channels=8, out_channels=1, image_size=28)
     >>> d = DCGANDiscriminator(in_channels=1, base_channels=8, image_size=28)
@@ -44,9 +50,10 @@ class DCGANGenerator(nn.Module):
         out_channels: 1 (grayscale) or 3 (RGB).
         image_size: 28, 32 or 64.
         norm: ``"batch"`` (DCGAN) or ``"none"``.
+        num_classes: 0 (unconditional) or the number of classes of ``y`` in :meth:`forward`.
 
     Shape:
-        - Input: ``(B, latent_dim)``.
+        - Input: ``z`` ``(B, latent_dim)``; with ``num_classes``, ``y`` ``(B,)`` int labels.
         - Output: ``(B, out_channels, image_size, image_size)``, values in ``[-1, 1]``.
     """
 
@@ -57,13 +64,17 @@ class DCGANGenerator(nn.Module):
         out_channels: int = 1,
         image_size: int = 28,
         norm: GenNorm = "batch",
+        num_classes: int = 0,
     ) -> None:
         super().__init__()
         _check_size(image_size)
         check_choice("norm", norm, ("batch", "none"))
         if latent_dim < 1 or base_channels < 1 or out_channels < 1:
             raise ValueError("latent_dim, base_channels and out_channels must be >= 1")
+        if num_classes < 0:
+            raise ValueError(f"num_classes must be >= 0, got {num_classes}")
         self.latent_dim = latent_dim
+        self.num_classes = num_classes
         self.out_channels = out_channels
         self.image_size = image_size
         s, ups = _START[image_size], _UPS[image_size]
@@ -72,7 +83,7 @@ class DCGANGenerator(nn.Module):
         def bn(c: int) -> nn.Module:
             return nn.BatchNorm2d(c) if norm == "batch" else nn.Identity()
 
-        self.project = nn.Linear(latent_dim, ch * s * s, bias=norm == "none")
+        self.project = nn.Linear(latent_dim + num_classes, ch * s * s, bias=norm == "none")
         self.start = (ch, s)
         self.norm0 = bn(ch)
         layers: list[nn.Module] = [nn.ReLU(inplace=True)]
@@ -98,10 +109,13 @@ class DCGANGenerator(nn.Module):
                 nn.init.normal_(m.weight, 1.0, 0.02)
                 nn.init.zeros_(m.bias)
 
-    def forward(self, z: Tensor) -> Tensor:
-        """Images in [-1, 1] from latents ``z`` (B, latent_dim)."""
+    def forward(self, z: Tensor, y: Tensor | None = None) -> Tensor:
+        """Images in [-1, 1] from latents ``z`` (B, latent_dim) and, when conditional, labels ``y``."""
         if z.dim() != 2 or z.shape[1] != self.latent_dim:
             raise ValueError(f"expected z of shape (B, {self.latent_dim}), got {tuple(z.shape)}")
+        z = torch.cat([z, _one_hot(y, self.num_classes, z)], 1) if self.num_classes else z
+        if not self.num_classes and y is not None:
+            raise ValueError("this generator is unconditional: it takes no labels")
         ch, s = self.start
         return self.body(self.norm0(self.project(z).view(-1, ch, s, s)))
 
@@ -114,9 +128,11 @@ class DCGANDiscriminator(nn.Module):
         base_channels: channels of the first conv, doubled after each stride-2 conv.
         image_size: 28, 32 or 64.
         spectral_norm: wrap every conv and the final linear layer in spectral norm.
+        num_classes: 0 (unconditional) or the number of classes of ``y`` (projection term).
 
     Shape:
-        - Input: ``(B, in_channels, image_size, image_size)`` in ``[-1, 1]``.
+        - Input: ``(B, in_channels, image_size, image_size)`` in ``[-1, 1]``; with
+          ``num_classes``, ``y`` ``(B,)`` int labels.
         - Output: ``(B, 1)`` logits (``forward(x, return_features=True)`` also returns the list of
           hidden maps, for feature matching).
     """
@@ -127,11 +143,15 @@ class DCGANDiscriminator(nn.Module):
         base_channels: int = 32,
         image_size: int = 28,
         spectral_norm: bool = False,
+        num_classes: int = 0,
     ) -> None:
         super().__init__()
         _check_size(image_size)
         if in_channels < 1 or base_channels < 1:
             raise ValueError("in_channels and base_channels must be >= 1")
+        if num_classes < 0:
+            raise ValueError(f"num_classes must be >= 0, got {num_classes}")
+        self.num_classes = num_classes
         sn = nn.utils.parametrizations.spectral_norm if spectral_norm else (lambda m: m)
         blocks: list[nn.Module] = []
         ch_in, ch = in_channels, base_channels
@@ -141,21 +161,52 @@ class DCGANDiscriminator(nn.Module):
         self.blocks = nn.ModuleList(blocks)
         s = _START[image_size]
         self.head = sn(nn.Linear(ch_in * s * s, 1))
+        # projection: <embed(y), h>, one learned vector per class over D's flattened last map
+        self.embed = sn(nn.Embedding(num_classes, ch_in * s * s)) if num_classes else None
         for m in self.modules():
-            if isinstance(m, (nn.Conv2d, nn.Linear)):
+            if isinstance(m, (nn.Conv2d, nn.Linear, nn.Embedding)):
                 nn.init.normal_(m.weight, 0.0, 0.02)
-                nn.init.zeros_(m.bias)
+                if getattr(m, "bias", None) is not None:
+                    nn.init.zeros_(m.bias)
 
     def forward(
-        self, x: Tensor, return_features: bool = False
+        self, x: Tensor, return_features: bool = False, *, y: Tensor | None = None
     ) -> Tensor | tuple[Tensor, list[Tensor]]:
-        """Logits (B, 1); with ``return_features`` also the hidden maps."""
+        """Logits (B, 1); with ``return_features`` also the hidden maps; ``y``: labels when conditional."""
+        if (self.embed is None) != (y is None):
+            raise ValueError(
+                "this discriminator is conditional: pass y=labels"
+                if y is None
+                else "this discriminator is unconditional: it takes no labels"
+            )
         feats = []
         for b in self.blocks:
             x = b(x)
             feats.append(x)
-        logits = self.head(x.flatten(1))
+        h = x.flatten(1)
+        logits = self.head(h)
+        if self.embed is not None:
+            logits = logits + (self.embed(_labels(y, self.num_classes)) * h).sum(1, keepdim=True)
         return (logits, feats) if return_features else logits
+
+
+def _labels(y: Tensor | None, num_classes: int) -> Tensor:
+    """``y`` checked: (B,) integer labels in [0, num_classes)."""
+    if y is None:
+        raise ValueError("this generator is conditional: pass y=labels (B,) in [0, num_classes)")
+    if y.dim() != 1 or y.dtype.is_floating_point:
+        raise ValueError(f"labels must be a (B,) integer tensor, got {tuple(y.shape)} {y.dtype}")
+    if y.numel() and (int(y.min()) < 0 or int(y.max()) >= num_classes):
+        raise ValueError(f"labels must be in [0, {num_classes}), got {y.min()}..{y.max()}")
+    return y.long()
+
+
+def _one_hot(y: Tensor | None, num_classes: int, like: Tensor) -> Tensor:
+    """One-hot rows of ``y`` in ``like``'s dtype and device (batch size checked)."""
+    y = _labels(y, num_classes)
+    if y.shape[0] != like.shape[0]:
+        raise ValueError(f"{y.shape[0]} labels for a batch of {like.shape[0]}")
+    return nn.functional.one_hot(y, num_classes).to(like)
 
 
 def count_parameters(m: nn.Module) -> int:

@@ -1,4 +1,5 @@
-"""Unconditional generation: a DCGAN from noise, with DiffAugment and mode-collapse watching.
+"""Generation: a DCGAN from noise (optionally class-conditional), with DiffAugment and
+mode-collapse watching.
 
 ``make_batch`` turns real uint8 images into floats in [0, 1] and draws the latents ``z`` (and the
 DiffAugment parameters) from the step's ``torch.Generator``; ``forward`` runs G once; D judges real
@@ -18,10 +19,16 @@ logged as a warning.
 
 Data: ``task_args.source: mnist`` reads IDX files from ``data.train``; ``folder`` reads an image
 folder, centre-cropped to a square and resized to ``data.patch_size``.
+
+Class-conditional models (``model.generator_args.num_classes`` = ``discriminator_args.num_classes``
+> 0; MNIST with its labels file): each batch's fakes are drawn for the real batch's labels, so D
+compares like with like and the class mix follows the data; validation and sampling draw labels
+uniformly (:func:`draw_labels`).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from collections.abc import Mapping
@@ -223,9 +230,40 @@ class SquareImages(Dataset):
         return self._cache[index]
 
 
-def run_generator(G: nn.Module, z: Tensor) -> Tensor:
-    """Images in [0, 1] (unclamped) from latents ``z`` (B, latent_dim)."""
-    return to_unit(G(z))
+_LABEL_SEED_OFFSET = 0x9E3779B9
+
+
+def run_generator(G: nn.Module, z: Tensor, y: Tensor | None = None) -> Tensor:
+    """Images in [0, 1] (unclamped) from latents ``z`` (B, latent_dim) and, for a conditional G,
+    labels ``y`` (B,)."""
+    return to_unit(G(z) if y is None else G(z, y))
+
+
+def draw_labels(n: int, num_classes: int, seed: int) -> Tensor:
+    """``n`` labels drawn uniformly from ``range(num_classes)`` with their own generator (seeded
+    ``seed`` plus a fixed offset, so they are not drawn from the bits of the same seed's latents)."""
+    g = torch.Generator().manual_seed(int(seed) + _LABEL_SEED_OFFSET)
+    return torch.randint(num_classes, (n,), generator=g)
+
+
+class LabelledMnist(Dataset):
+    """MNIST images with their labels: items ``((1, H, W) uint8, int64 label)``."""
+
+    def __init__(self, root: str) -> None:
+        from restore.data.mnist import MnistDataset
+
+        self.images = MnistDataset(root)
+        if self.images.labels is None:
+            raise ConfigError(
+                f"{root}: a class-conditional model needs the labels file "
+                "(*-labels-idx1-ubyte[.gz]) beside the images"
+            )
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, index: int) -> tuple[Tensor, Tensor]:
+        return self.images[index], self.images.labels[index]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -245,6 +283,15 @@ class GenerationTask(Task):
         if int(g.get("out_channels", self.opts.channels)) != self.opts.channels:
             raise ConfigError("model.generator_args.out_channels must equal task_args.channels")
         self.size = cfg.data.patch_size
+        self.num_classes = int(g.get("num_classes", 0))
+        d_classes = int(cfg.model.discriminator_args.get("num_classes", 0))
+        if d_classes != self.num_classes:
+            raise ConfigError(
+                f"model.generator_args.num_classes ({self.num_classes}) and "
+                f"discriminator_args.num_classes ({d_classes}) must be equal"
+            )
+        if self.num_classes and self.opts.source != "mnist":
+            raise ConfigError("a class-conditional model (num_classes > 0) needs source: mnist")
         self._val: dict[str, Any] = {}
         self._best_entropy: float | None = None
 
@@ -260,16 +307,21 @@ class GenerationTask(Task):
                 raise ConfigError(
                     "source: mnist needs task_args.channels: 1 and data.patch_size: 28"
                 )
-            return MnistDataset(d.train)
+            return LabelledMnist(d.train) if self.num_classes else MnistDataset(d.train)
         return SquareImages(d.train, self.size, self.opts.channels)
 
-    def make_batch(self, raw: Tensor, generator: torch.Generator) -> Batch:
+    def make_batch(self, raw: Any, generator: torch.Generator) -> Batch:
+        labels = None
+        if self.num_classes:
+            raw, labels = raw
         real = unit_patches(raw, generator, flip=self.opts.flip)
         n, dev = real.shape[0], real.device
         batch = {
             "real": real,
             "z": torch.randn(n, self.latent_dim, generator=generator, device=dev),
         }
+        if labels is not None:
+            batch["y"] = labels.to(dev).long()
         for view in ("d_real", "d_fake", "g_fake"):
             for k, v in draw_augment(n, self.size, self.opts, generator, dev).items():
                 batch[f"{view}.{k}"] = v
@@ -282,19 +334,28 @@ class GenerationTask(Task):
 
     # -- the GAN step -------------------------------------------------------------------------
     def forward(self, nets: Mapping[str, nn.Module], batch: Batch) -> Batch:
-        return {"fake": run_generator(nets["G"], batch["z"])}
+        return {"fake": run_generator(nets["G"], batch["z"], batch.get("y"))}
+
+    @staticmethod
+    def _critic(D: nn.Module | None, batch: Batch) -> Any:
+        """D, or with labels D bound to the batch's labels (real and fake share them)."""
+        if D is None or "y" not in batch:
+            return D
+        return functools.partial(D, y=batch["y"])
 
     def d_loss(self, nets, batch: Batch, out: Batch, step: int) -> tuple[Tensor, Logs]:
         real = self._view(batch["real"], batch, "d_real")
         fake = self._view(out["fake"], batch, "d_fake")
-        return conditional_d_loss(nets["D"], None, real, fake, self.cfg.loss, step)
+        D = self._critic(nets["D"], batch)
+        return conditional_d_loss(D, None, real, fake, self.cfg.loss, step)
 
     def g_loss(
         self, nets, batch: Batch, out: Batch, step: int, gan_on: bool
     ) -> tuple[Tensor, Logs]:
         fake = self._view(out["fake"], batch, "g_fake")
         real = self._view(batch["real"], batch, "d_real")
-        return conditional_g_loss(nets.get("D"), None, real, fake, self.cfg.loss, gan_on)
+        D = self._critic(nets.get("D"), batch)
+        return conditional_g_loss(D, None, real, fake, self.cfg.loss, gan_on)
 
     # -- validation -----------------------------------------------------------------------------
     def _features(self) -> nn.Module:
@@ -316,13 +377,19 @@ class GenerationTask(Task):
         feat = self._features().to(dev)
         if "real_feats" not in self._val and self.opts.val_real > 1:
             ds = self.train_dataset()
+            ds = ds.images if isinstance(ds, LabelledMnist) else ds
             g = torch.Generator().manual_seed(self.opts.val_seed)
             idx = torch.randperm(len(ds), generator=g)[: self.opts.val_real].tolist()
             real = torch.stack([ds[i] for i in idx]).float() / 255.0
             self._val["real_feats"] = _chunked(feat, real.to(dev))
         g = torch.Generator().manual_seed(self.opts.val_seed)
         z = torch.randn(self.opts.val_samples, self.latent_dim, generator=g).to(dev)
-        fake = _chunked(lambda t: run_generator(G, t).clamp(0, 1), z)
+        if self.num_classes:
+            y = draw_labels(len(z), self.num_classes, self.opts.val_seed).to(dev)
+            zy = torch.cat([z, y[:, None].to(z.dtype)], 1)  # chunked together
+            fake = _chunked(lambda t: run_generator(G, t[:, :-1], t[:, -1].long()).clamp(0, 1), zy)
+        else:
+            fake = _chunked(lambda t: run_generator(G, t).clamp(0, 1), z)
         metrics: dict[str, float] = {}
         clf = self._val["classifier"]
         if clf is not None:
@@ -349,6 +416,7 @@ class GenerationTask(Task):
             "latent_dim": self.latent_dim,
             "channels": self.opts.channels,
             "image_size": self.size,
+            **({"num_classes": self.num_classes} if self.num_classes else {}),
         }
 
     @classmethod
@@ -419,11 +487,13 @@ def _chunked(fn, x: Tensor, chunk: int = 500) -> Tensor:
 __all__ = [
     "GenerationOptions",
     "GenerationTask",
+    "LabelledMnist",
     "SquareImages",
     "class_coverage",
     "collapse_warning",
     "diff_augment",
     "draw_augment",
+    "draw_labels",
     "load_classifier",
     "run_generator",
 ]

@@ -280,7 +280,8 @@ BUILT_IN: tuple[TaskSpec, ...] = (
         protocol="FID / KID against the real set with a real-vs-real floor; MNIST adds class "
         "coverage by the mnist-classifier",
         models={
-            "gen-mnist": "Generate MNIST digits from noise.",
+            "gen-mnist": "Generate MNIST digits from noise: a chosen digit or random ones "
+            "(class-conditional).",
             "gen-cifar10": "Generate CIFAR-10-like images from noise.",
         },
         evaluation_models={

@@ -35,6 +35,17 @@ VARIANTS: dict[str, list[str]] = {
     # a stronger D for the recipe's G (D's accuracy stays near chance in the recipe)
     "d_wide": ["model.discriminator_args.base_channels=64"],
     "d_lr_x2": ["optim.lr_d=4.0e-4"],
+    # class-conditional G (one-hot label beside z) and projection D, the recipe's sizes: the
+    # unconditional G's unconfident samples are mostly blends of two digits
+    "conditional": [
+        "model.generator_args.num_classes=10",
+        "model.discriminator_args.num_classes=10",
+    ],
+    "conditional_d_wide": [
+        "model.generator_args.num_classes=10",
+        "model.discriminator_args.num_classes=10",
+        "model.discriminator_args.base_channels=64",
+    ],
     # the usual DCGAN-MNIST width: 256 channels at 7x7 in G, 64-128 in D
     "dcgan_width_no_aug": [
         "model.generator_args.base_channels=128",

@@ -9,10 +9,11 @@ import pytest
 import torch
 from torch import nn
 
-from restore.config import Config, from_dict
+from restore.config import Config, from_dict, to_dict
 from restore.core.checkpoint import save_tensors
 from restore.core.dcgan import DCGANDiscriminator, DCGANGenerator, DigitClassifier
 from restore.core.registry import build_network
+from restore.errors import ConfigError
 from restore.tasks.generation import (
     GenerationOptions,
     GenerationTask,
@@ -267,3 +268,131 @@ def test_restore_eval_scores_a_folder_generator_in_random_conv_features(tmp_path
     r = GenerationTask.evaluate(lambda n, seed: torch.rand(n, 3, 32, 32), str(tmp_path), card)
     assert r["count"] == 12 and "RandomConvFeatures(3" in r["feature_space"]
     assert r["bars"] == {} and "confident_share" not in r["mean"]["model"]
+
+
+# -- class-conditional models (one-hot label into G, projection D) -------------------------------
+
+
+def test_conditional_dcgan_is_one_hot_into_g_and_a_projection_in_d():
+    torch.manual_seed(0)
+    g = DCGANGenerator(latent_dim=8, base_channels=4, num_classes=10).eval()
+    d = DCGANDiscriminator(base_channels=4, num_classes=10)
+    z, y = torch.randn(3, 8), torch.tensor([0, 3, 9])
+    with torch.no_grad():
+        # G: the label's one-hot row is concatenated to z before the first linear layer
+        ch, s = g.start
+        h = g.project(torch.cat([z, nn.functional.one_hot(y, 10).float()], 1))
+        want = g.body(g.norm0(h.view(-1, ch, s, s)))
+        x = g(z, y)
+        torch.testing.assert_close(x, want)
+        # same z, another label: another image
+        assert (g(z, torch.tensor([1, 4, 8])) - x).abs().max() > 1e-4
+        # D: head(h) + <embed(y), h> over the flattened last map
+        logits, feats = d(x, return_features=True, y=y)
+        hd = feats[-1].flatten(1)
+        torch.testing.assert_close(logits, d.head(hd) + (d.embed.weight[y] * hd).sum(1, True))
+    with pytest.raises(ValueError, match="pass y"):
+        g(z)
+    with pytest.raises(ValueError, match="pass y"):
+        d(x)
+    with pytest.raises(ValueError, match=r"in \[0, 10\)"):
+        g(z, torch.tensor([0, 3, 10]))
+    with pytest.raises(ValueError, match="integer"):
+        g(z, torch.zeros(3))
+    with pytest.raises(ValueError, match="unconditional"):
+        DCGANGenerator(latent_dim=8, base_channels=4)(z, y)
+    with pytest.raises(ValueError, match="unconditional"):
+        DCGANDiscriminator(base_channels=4)(x, y=y)
+
+
+def conditional_config(mnist_dir, out_dir, classifier=""):
+    cfg = to_dict(tiny_config(mnist_dir, out_dir, classifier))
+    cfg["name"] = "tiny_cgen"
+    cfg["model"]["generator_args"]["num_classes"] = 10
+    cfg["model"]["discriminator_args"]["num_classes"] = 10
+    return cfg
+
+
+@pytest.fixture(scope="module")
+def trained_conditional(mnist_dir, classifier_file, tmp_path_factory):
+    from restore.train import train
+
+    out = tmp_path_factory.mktemp("cruns")
+    cfg = from_dict(Config, conditional_config(mnist_dir, out, classifier_file))
+    return train(cfg, device="cpu")
+
+
+def test_conditional_batches_carry_the_real_labels_and_fakes_share_them(mnist_dir, tmp_path):
+    from restore.tasks.generation import LabelledMnist
+
+    task = GenerationTask(from_dict(Config, conditional_config(mnist_dir, tmp_path)))
+    ds = task.train_dataset()
+    assert isinstance(ds, LabelledMnist) and len(ds) == 16
+    items = [ds[i] for i in (0, 5, 13)]
+    raw = [torch.stack([im for im, _ in items]), torch.stack([lab for _, lab in items])]
+    batch = task.make_batch(raw, torch.Generator().manual_seed(0))
+    assert batch["y"].tolist() == [0, 5, 3]  # the fixture's labels are index % 10
+    seen = []
+
+    class Spy(nn.Module):
+        def forward(self, x, return_features=False, *, y=None):
+            seen.append(y)
+            return x.mean((1, 2, 3))[:, None]
+
+    out = {"fake": torch.rand(3, 1, 28, 28)}
+    task.d_loss({"D": Spy()}, batch, out, step=1)
+    assert len(seen) == 2 and all(torch.equal(s, batch["y"]) for s in seen)
+
+
+def test_conditional_config_errors(mnist_dir, tmp_path):
+    cfg = conditional_config(mnist_dir, tmp_path)
+    cfg["model"]["discriminator_args"]["num_classes"] = 0
+    with pytest.raises(ConfigError, match="must be equal"):
+        GenerationTask(from_dict(Config, cfg))
+    cfg = conditional_config(mnist_dir, tmp_path)
+    cfg["task_args"]["source"] = "folder"
+    cfg["task_args"]["channels"] = 1
+    with pytest.raises(ConfigError, match="needs source: mnist"):
+        GenerationTask(from_dict(Config, cfg))
+    nolabels = tmp_path / "nolabels"
+    nolabels.mkdir()
+    (nolabels / "x-images-idx3-ubyte.gz").write_bytes(
+        (mnist_dir / "x-images-idx3-ubyte.gz").read_bytes()
+    )
+    task = GenerationTask(from_dict(Config, conditional_config(nolabels, tmp_path)))
+    with pytest.raises(ConfigError, match="labels file"):
+        task.train_dataset()
+
+
+def test_conditional_sampler_takes_a_label(trained_conditional, trained):
+    import restore
+
+    s = restore.load(trained_conditional.out_dir, device="cpu")
+    assert s.num_classes == 10
+    a = s.sample(6, seed=0)
+    np.testing.assert_array_equal(a, s.sample(6, seed=0))
+    # default labels are drawn from the seed: the same latents with one fixed label differ
+    labels = s.labels(6, seed=0)
+    assert labels.shape == (6,) and 0 <= int(labels.min()) and int(labels.max()) < 10
+    threes = s.sample(6, seed=0, label=3)
+    assert labels.tolist() != [3] * 6 and not np.array_equal(threes, a)
+    z = s.latents(6, 0)
+    want = s.generate(z, torch.full((6,), 3))
+    np.testing.assert_array_equal(threes, (want.permute(0, 2, 3, 1) * 255 + 0.5).byte().numpy())
+    assert s.interpolate(0, 1, steps=3, label=7).shape == (3, 28, 28, 1)
+    with pytest.raises(ConfigError, match="0..9"):
+        s.sample(2, label=10)
+    with pytest.raises(ConfigError, match="unconditional"):
+        restore.load(trained.out_dir, device="cpu").sample(2, label=3)
+
+
+def test_cli_generate_label(trained_conditional, trained, tmp_path, capsys):
+    from restore.cli import main
+
+    out = tmp_path / "threes.png"
+    args = ["generate", "--model", str(trained_conditional.out_dir), "-n", "4", "--label", "3"]
+    assert main([*args, "-o", str(out)]) == 0 and out.is_file()
+    assert "of class 3" in capsys.readouterr().out
+    bad = tmp_path / "bad.png"
+    assert main(["generate", "--model", str(trained.out_dir), "--label", "3", "-o", str(bad)]) == 1
+    assert "unconditional" in capsys.readouterr().err and not bad.exists()
