@@ -481,6 +481,12 @@ def main() -> int:
         help="share of the enhance model's local change kept (default: restore photo's)",
     )
     ap.add_argument(
+        "--enhance-gate",
+        default=None,
+        metavar="LO,HI|off",
+        help="the enhance tone curve's gate in 8-bit levels (default: restore photo's; off: none)",
+    )
+    ap.add_argument(
         "--no-half-size",
         action="store_true",
         help="detect at full size only (restore photo also looks at half size)",
@@ -493,6 +499,9 @@ def main() -> int:
     options: dict[str, Any] = {} if args.faces == "default" else {"faces": args.faces == "on"}
     if args.enhance_local is not None:
         options["enhance_local"] = args.enhance_local
+    if args.enhance_gate is not None:
+        off = args.enhance_gate == "off"
+        options["enhance_gate"] = None if off else tuple(map(float, args.enhance_gate.split(",")))
     if args.no_half_size:
         options["detect_half_size"] = False
     pr = PhotoRestorer(device="cpu", models=models, **options)

@@ -56,7 +56,7 @@ def main() -> int:
     ap.add_argument("--max-side", type=int, default=1600)
     args = ap.parse_args()
     import restore
-    from restore.photo.global_tone import PIPELINE_LOCAL, global_enhance
+    from restore.photo.global_tone import PIPELINE_GATE, PIPELINE_LOCAL, global_enhance
 
     face = restore.load(args.model, device="cpu")
     enhance = restore.load("enhance", device="cpu")
@@ -74,7 +74,8 @@ def main() -> int:
             x = torch.nn.functional.interpolate(
                 x, size=(round(h * k), round(w * k)), mode="area"
             ).clamp(0, 1)
-        y = global_enhance(x, enhance.run_tensor(x).clamp(0, 1), local=PIPELINE_LOCAL)
+        e = enhance.run_tensor(x).clamp(0, 1)
+        y = global_enhance(x, e, local=PIPELINE_LOCAL, gate=PIPELINE_GATE)
         z, faces = restore_faces(y, crops, size=size)
         name = f"{p.parent.name}/{p.name}"
         notes.append({"print": name, "faces": [f.as_dict() for f in faces]})

@@ -245,4 +245,5 @@ def test_detect_scorer_keeps_the_detectors_own_protocol(monkeypatch):
     s = relay_scoring.SCORERS["photo_detect"]("runs/d", sets)
     assert (s.value, s.guards) == (2.1, {"clean photo PSNR": 32.4})
     assert s.results["Set5_x4"] == {"iou": 0.6} and s.results["Set14_x4"] == {"iou": 0.64}
+    assert s.evals == {"Set5_x4": {"iou": 0.6}, "Set14_x4": {"iou": 0.64}}  # for the card
     assert s.results["holdout"] == {"gain": 2.1}

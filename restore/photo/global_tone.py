@@ -17,6 +17,12 @@ The photo pipeline keeps only the curve, applied to every pixel (``local`` =
 :data:`PIPELINE_LOCAL` = 0): the local change cost PSNR on every input the model was not trained
 on (``scripts/bench/enhance_tone.py``).
 
+A weak curve is the model's error, not a correction: on clean and mildly degraded photos its
+curves move the pixels by 1-7 levels (RMS) and cost PSNR, while the fades and casts it was trained
+to remove give 10-40 levels. With a ``gate`` ``(lo, hi)`` (the pipeline's :data:`PIPELINE_GATE`)
+the curve is scaled by ``clamp((S - lo) / (hi - lo), 0, 1)``, ``S`` being its RMS move over the
+photo in 8-bit levels: curves under ``lo`` are dropped, those over ``hi`` kept whole.
+
 Measured with ``python scripts/bench/photo_stages.py --global-tone`` (the enhance stage alone,
 PSNR against the clean photo; see docs/BENCHMARKS.md): better than the model's own output on
 clean photos, mildly aged grey / sepia scenes, and the own fading + grain damage, and equal on
@@ -37,7 +43,15 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = ["BINS", "PIPELINE_LOCAL", "apply_curve", "global_enhance", "tone_curve"]
+__all__ = [
+    "BINS",
+    "PIPELINE_GATE",
+    "PIPELINE_LOCAL",
+    "apply_curve",
+    "curve_strength",
+    "global_enhance",
+    "tone_curve",
+]
 
 #: Bins of the curve over [0, 1].
 BINS = 32
@@ -48,6 +62,9 @@ MIN_SHARE = 2e-4
 #: change adds mottled texture and 64-px blocks to smooth areas, and costs PSNR on clean, mildly
 #: degraded and independently damaged photos alike.
 PIPELINE_LOCAL = 0.0
+#: The pipeline's tone gate (module docstring): RMS moves, in 8-bit levels, under which the curve
+#: is dropped and over which it is kept whole (``scripts/bench/enhance_tone.py --gates``).
+PIPELINE_GATE: tuple[float, float] | None = (4.0, 10.0)
 
 
 def _shrink_blur(x: Tensor, sigma: float) -> Tensor:
@@ -86,8 +103,27 @@ def tone_curve(src: Tensor, dst: Tensor, bins: int = BINS) -> np.ndarray:
     return np.maximum.accumulate(xs + np.interp(xs, xs[ok], offset))
 
 
+def curve_strength(v: Tensor, curves: list[Tensor]) -> float:
+    """How far ``curves`` (one per channel) move the pixels of ``v`` (C, H, W): RMS, 8-bit levels."""
+    moved = torch.stack([apply_curve(v[c], curves[c]) for c in range(v.shape[0])])
+    return float((moved - v).pow(2).mean().sqrt()) * 255.0
+
+
+def _gated(curves: list[Tensor], strength: float, gate: tuple[float, float]) -> list[Tensor]:
+    """``curves`` pulled toward the identity by the gate's ramp on their ``strength``."""
+    lo, hi = gate
+    k = min(1.0, max(0.0, (strength - lo) / max(hi - lo, 1e-6)))
+    if k == 1.0:
+        return curves
+    return [torch.lerp(torch.linspace(0.0, 1.0, c.numel(), dtype=c.dtype), c, k) for c in curves]
+
+
 def global_enhance(
-    x: Tensor, enhanced: Tensor, sigma_frac: float = 1 / 64, local: float = 1.0
+    x: Tensor,
+    enhanced: Tensor,
+    sigma_frac: float = 1 / 64,
+    local: float = 1.0,
+    gate: tuple[float, float] | None = None,
 ) -> Tensor:
     """``enhanced`` (the model's output for photos ``x``) with its low-frequency change made one
     tone curve per channel (module docstring).
@@ -98,6 +134,9 @@ def global_enhance(
     does: detail gets the curve's contrast, and nothing of the model's local change is kept. In
     between, the two are blended (the photo pipeline uses :data:`PIPELINE_LOCAL`).
 
+    ``gate`` ``(lo, hi)``: scale each photo's curves by the ramp of their strength
+    (:func:`curve_strength` on the low-pass photo; module docstring); None keeps them whole.
+
     Shape:
         (B, C, H, W), (B, C, H, W) -> (B, C, H, W), in [0, 1].
     """
@@ -105,6 +144,8 @@ def global_enhance(
         raise ValueError(f"expected two (B, C, H, W) images, got {x.shape} and {enhanced.shape}")
     if not 0.0 <= local <= 1.0:
         raise ValueError(f"local must be in [0, 1], got {local!r}")
+    if gate is not None and not 0.0 <= gate[0] <= gate[1]:
+        raise ValueError(f"gate must be (lo, hi) with 0 <= lo <= hi, got {gate!r}")
     sigma = max(1.0, max(x.shape[-2:]) * sigma_frac)
     low_x = _shrink_blur(x.float(), sigma).clamp(0, 1)
     low_d = _shrink_blur((enhanced - x).float(), sigma)
@@ -113,6 +154,8 @@ def global_enhance(
         [torch.from_numpy(tone_curve(low_x[b, c], low_x[b, c] + low_d[b, c])) for c in range(c_n)]
         for b in range(n)
     ]
+    if gate is not None:
+        curves = [_gated(cs, curve_strength(low_x[b], cs), gate) for b, cs in enumerate(curves)]
 
     def mapped(v: Tensor) -> Tensor:
         """Every channel of ``v`` through its curve."""

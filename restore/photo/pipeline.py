@@ -51,7 +51,7 @@ from torch import Tensor
 
 from restore.data.io import Image, from_tensor, to_tensor
 from restore.errors import ModelNotFoundError, RestoreError
-from restore.photo.global_tone import PIPELINE_LOCAL, global_enhance
+from restore.photo.global_tone import PIPELINE_GATE, PIPELINE_LOCAL, global_enhance
 from restore.photo.stages import (
     CV2_INPAINT,
     DEFAULT_MODELS,
@@ -90,6 +90,9 @@ class PhotoRestorer:
             :mod:`restore.photo.scales`).
         enhance_local: share of the enhance model's local change (grain, JPEG) kept, in [0, 1];
             its tone change is always applied (default :data:`restore.photo.global_tone.PIPELINE_LOCAL`).
+        enhance_gate: ``(lo, hi)`` RMS moves in 8-bit levels: the enhance tone curve is dropped
+            under ``lo`` and kept whole over ``hi`` (default
+            :data:`restore.photo.global_tone.PIPELINE_GATE`); None always applies it whole.
         face_strength: share of the face model's change kept, in [0, 1] (a fidelity weight:
             lower keeps more of each face's own texture; :func:`restore.faces.restore_faces`).
         colorize: ``False``; ``True`` colours grey and single-toned photos and skips (with a
@@ -132,6 +135,7 @@ class PhotoRestorer:
         protect_faces: bool = True,
         face_strength: float = 1.0,
         enhance_local: float = PIPELINE_LOCAL,
+        enhance_gate: tuple[float, float] | None = PIPELINE_GATE,
         detect_half_size: bool = True,
     ) -> None:
         if upscale not in (None, 1, 2, 4):
@@ -143,6 +147,9 @@ class PhotoRestorer:
         if not 0.0 <= enhance_local <= 1.0:
             raise ValueError(f"enhance_local must be in [0, 1], got {enhance_local!r}")
         self.enhance_local = float(enhance_local)
+        if enhance_gate is not None and not 0.0 <= enhance_gate[0] <= enhance_gate[1]:
+            raise ValueError(f"enhance_gate must be (lo, hi), 0 <= lo <= hi, got {enhance_gate!r}")
+        self.enhance_gate = None if enhance_gate is None else tuple(map(float, enhance_gate))
         self.detect_half_size = bool(detect_half_size)
         self.force_colorize = colorize == "force"
         self.tone: ToneMode = tone
@@ -364,7 +371,8 @@ class PhotoRestorer:
                     y = run(y).clamp(0, 1)
                     record(stage, True, t0)
             elif stage == "enhance":  # its tone change as one curve per channel: no blocks
-                y = global_enhance(y, run(y).clamp(0, 1), local=self.enhance_local)
+                e = run(y).clamp(0, 1)
+                y = global_enhance(y, e, local=self.enhance_local, gate=self.enhance_gate)
                 record(stage, True, t0)
             else:
                 y = run(y).clamp(0, 1)

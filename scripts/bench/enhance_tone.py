@@ -1,6 +1,8 @@
 """The enhance stage as the model makes it vs as ``restore photo`` applies it (one global tone
 curve per channel, :mod:`restore.photo.global_tone`), with all, half or none of the model's local
-change (``restore photo`` keeps ``PIPELINE_LOCAL`` of it).
+change (``restore photo`` keeps ``PIPELINE_LOCAL`` of it), and the curve alone through tone gates
+(curves moving the photo less than ``lo`` levels RMS dropped, more than ``hi`` kept whole;
+``restore photo`` uses ``PIPELINE_GATE``).
 
     python scripts/bench/enhance_tone.py [--scenes 20] [--json FILE]
 
@@ -34,11 +36,13 @@ from restore.core.atomic import atomic_write_json  # noqa: E402
 from restore.data.color import rgb_to_gray  # noqa: E402
 from restore.eval.face_protocol import to_t  # noqa: E402
 from restore.eval.metrics import psnr  # noqa: E402
-from restore.photo.global_tone import PIPELINE_LOCAL, global_enhance  # noqa: E402
+from restore.photo.global_tone import PIPELINE_GATE, PIPELINE_LOCAL, global_enhance  # noqa: E402
 from restore.tasks.face import face_split  # noqa: E402
 
 #: The columns: the tone curve plus this share of the model's local change.
 LOCAL = {"curve + local": 1.0, "curve + half local": 0.5, "curve only": 0.0}
+#: More columns: the curve alone (local 0) through these gates (lo, hi), 8-bit levels RMS.
+GATES = {"gate 3-8": (3.0, 8.0), "gate 4-10": (4.0, 10.0), "gate 5-12": (5.0, 12.0)}
 
 
 def groups(scenes: int):
@@ -74,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
         outs = {"input": x, "enhance model": e}
         for name, share in LOCAL.items():
             outs[name] = global_enhance(x, e, local=share)
+        for name, gate in GATES.items():
+            outs[name] = global_enhance(x, e, local=PIPELINE_LOCAL, gate=gate)
         for k, y in outs.items():
             y = (y.clamp(0, 1) * 255).round() / 255
             scores.setdefault(group, {}).setdefault(k, []).append(float(psnr(y, target)[0]))
@@ -82,8 +88,9 @@ def main(argv: list[str] | None = None) -> int:
         | {"n": len(d["input"])}
         for g, d in scores.items()
     }
-    cols = ["enhance model", *LOCAL]
-    shipped = next(k for k, v in LOCAL.items() if v == PIPELINE_LOCAL)
+    cols = ["enhance model", *LOCAL, *GATES]
+    shipped = next(k for k, v in GATES.items() if v == PIPELINE_GATE) if PIPELINE_GATE else None
+    shipped = shipped or next(k for k, v in LOCAL.items() if v == PIPELINE_LOCAL)
     head = " | ".join(f"{c} (restore photo)" if c == shipped else c for c in cols)
     print(f"| input | n | input | {head} |")
     print("|---|---:|---:|" + "---:|" * len(cols))

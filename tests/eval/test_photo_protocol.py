@@ -23,7 +23,7 @@ def test_identity_gains_nothing_and_leaves_clean_photos_alone(folder):
     res = photo_scores(lambda x: x, [str(folder)])
     assert res["holdout"]["gain"] == pytest.approx(0.0, abs=1e-9)
     assert res["own"]["gain"] == pytest.approx(0.0, abs=1e-9)
-    assert res["clean"]["restored"] == 100.0  # capped: unchanged
+    assert res["clean"]["restored"] == res["clean"]["min"] == 50.0  # capped: unchanged
     assert res["holdout"]["count"] == res["own"]["count"] == 2 and len(res["rows"]) == 6
     assert res["holdout"]["input"] < 30.0  # the damage is real damage
 
@@ -36,6 +36,7 @@ def test_a_restorer_that_returns_grey_is_scored_against_the_target(folder):
         t = np.asarray(Image.open(folder / f"{i}.png"), np.float64) / 255
         want.append(10 * np.log10(1 / np.mean((t - 128 / 255) ** 2)))
     assert res["clean"]["restored"] == pytest.approx(np.mean(want), abs=1e-3)
+    assert res["clean"]["min"] == pytest.approx(min(want), abs=1e-3)
 
 
 def test_unknown_kind_is_refused(folder):

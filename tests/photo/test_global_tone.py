@@ -93,3 +93,25 @@ def test_apply_curve_is_numpys_interp():
     v = torch.cat([torch.rand(1000, generator=g), torch.tensor([0.0, 1.0, 0.5])])
     want = np.interp(v.numpy(), np.linspace(0, 1, BINS), curve.numpy())
     np.testing.assert_allclose(apply_curve(v, curve).numpy(), want, atol=1e-6)
+
+
+def test_the_gate_drops_weak_curves_keeps_strong_ones_and_ramps_between():
+    from restore.photo.global_tone import curve_strength
+
+    x = smooth_photo(6)
+    for offset, want_k in ((2 / 255, 0.0), (7 / 255, 0.5), (20 / 255, 1.0)):
+        e = (x + offset).clamp(0, 1)
+        whole = global_enhance(x, e, local=0.0)
+        gated = global_enhance(x, e, local=0.0, gate=(4.0, 10.0))
+        # the curve's strength: its RMS move over the (low-pass) photo, here the offset itself
+        # wherever the shifted photo is not clipped at 1
+        moved = (whole - x).pow(2).mean().sqrt() * 255
+        assert float(moved) == pytest.approx(offset * 255, rel=0.1)
+        # a curve through the gate is the identity pulled toward the whole curve by k (in the
+        # ramp, k follows the strength measured on the low-pass photo: within ~10% of the offset)
+        tol = (0.15 if 0 < want_k < 1 else 0.02) * offset
+        torch.testing.assert_close(gated, torch.lerp(x, whole, want_k), atol=tol, rtol=0)
+    ident = [torch.linspace(0, 1, BINS, dtype=torch.float64)] * 3
+    assert curve_strength(x[0], ident) == pytest.approx(0.0, abs=1e-4)
+    with pytest.raises(ValueError, match="gate"):
+        global_enhance(x, x, gate=(5.0, 2.0))
