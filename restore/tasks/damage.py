@@ -64,6 +64,13 @@ class DamageOptions:
     # share of each batch left undamaged (input = clean photo, empty mask): teaches the detector
     # that clean texture, edges and grain are not damage (false positives cost clean photos)
     clean_share: float = 0.0
+    # share of those undamaged samples drawn as intact old prints instead of the clean photo:
+    # B&W, sepia, colour or hand-tinted bases with the tone-only effects (fading, stains, grain,
+    # JPEG ...) and no hole, so the mask stays empty. Without them every undamaged sample is a
+    # colour photo while most damaged ones are B&W or sepia, and the detector learns "grey means
+    # damage": it marked 23 regions on the clean grey versions of Set5/Set14 against 2 on the
+    # colour ones (highlights, a white chest, flat black areas)
+    clean_print_share: float = 0.0
 
     def __post_init__(self) -> None:
         for k in (
@@ -73,6 +80,7 @@ class DamageOptions:
             "threshold",
             "print_share",
             "clean_share",
+            "clean_print_share",
         ):
             if not 0.0 <= getattr(self, k) <= 1.0:
                 raise ValueError(f"{k} must be in [0, 1], got {getattr(self, k)}")
@@ -209,8 +217,13 @@ class DamageTask(Task):
             damaged, mask = mix_print_damage(clean, damaged, mask, self.opts.print_share, generator)
         if self.opts.clean_share > 0:
             keep = pick_share(clean.shape[0], self.opts.clean_share, generator, clean.device)
+            negatives = clean
+            if self.opts.clean_print_share > 0 and bool(keep.any()):  # only the kept rows
+                idx = keep.nonzero().view(-1)
+                prints = mix_intact_prints(clean[idx], self.opts.clean_print_share, generator)
+                negatives = clean.index_copy(0, idx, prints)
             keep = keep[:, None, None, None]
-            damaged = torch.where(keep, clean, damaged)
+            damaged = torch.where(keep, negatives, damaged)
             mask = torch.where(keep, torch.zeros_like(mask), mask)
         return {"input": damaged, "mask": mask}
 
@@ -304,6 +317,18 @@ def mix_print_damage(
     return damaged, mask
 
 
+def mix_intact_prints(clean: Tensor, share: float, generator: torch.Generator) -> Tensor:
+    """``clean`` with a random ``share`` replaced by intact old prints of the same photos: the
+    print bases and tone effects of :func:`restore.data.old_print.old_print_damage` with no hole
+    (``intact_prob`` = 1), so they need no mask."""
+    intact = replace(OldPrintConfig(), intact_prob=1.0)
+
+    def prints(idx: Tensor) -> tuple[Tensor]:
+        return (old_print_damage(clean[idx], generator, intact)[0],)
+
+    return replace_share(share, generator, prints, clean)[0]
+
+
 def eval_damage_config() -> OldPhotoConfig:
     """The evaluation damage of issue 9: scratches + dust + grain + fading on every image."""
     return OldPhotoConfig.only("scratch", "dust", "grain", "fade")
@@ -330,6 +355,7 @@ __all__ = [
     "dice_loss",
     "dilate",
     "eval_damage_config",
+    "mix_intact_prints",
     "mask_scores",
     "mix_print_damage",
     "seeded_damage_set",

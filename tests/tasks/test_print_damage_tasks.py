@@ -56,12 +56,13 @@ def test_damage_print_share_zero_is_the_old_training():
 
 def test_damage_clean_share_gives_clean_inputs_with_empty_masks():
     x = raw(16)
-    b = task("damage.yaml", "task_args.print_share=0.5", "task_args.clean_share=0.5").make_batch(
-        x, torch.Generator().manual_seed(2)
-    )
-    b0 = task("damage.yaml", "task_args.print_share=0.5", "task_args.clean_share=0.0").make_batch(
-        x, torch.Generator().manual_seed(2)
-    )
+    only_photos = "task_args.clean_print_share=0.0"
+    b = task(
+        "damage.yaml", "task_args.print_share=0.5", "task_args.clean_share=0.5", only_photos
+    ).make_batch(x, torch.Generator().manual_seed(2))
+    b0 = task(
+        "damage.yaml", "task_args.print_share=0.5", "task_args.clean_share=0.0", only_photos
+    ).make_batch(x, torch.Generator().manual_seed(2))
     clean = x.float() / 255.0
     kept = (b["mask"].flatten(1).amax(1) == 0) & (b0["mask"].flatten(1).amax(1) > 0)
     assert 0 < int(kept.sum()) < 16  # some, not all, of a damaged batch became clean pairs
@@ -72,6 +73,36 @@ def test_damage_clean_share_gives_clean_inputs_with_empty_masks():
     assert torch.equal(b["mask"][rest], b0["mask"][rest])
     with pytest.raises(ConfigError, match="clean_share must be in \\[0, 1\\], got -0.1"):
         task("damage.yaml", "task_args.clean_share=-0.1")
+
+
+def test_damage_clean_print_share_makes_undamaged_samples_intact_prints():
+    x = raw(16)
+    clean = x.float() / 255.0
+
+    def batch(share: float) -> dict[str, torch.Tensor]:
+        t = task("damage.yaml", "task_args.clean_share=1.0", f"task_args.clean_print_share={share}")
+        return t.make_batch(x, torch.Generator().manual_seed(4))
+
+    def is_photo(inp: torch.Tensor) -> torch.Tensor:  # the clean photo itself (maybe mirrored)
+        return torch.tensor(
+            [torch.equal(a, c) or torch.equal(a, c.flip(-1)) for a, c in zip(inp, clean)]
+        )
+
+    every = batch(1.0)
+    assert (every["mask"] == 0).all()  # intact prints have no hole
+    assert not is_photo(every["input"]).any()
+    # near-grey prints (B&W bases; tone effects such as yellowing may tint them a little) among
+    # them, which none of the colour photos is
+
+    def chroma(t: torch.Tensor) -> torch.Tensor:
+        return (t - t.mean(1, keepdim=True)).abs().flatten(1).mean(1)
+
+    assert (chroma(every["input"]) < 0.02).any() and (chroma(clean) > 0.05).all()
+    half = batch(0.5)
+    assert (half["mask"] == 0).all() and 0 < int(is_photo(half["input"]).sum()) < 16
+    assert is_photo(batch(0.0)["input"]).all()
+    with pytest.raises(ConfigError, match="clean_print_share must be in"):
+        task("damage.yaml", "task_args.clean_print_share=1.5")
 
 
 def test_enhance_print_pairs_target_the_toned_print_and_have_no_holes():
