@@ -169,7 +169,10 @@ def create_app(
         )
         if tool == "generate":
             name, n, seed = query.get("model", ""), _int(query, "n", 16), _int(query, "seed", 0)
-            job = q.submit(tool, lambda j: run_generate(j, models, name, n, seed), megapixels=0.1)
+            label = _int(query, "label", 0) if query.get("label", "").strip() else None
+            job = q.submit(
+                tool, lambda j: run_generate(j, models, name, n, seed, label), megapixels=0.1
+            )
             return {"job": job.id}
         up = q.upload(query.get("upload", ""))
         mask = await run_in_threadpool(decode_mask, body, up.image.size, limit) if body else None

@@ -235,18 +235,22 @@ def run_model(
     return {"size": list(out.size), "model": name}
 
 
-def run_generate(job: Job, models: Models, name: str, n: int, seed: int) -> dict[str, Any]:
-    """A grid of ``n`` samples of a generation model, seeded."""
+def run_generate(
+    job: Job, models: Models, name: str, n: int, seed: int, label: int | None = None
+) -> dict[str, Any]:
+    """A grid of ``n`` samples of a generation model, seeded (of class ``label``, for a
+    class-conditional model such as gen-mnist)."""
     _check_model("generate", name)
     if not 1 <= n <= MAX_SAMPLES:
         raise ConfigError(f"n={n}: use 1 to {MAX_SAMPLES} samples")
     job.set_stage(name)
     sampler = models.get(name)
     nrow = max(1, int(round(n**0.5)))
-    grid = sampler.grid(n, seed=seed, nrow=nrow)
+    grid = sampler.grid(n, seed=seed, nrow=nrow, label=label)
     write_image(job.folder / "result.png", grid)
     job.outputs["result"] = job.folder / "result.png"
-    return {"size": [int(grid.shape[0]), int(grid.shape[1])], "model": name, "seed": seed}
+    info = {"size": [int(grid.shape[0]), int(grid.shape[1])], "model": name, "seed": seed}
+    return info if label is None else {**info, "label": label}
 
 
 def _check_model(tool: str, name: str) -> None:

@@ -243,6 +243,7 @@ def test_every_other_tab_runs_its_model(
     page.locator("nav [data-tab='generate']").click()
     page.locator("#generate input[name='n']").fill("9")
     page.locator("#generate input[name='seed']").fill("7")
+    page.locator("#generate input[name='label']").fill("3")  # gen-mnist, the first model: 3s
     w, h = finish(page, expect, "generate", tmp_path)
     assert w == h and w > 3 * 28  # a 3 x 3 grid of 28 px digits (+ padding)
     assert page.external == []

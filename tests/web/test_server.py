@@ -111,6 +111,15 @@ def test_bad_options_and_a_mask_of_the_wrong_size_are_refused(serve):
     _, job = call(url + "api/run/generate?model=gen-mnist&n=1000", b"")
     _, st = call(url + f"api/jobs/{job['job']}?wait=30")
     assert st["status"] == "error" and "1 to 64" in st["error"]
+    _, job = call(url + "api/run/generate?model=gen-mnist&n=4&label=3", b"")
+    _, st = call(url + f"api/jobs/{job['job']}?wait=30")
+    assert st["status"] == "done" and st["info"]["label"] == 3, st
+    _, job = call(url + "api/run/generate?model=gen-mnist&n=4&label=12", b"")
+    _, st = call(url + f"api/jobs/{job['job']}?wait=30")
+    assert st["status"] == "error" and "0..9" in st["error"]
+    _, job = call(url + "api/run/generate?model=gen-cifar10&n=4&label=3", b"")
+    _, st = call(url + f"api/jobs/{job['job']}?wait=30")
+    assert st["status"] == "error" and "unconditional" in st["error"]
     _, job = call(url + f"api/run/sr?upload={up['upload']}&model=colorize", b"")
     _, st = call(url + f"api/jobs/{job['job']}?wait=30")
     assert st["status"] == "error" and "not one of this tab's" in st["error"]
