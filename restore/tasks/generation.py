@@ -384,12 +384,15 @@ class GenerationTask(Task):
             self._val["real_feats"] = _chunked(feat, real.to(dev))
         g = torch.Generator().manual_seed(self.opts.val_seed)
         z = torch.randn(self.opts.val_samples, self.latent_dim, generator=g).to(dev)
-        if self.num_classes:
-            y = draw_labels(len(z), self.num_classes, self.opts.val_seed).to(dev)
-            zy = torch.cat([z, y[:, None].to(z.dtype)], 1)  # chunked together
-            fake = _chunked(lambda t: run_generator(G, t[:, :-1], t[:, -1].long()).clamp(0, 1), zy)
-        else:
+        y = (
+            draw_labels(len(z), self.num_classes, self.opts.val_seed).to(dev)
+            if self.num_classes
+            else None
+        )
+        if y is None:
             fake = _chunked(lambda t: run_generator(G, t).clamp(0, 1), z)
+        else:
+            fake = _chunked(lambda t, labels: run_generator(G, t, labels).clamp(0, 1), z, y)
         metrics: dict[str, float] = {}
         clf = self._val["classifier"]
         if clf is not None:
@@ -479,9 +482,11 @@ class GenerationTask(Task):
         return Predictor(fn=fn, tileable=False)
 
 
-def _chunked(fn, x: Tensor, chunk: int = 500) -> Tensor:
+def _chunked(fn, *xs: Tensor, chunk: int = 500) -> Tensor:
+    """``fn`` over ``chunk`` rows of each of ``xs`` at a time (the same rows of each), no grad."""
     with torch.no_grad():
-        return torch.cat([fn(x[i : i + chunk]) for i in range(0, x.shape[0], chunk)])
+        n = xs[0].shape[0]
+        return torch.cat([fn(*(x[i : i + chunk] for x in xs)) for i in range(0, n, chunk)])
 
 
 __all__ = [
