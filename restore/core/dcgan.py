@@ -113,9 +113,9 @@ class DCGANGenerator(nn.Module):
         """Images in [-1, 1] from latents ``z`` (B, latent_dim) and, when conditional, labels ``y``."""
         if z.dim() != 2 or z.shape[1] != self.latent_dim:
             raise ValueError(f"expected z of shape (B, {self.latent_dim}), got {tuple(z.shape)}")
-        z = torch.cat([z, _one_hot(y, self.num_classes, z)], 1) if self.num_classes else z
         if not self.num_classes and y is not None:
             raise ValueError("this generator is unconditional: it takes no labels")
+        z = torch.cat([z, _one_hot(y, self.num_classes, z)], 1) if self.num_classes else z
         ch, s = self.start
         return self.body(self.norm0(self.project(z).view(-1, ch, s, s)))
 

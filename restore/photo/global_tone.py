@@ -48,6 +48,7 @@ __all__ = [
     "PIPELINE_GATE",
     "PIPELINE_LOCAL",
     "apply_curve",
+    "check_gate",
     "curve_strength",
     "global_enhance",
     "tone_curve",
@@ -103,6 +104,16 @@ def tone_curve(src: Tensor, dst: Tensor, bins: int = BINS) -> np.ndarray:
     return np.maximum.accumulate(xs + np.interp(xs, xs[ok], offset))
 
 
+def check_gate(gate: tuple[float, float] | None) -> tuple[float, float] | None:
+    """``gate`` as floats, or None; ValueError unless ``0 <= lo <= hi``."""
+    if gate is None:
+        return None
+    lo, hi = map(float, gate)
+    if not 0.0 <= lo <= hi:
+        raise ValueError(f"gate must be (lo, hi) with 0 <= lo <= hi, got {gate!r}")
+    return lo, hi
+
+
 def curve_strength(v: Tensor, curves: list[Tensor]) -> float:
     """How far ``curves`` (one per channel) move the pixels of ``v`` (C, H, W): RMS, 8-bit levels."""
     moved = torch.stack([apply_curve(v[c], curves[c]) for c in range(v.shape[0])])
@@ -144,8 +155,7 @@ def global_enhance(
         raise ValueError(f"expected two (B, C, H, W) images, got {x.shape} and {enhanced.shape}")
     if not 0.0 <= local <= 1.0:
         raise ValueError(f"local must be in [0, 1], got {local!r}")
-    if gate is not None and not 0.0 <= gate[0] <= gate[1]:
-        raise ValueError(f"gate must be (lo, hi) with 0 <= lo <= hi, got {gate!r}")
+    gate = check_gate(gate)
     sigma = max(1.0, max(x.shape[-2:]) * sigma_frac)
     low_x = _shrink_blur(x.float(), sigma).clamp(0, 1)
     low_d = _shrink_blur((enhanced - x).float(), sigma)

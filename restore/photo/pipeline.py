@@ -51,7 +51,7 @@ from torch import Tensor
 
 from restore.data.io import Image, from_tensor, to_tensor
 from restore.errors import ModelNotFoundError, RestoreError
-from restore.photo.global_tone import PIPELINE_GATE, PIPELINE_LOCAL, global_enhance
+from restore.photo.global_tone import PIPELINE_GATE, PIPELINE_LOCAL, check_gate, global_enhance
 from restore.photo.stages import (
     CV2_INPAINT,
     DEFAULT_MODELS,
@@ -147,9 +147,7 @@ class PhotoRestorer:
         if not 0.0 <= enhance_local <= 1.0:
             raise ValueError(f"enhance_local must be in [0, 1], got {enhance_local!r}")
         self.enhance_local = float(enhance_local)
-        if enhance_gate is not None and not 0.0 <= enhance_gate[0] <= enhance_gate[1]:
-            raise ValueError(f"enhance_gate must be (lo, hi), 0 <= lo <= hi, got {enhance_gate!r}")
-        self.enhance_gate = None if enhance_gate is None else tuple(map(float, enhance_gate))
+        self.enhance_gate = check_gate(enhance_gate)
         self.detect_half_size = bool(detect_half_size)
         self.force_colorize = colorize == "force"
         self.tone: ToneMode = tone
