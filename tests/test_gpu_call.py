@@ -115,6 +115,44 @@ def test_pack_dry_run_fits_and_never_carries_val(shared_data, tmp_path):
     )
 
 
+def test_pack_carries_small_files_in_tars_and_no_evaluation_face(shared_data, tmp_path):
+    from PIL import Image
+
+    from restore.tasks.face import face_split
+
+    pack_dir = tmp_path / "pack"
+    r = _run(
+        ["scripts/gpu/pack_data.py", "--src", str(shared_data), "--out", str(pack_dir), "--limit", "3"],
+        timeout=120,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert not (pack_dir / "faces").exists() and not (pack_dir / "cifar10").exists()  # only tars
+    with tarfile.open(pack_dir / "faces.tar") as tf:
+        names = sorted(m.name for m in tf.getmembers())
+        first = Image.open(tf.extractfile(names[0]))  # type: ignore[arg-type]
+        assert first.size == (128, 128)  # the recipe's crop size
+    split = face_split(shared_data / "faces" / "utkface_200")
+    stems = {Path(n).stem for n in names}
+    assert not stems & {p.stem for p in split["test"]}  # the evaluation faces stay here
+    val = {p.stem for p in split["val"][:3]}
+    assert val <= stems and {Path(n).stem for n in names[-3:]} == val  # they sort last
+    with tarfile.open(pack_dir / "cifar10.tar") as tf:
+        assert all(m.name.startswith("cifar10/") and m.isfile() for m in tf.getmembers())
+    manifest = json.loads((pack_dir / "MANIFEST.json").read_text())
+    assert {g["tar"] for g in manifest["groups"] if g["folder"] == "faces"} == {"faces.tar"}
+
+    train_all = _module("train_all")  # the device side unpacks them in place
+    train_all.unpack_archives(pack_dir, lambda msg: None)
+    face_cfg = load_config(REPO / "configs" / "gpu" / "face.yaml")
+    got = face_split(pack_dir / "faces", face_cfg.task_args["holdout"], 3)
+    assert {p.stem for p in got["val"]} == val
+    assert {p.stem for p in got["train"]} <= {p.stem for p in split["train"]}
+    pack = _module("pack_data")
+    item = pack.Item("faces/x.jpg", Path("x"), "face-jpeg", tar="faces.tar")
+    assert pack.carried_size(item, 1) == 1024 and pack.carried_size(item, 1024) == 1536
+    assert pack.carried_size(pack.Item("a", Path("a"), "copy"), 1) == 4096
+
+
 # ---------------------------------------------------------------------------------------------
 # Bundle limits and safe unpacking
 # ---------------------------------------------------------------------------------------------

@@ -10,6 +10,10 @@ the kornia wheel included). This writes ``.data/gpu/`` (ignored through ``.data/
     train/BSDS400                original JPEG bytes, an evenly spaced subset: whatever still fits
     mnist/                       the MNIST t10k IDX files as they are
     cifar10/<class>/             the first CIFAR10_PER_CLASS JPEGs of each class, as they are
+    faces/                       training faces of the face recipe (restore.tasks.face.face_split's
+                                 train part, evenly spaced) and its 32 validation faces, at the
+                                 128-px size the recipe works at, JPEG q92 4:4:4. Never the
+                                 evaluation faces (the last 400): the CPU judges on those
     style/                       the artworks at the 256-px shorter side the recipe uses
     check/x4, check/x2           HR (centre 192x192 crops of CHECK_COUNT General50 images kept out
                                  of train/) and LR (MATLAB bicubic, restore.data.resize): the
@@ -17,6 +21,10 @@ the kornia wheel included). This writes ``.data/gpu/`` (ignored through ``.data/
                                  ../shared/data/val decides what ships.
     wheels/                      the kornia wheel from .whl/ (scripts/bench/gpu_wheels.sh)
     MANIFEST.json                every file with its source, how it was made, and its size
+
+Small files travel in a tar (cifar10.tar, faces.tar): on disk each file takes whole 4 KiB
+blocks, and a 1 KiB CIFAR image took four times its size. train_all.py unpacks them in place
+before the legs start.
 
     python scripts/gpu/pack_data.py --dry-run   # per recipe: what would be carried; the total
     python scripts/gpu/pack_data.py             # write .data/gpu/ (replaces an older pack)
@@ -33,6 +41,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tarfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -56,6 +65,13 @@ DEFAULT_MAX_MIB = 30.0
 MANIFEST_RESERVE = 256 * 1024  # MANIFEST.json (counted as this much)
 CIFAR10_PER_CLASS = 150
 CIFAR10_CORE = 50  # per class, always carried; the rest fill
+FACES_DIR = ("faces", "utkface_200")  # under the shared data
+FACES_CORE, FACES_MAX = 400, 3000  # training faces always carried / at most (the rest fill)
+FACE_QUALITY = 92  # 6 KB a face: the faces are UTKFace's own 200-px JPEGs to begin with
+BSDS_CORE = 30  # the style recipe's photos (train/BSDS400), always carried; the rest fill
+FACE_SIZE = 128  # the face recipe's crop side (configs/gpu/face.yaml task_args.size)
+TAR_BLOCK = 512  # a tar member: a 512-byte header + its bytes in 512-byte records
+TAR_END = 10240  # the end-of-archive records, padded to tar's default 10 KiB
 CHECK_COUNT, CHECK_SIZE = 6, 192
 STYLE_SHORT_SIDE = 256  # what the style recipe shrinks them to at load anyway
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
@@ -67,8 +83,9 @@ class Item:
 
     dest: str  # relative to the pack root
     source: Path
-    how: str  # copy | jpeg95 | half-jpeg95 | style-jpeg95 | check-hr | check-lr-x2 | check-lr-x4
+    how: str  # copy | jpeg95 | half-jpeg95 | style-jpeg95 | face-jpeg | check-hr | check-lr-x*
     fill: bool = False  # dropped first (from the end) when the pack is over budget
+    tar: str | None = None  # travels inside this archive of the pack root (unpacked on device)
 
 
 def _images(folder: Path) -> list[Path]:
@@ -111,8 +128,8 @@ def plan(src: Path, limit: int | None = None) -> list[Item]:
     for p in take([p for p in _images(src / "train" / "General50") if p not in check]):
         items.append(Item(f"train/General50/{p.stem}.jpg", p, "jpeg95"))
     # the tree grows with every shipped model, so what is not needed by every recipe can go:
-    # fill items are dropped from the end (BSDS400 first, then CIFAR beyond the core, then the
-    # second half of the photos)
+    # fill items are dropped from the end (BSDS400 beyond its core first, then faces beyond
+    # theirs, then CIFAR beyond its core, then the second half of the photos)
     photos = take(_images(src / "train" / "photos_hr"))
     core_photos = photos[: (len(photos) + 1) // 2]
     for p in core_photos:
@@ -122,18 +139,47 @@ def plan(src: Path, limit: int | None = None) -> list[Item]:
     cifar_imgs = {c: take(_images(c)[:CIFAR10_PER_CLASS]) for c in classes}
     for c in classes:
         for p in cifar_imgs[c][:CIFAR10_CORE]:
-            items.append(Item(f"cifar10/{c.name}/{p.name}", p, "copy"))
+            items.append(Item(f"cifar10/{c.name}/{p.name}", p, "copy", tar="cifar10.tar"))
+    train_faces, val_faces = face_sources(src)
+    for p in take(train_faces[:FACES_CORE]) + take(val_faces):
+        items.append(Item(f"faces/{p.name}", p, "face-jpeg", tar="faces.tar"))
+    bsds = _images(src / "train" / "BSDS400")
+    # evenly spaced, so that dropping from the end while fitting keeps the spread
+    order = take(sorted(range(len(bsds)), key=lambda i: (_bit_reverse(i, len(bsds)), i)))
+    for i in order[:BSDS_CORE]:
+        items.append(Item(f"train/BSDS400/{bsds[i].name}", bsds[i], "copy"))
     for p in photos[len(core_photos) :]:
         items.append(Item(f"train/photos_hr/{p.stem}.jpg", p, "half-jpeg95", fill=True))
     for c in classes:
         for p in cifar_imgs[c][CIFAR10_CORE:]:
-            items.append(Item(f"cifar10/{c.name}/{p.name}", p, "copy", fill=True))
-    bsds = _images(src / "train" / "BSDS400")
-    # evenly spaced, so that dropping from the end while fitting keeps the spread
-    order = sorted(range(len(bsds)), key=lambda i: (_bit_reverse(i, len(bsds)), i))
-    for i in take(order):
+            items.append(
+                Item(f"cifar10/{c.name}/{p.name}", p, "copy", fill=True, tar="cifar10.tar")
+            )
+    for p in take(train_faces[FACES_CORE:]):
+        items.append(Item(f"faces/{p.name}", p, "face-jpeg", fill=True, tar="faces.tar"))
+    for i in order[BSDS_CORE:]:
         items.append(Item(f"train/BSDS400/{bsds[i].name}", bsds[i], "copy", fill=True))
     return items
+
+
+def face_sources(src: Path) -> tuple[list[Path], list[Path]]:
+    """(training faces, validation faces) of the face recipe's split of the shared face folder:
+    ``FACES_MAX`` of the train part, evenly spaced and in an order whose every prefix is spread
+    over the whole part (so that dropping fill from the end keeps the spread), and all of the
+    validation part. Sorted by name, the validation faces come after every training face, so
+    ``face_split(pack/faces, holdout=0, val=32)`` finds the same 32. None of the evaluation part.
+    No face folder: two empty lists."""
+    from restore.tasks.face import face_split
+
+    folder = src.joinpath(*FACES_DIR)
+    if not folder.is_dir():
+        return [], []
+    split = face_split(folder)
+    train = split["train"]
+    step = max(1, len(train) // FACES_MAX)
+    spaced = train[::step][:FACES_MAX]
+    order = sorted(range(len(spaced)), key=lambda i: (_bit_reverse(i, len(spaced)), i))
+    return [spaced[i] for i in order], split["val"]
 
 
 def _bit_reverse(i: int, n: int) -> int:
@@ -200,10 +246,17 @@ ENCODERS: dict[str, Callable[[Path], bytes]] = {
     "jpeg95": lambda p: _jpeg(_rgb8(p)),
     "half-jpeg95": lambda p: _jpeg(_half(_rgb8(p))),
     "style-jpeg95": lambda p: _jpeg(_resize_short(_rgb8(p), STYLE_SHORT_SIDE)),
+    "face-jpeg": lambda p: _jpeg(_face(p), FACE_QUALITY),
     "check-hr": _check_hr,
     "check-lr-x2": lambda p: _check_lr(p, 2),
     "check-lr-x4": lambda p: _check_lr(p, 4),
 }
+
+
+def _face(path: Path) -> np.ndarray:
+    from restore.tasks.face import read_face
+
+    return read_face(path, FACE_SIZE)  # as the face task reads it (area resize)
 
 
 def _half(a: np.ndarray) -> np.ndarray:
@@ -246,6 +299,18 @@ def tree_bytes(repo: Path = REPO) -> int | None:
 def on_disk(n: int) -> int:
     """``n`` bytes rounded up to whole ``BLOCK``s (what a file takes on disk)."""
     return -(-n // BLOCK) * BLOCK
+
+
+def carried_size(item: Item, n: int) -> int:
+    """What ``n`` bytes of ``item`` add to the pack: whole blocks on disk for a loose file, a
+    header and whole 512-byte records inside a tar (the archive's own end: ``TAR_END``, and its
+    last block, are counted once per archive by :func:`archive_overhead`)."""
+    return TAR_BLOCK + -(-n // TAR_BLOCK) * TAR_BLOCK if item.tar else on_disk(n)
+
+
+def archive_overhead(items: list[Item]) -> int:
+    """Bytes the archives themselves add: their end records and a last partial disk block."""
+    return len({i.tar for i in items if i.tar}) * (TAR_END + BLOCK)
 
 
 def kornia_wheel(repo: Path = REPO) -> Path | None:
@@ -291,6 +356,7 @@ def manifest(kept: list[Item], sizes: dict[str, int], src: Path, summary: dict) 
             {
                 "folder": folder,
                 "how": it.how,
+                "tar": it.tar,
                 "source": _rel(it.source.parent, src),
                 "bytes": 0,
                 "files": [],
@@ -344,9 +410,9 @@ def main(argv: list[str] | None = None) -> int:
         budget = min(
             budget, int((CALL_LIMIT_MIB - MARGIN_MIB) * MIB) - tree - wheel_bytes - MANIFEST_RESERVE
         )
-    sizes = {k: on_disk(len(v)) for k, v in blobs.items()}
-    kept = fit(items, sizes, budget)
-    data_bytes = sum(sizes[i.dest] for i in kept)
+    sizes = {it.dest: carried_size(it, len(blobs[it.dest])) for it in items}
+    kept = fit(items, sizes, budget - archive_overhead(items))
+    data_bytes = sum(sizes[i.dest] for i in kept) + archive_overhead(kept)
     total = data_bytes + wheel_bytes + MANIFEST_RESERVE
 
     # report: per folder, per recipe, totals
@@ -363,7 +429,9 @@ def main(argv: list[str] | None = None) -> int:
     for top, s in sorted(folders.items()):
         print(f"  {top:<22} {len(s):5d} files {sum(s) / MIB:7.2f} MiB")
     if dropped:
-        print(f"  ({dropped} fill images left out to fit the budget: BSDS400, CIFAR, photos)")
+        print(
+            f"  ({dropped} fill images left out to fit the budget: BSDS400, faces, CIFAR, photos)"
+        )
     print(
         f"  {'wheels/':<22} {1 if wheel else 0:5d} files {wheel_bytes / MIB:7.2f} MiB"
         + ("" if wheel else "  (no .whl/kornia-*.whl: run scripts/bench/gpu_wheels.sh first)")
@@ -404,10 +472,23 @@ def main(argv: list[str] | None = None) -> int:
 
     tmp = args.out.with_name(args.out.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
-    for it in kept:
-        p = tmp / it.dest
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_bytes(blobs[it.dest])
+    archives: dict[str, tarfile.TarFile] = {}
+    try:
+        for it in kept:
+            if it.tar:
+                if it.tar not in archives:
+                    tmp.mkdir(parents=True, exist_ok=True)
+                    archives[it.tar] = tarfile.open(tmp / it.tar, "w", format=tarfile.USTAR_FORMAT)
+                info = tarfile.TarInfo(it.dest)
+                info.size, info.mode = len(blobs[it.dest]), 0o644
+                archives[it.tar].addfile(info, io.BytesIO(blobs[it.dest]))
+                continue
+            p = tmp / it.dest
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_bytes(blobs[it.dest])
+    finally:
+        for tf in archives.values():
+            tf.close()
     if wheel:
         (tmp / "wheels").mkdir(parents=True, exist_ok=True)
         shutil.copy2(wheel, tmp / "wheels" / wheel.name)

@@ -40,7 +40,7 @@ REPO = HERE.parents[1]
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO))  # the restore package of this checkout, also when not installed
 
-from bundle import write_bundle  # noqa: E402
+from bundle import unpack, write_bundle  # noqa: E402
 from legs import MODELS, PACK, recipe_name  # noqa: E402
 
 EVAL_RESERVE = 60  # s between the training deadline and the evaluation deadline
@@ -109,6 +109,13 @@ def write_kornia_rs_stub(site: Path) -> None:
         "def __getattr__(name):\n"
         "    raise ImportError(f'kornia_rs.io.{name}: kornia_rs is a stub on this machine')\n"
     )
+
+
+def unpack_archives(pack: Path, log: Log) -> None:
+    """Unpack the pack's archives (``*.tar`` in its root: many small files, see pack_data.py) in
+    place, so the recipes find their folders (``cifar10/``, ``faces/``)."""
+    for tar in sorted(pack.glob("*.tar")):
+        log(f"pack: {tar.name}: {len(unpack(tar, pack))} files unpacked")
 
 
 def _python_ok(code: str, env: dict[str, str]) -> bool:
@@ -236,6 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         )  # fmt: skip
         log(smi.stdout.strip().replace("\n", " | "))
     ensure_kornia(Path(args.data), Path(os.environ.get("GPU_SITE", "/tmp/site")), env, log)
+    unpack_archives(Path(args.data), log)
     manifest = Path(args.data) / "MANIFEST.json"
     if manifest.is_file():
         m = json.loads(manifest.read_text())
