@@ -244,6 +244,7 @@ class OldPrintConfig:
     tear_prob: float = 0.3
     tear_corners: tuple[int, int] = (1, 2)
     tear_wear: tuple[float, float] = (0.0, 0.02)
+    tear_rim_prob: float = 0.6  # torn (a rim of paper fibres) rather than broken or cut off
     dust_prob: float = 0.6
     dust_area: tuple[float, float] = (0.0003, 0.004)
 
@@ -382,7 +383,14 @@ def old_print_damage(
     tone(c.texture_prob, lambda x: paper_texture(x, g, strength=c.texture_strength))
     hole(
         c.tear_prob,
-        lambda x: torn_edges(x, g, corners=c.tear_corners, wear=c.tear_wear, paper_yellow=yl),
+        lambda x: torn_edges(
+            x,
+            g,
+            corners=c.tear_corners,
+            wear=c.tear_wear,
+            paper_yellow=yl,
+            rim_prob=c.tear_rim_prob,
+        ),
     )
     hole(c.dust_prob, lambda x: dust_and_hair(x, g, area=c.dust_area))
     tone(c.halftone_prob, lambda x: halftone(x, g, period=c.halftone_period))

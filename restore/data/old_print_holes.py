@@ -260,13 +260,15 @@ def torn_edges(
     notch_prob: float = 0.3,
     wear: tuple[float, float] = (0.0, 0.02),
     paper_yellow: tuple[float, float] = (0.02, 0.2),
+    rim_prob: float = 0.6,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Torn or missing corners, torn notches in an edge, and worn borders.
 
     A missing piece is a superellipse around a corner (or around a point on an edge, for a
-    notch) with a ragged outline; it shows the scanner bed or mount (white, black or card). A
-    rim of torn paper fibres (bare paper, 1-4 px) lines the tear. Worn borders lose the emulsion
-    in an irregular band along the edges.
+    notch) with a ragged outline; it shows the scanner bed or mount (white, black or card). On a
+    torn print (``rim_prob`` of the images) a rim of torn paper fibres (bare paper, 1-4 px) lines
+    the tear; a corner broken or cut off cleanly shows the bed right up to the picture. Worn
+    borders lose the emulsion in an irregular band along the edges.
 
     Args:
         img: images in [0, 1].
@@ -276,12 +278,14 @@ def torn_edges(
         notch_prob: probability of a torn notch in one edge.
         wear: range of the worn band's depth, as a fraction of ``min(H, W)`` (0 = none).
         paper_yellow: range of the cream tint of the paper.
+        rim_prob: probability that an image's tears have a rim of bare paper fibres.
 
     Returns:
         ``(damaged, mask)``. Shape: (B, 3, H, W), (B, 1, H, W).
     """
     check_images(img)
     check_counts("corners", corners, 4)
+    check_prob("rim_prob", rim_prob)
     check_range("corner_size", corner_size, 0.0, 1.0)
     check_range("wear", wear, 0.0, 0.5)
     check_range("paper_yellow", paper_yellow, 0.0, 1.0)
@@ -315,7 +319,8 @@ def torn_edges(
         rj = rj + ragged * u(0.5, 2.0) * (1 + 0.05 * torch.minimum(a, b))
         r = torch.where(on, torch.minimum(r, rj), r)
     missing = (0.5 - r).clamp(0, 1)
-    rim = ((u(1.0, 4.0) - r).clamp(0, 1) * (r > -0.5)).clamp(0, 1)
+    fibres = u(1.0, 4.0) * (u(0, 1) < rim_prob)
+    rim = ((fibres - r).clamp(0, 1) * (r > -0.5)).clamp(0, 1)
     patches = (1 + fbm(gd, n, h, w, (s / 3, s / 8, s / 20), ones, x)).clamp_min(0)
     mean_depth = u(*wear) * s
     sides = torch.rand(4, n, generator=g, device=g.device).to(x).view(4, n, 1, 1, 1) ** 2

@@ -66,6 +66,24 @@ PIPELINE_LOCAL = 0.0
 #: The pipeline's tone gate (module docstring): RMS moves, in 8-bit levels, under which the curve
 #: is dropped and over which it is kept whole (``scripts/bench/enhance_tone.py --gates``).
 PIPELINE_GATE: tuple[float, float] | None = (4.0, 10.0)
+#: The pipeline fits the curve on a large photo halved while its shorter side stays at least
+#: this (:func:`working_factor`): the enhance model was trained on 256-px crops of photos about
+#: this size, and on a 4x enlarged scan it read the softness as fading (clean 4x scans of Set14
+#: came back at 20-24 dB: ``python scripts/eval_photo.py --damage scan``).
+WORKING_SIDE = 512
+
+
+def working_factor(h: int, w: int, side: int = WORKING_SIDE) -> int:
+    """The largest power of two ``k`` with ``min(h, w) / k >= side`` (1 for smaller photos).
+
+    Example:
+        >>> working_factor(768, 1024), working_factor(2048, 3072), working_factor(3456, 4608)
+        (1, 4, 4)
+    """
+    k = 1
+    while min(h, w) // (2 * k) >= side:
+        k *= 2
+    return k
 
 
 def _shrink_blur(x: Tensor, sigma: float) -> Tensor:
@@ -135,9 +153,14 @@ def global_enhance(
     sigma_frac: float = 1 / 64,
     local: float = 1.0,
     gate: tuple[float, float] | None = None,
+    apply_to: Tensor | None = None,
 ) -> Tensor:
     """``enhanced`` (the model's output for photos ``x``) with its low-frequency change made one
     tone curve per channel (module docstring).
+
+    ``apply_to`` (only with ``local`` = 0): the curves fitted on ``x`` and ``enhanced`` are applied
+    to these photos instead (the same photos at another size: the pipeline fits on a large photo
+    shrunk by :func:`working_factor` and applies the curves at full size).
 
     ``local`` = 1 keeps the model's local change: the curve moves only the low-pass photo (fitted
     and applied on the photo shrunk by :func:`_shrink_blur`; only the correction field is
@@ -156,6 +179,8 @@ def global_enhance(
     if not 0.0 <= local <= 1.0:
         raise ValueError(f"local must be in [0, 1], got {local!r}")
     gate = check_gate(gate)
+    if apply_to is not None and (local != 0.0 or apply_to.shape[:2] != x.shape[:2]):
+        raise ValueError("apply_to needs local = 0 and the same photos (B, C) as x")
     sigma = max(1.0, max(x.shape[-2:]) * sigma_frac)
     low_x = _shrink_blur(x.float(), sigma).clamp(0, 1)
     low_d = _shrink_blur((enhanced - x).float(), sigma)
@@ -179,6 +204,8 @@ def global_enhance(
     if local > 0:  # the model's low-frequency change out, the curve's in: enhanced - low_d + tone
         tone = mapped(low_x) - low_x
         y = enhanced.float() - _enlarge(low_d - tone, x.shape[-2:])
+    if apply_to is not None:
+        return mapped(apply_to.float()).clamp(0, 1).to(apply_to.dtype)
     if local < 1:  # the curve on every pixel
         curved = mapped(x.float())
         y = curved if y is None else torch.lerp(curved, y, local)

@@ -4,14 +4,17 @@ The stages, in order (each can be switched off):
 
 1. ``detect``   the ``damage`` model predicts where scratches, dust and creases destroyed the
    picture (probability > threshold, grown by a few pixels; the large regions it finds on the
-   photo at half size are added: :mod:`restore.photo.scales`; bands along the edges, a print's
-   margin, are left out: :mod:`restore.photo.margins`); a given ``mask`` replaces it.
+   photo at half size are added, and on a large scan what it finds at the scale it was trained
+   at: :mod:`restore.photo.scales`; torn-off corners are found by a rule:
+   :mod:`restore.photo.corners`; bands along the edges, a print's margin, are left out:
+   :mod:`restore.photo.margins`); a given ``mask`` replaces it.
 2. ``inpaint``  the ``inpaint`` model fills the masked pixels (``cv2.inpaint`` Telea stands in,
    with a note in the report, when no inpaint model is shipped in this installation).
 3. ``enhance``  the ``enhance`` model undoes fading and colour casts: its tone change is applied
    as one curve per channel over the whole photo, and its local change (grain, JPEG) is left out
    (:data:`restore.photo.global_tone.PIPELINE_LOCAL`: on photos and damage it was not trained
-   on, the local change costs more than it gives).
+   on, the local change costs more than it gives). On a large scan the curve is fitted on the
+   photo shrunk towards 512 px (:func:`restore.photo.global_tone.working_factor`).
    ``faces``    (optional, off by default: on whole photos it changes little, see
    ``docs/BENCHMARKS.md``, "Faces") the ``face`` model restores each face found
    (:func:`restore.faces.restore_faces`: detect, align, restore, paste back with a feathered
@@ -47,11 +50,19 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from restore.data.io import Image, from_tensor, to_tensor
 from restore.errors import ModelNotFoundError, RestoreError
-from restore.photo.global_tone import PIPELINE_GATE, PIPELINE_LOCAL, check_gate, global_enhance
+from restore.photo.global_tone import (
+    PIPELINE_GATE,
+    PIPELINE_LOCAL,
+    WORKING_SIDE,
+    check_gate,
+    global_enhance,
+    working_factor,
+)
 from restore.photo.stages import (
     CV2_INPAINT,
     DEFAULT_MODELS,
@@ -88,8 +99,15 @@ class PhotoRestorer:
         detect_half_size: the detector also looks at the photo at half size and adds the large
             regions it finds there (folds, torn corners, big flakes:
             :mod:`restore.photo.scales`).
+        detect_pyramid: on a large scan (shorter side >= 1,536 px) also at 1/4, 1/8, ... down to
+            384 px, where its cracks are as wide as the detector was trained on.
+        detect_corners: torn-off corners (flat patches of scanner bed cut into a corner) join
+            the mask even where the detector misses them (:mod:`restore.photo.corners`).
         enhance_local: share of the enhance model's local change (grain, JPEG) kept, in [0, 1];
             its tone change is always applied (default :data:`restore.photo.global_tone.PIPELINE_LOCAL`).
+        enhance_side: on a photo whose shorter side is at least twice this, the enhance curve is
+            fitted on the photo halved while it stays at least this
+            (:func:`restore.photo.global_tone.working_factor`); None: always at full size.
         enhance_gate: ``(lo, hi)`` RMS moves in 8-bit levels: the enhance tone curve is dropped
             under ``lo`` and kept whole over ``hi`` (default
             :data:`restore.photo.global_tone.PIPELINE_GATE`); None always applies it whole.
@@ -137,6 +155,9 @@ class PhotoRestorer:
         enhance_local: float = PIPELINE_LOCAL,
         enhance_gate: tuple[float, float] | None = PIPELINE_GATE,
         detect_half_size: bool = True,
+        detect_corners: bool = True,
+        detect_pyramid: bool = True,
+        enhance_side: int | None = WORKING_SIDE,
     ) -> None:
         if upscale not in (None, 1, 2, 4):
             raise ValueError(f"upscale must be 2 or 4 (or None), got {upscale!r}")
@@ -149,6 +170,9 @@ class PhotoRestorer:
         self.enhance_local = float(enhance_local)
         self.enhance_gate = check_gate(enhance_gate)
         self.detect_half_size = bool(detect_half_size)
+        self.detect_corners = bool(detect_corners)
+        self.detect_pyramid = bool(detect_pyramid)
+        self.enhance_side = enhance_side
         self.force_colorize = colorize == "force"
         self.tone: ToneMode = tone
         models = dict(models or {})
@@ -249,7 +273,14 @@ class PhotoRestorer:
         """The damage mask (B, 1, H, W) in {0, 1} of photos x (B, 3, H, W) in [0, 1]."""
         m = self.models["detect"]
         return detect_damage(
-            m, x, self.threshold, self.dilate, self.protect_faces, self.detect_half_size
+            m,
+            x,
+            self.threshold,
+            self.dilate,
+            self.protect_faces,
+            self.detect_half_size,
+            self.detect_corners,
+            self.detect_pyramid,
         )
 
     def restore_tensor(
@@ -369,8 +400,16 @@ class PhotoRestorer:
                     y = run(y).clamp(0, 1)
                     record(stage, True, t0)
             elif stage == "enhance":  # its tone change as one curve per channel: no blocks
-                e = run(y).clamp(0, 1)
-                y = global_enhance(y, e, local=self.enhance_local, gate=self.enhance_gate)
+                k = 1
+                if self.enhance_side and self.enhance_local == 0:
+                    k = working_factor(*y.shape[-2:], self.enhance_side)
+                if k > 1:  # a large scan: the curve from the photo at the model's working size
+                    small = F.interpolate(y, size=(y.shape[-2] // k, y.shape[-1] // k), mode="area")
+                    e = run(small).clamp(0, 1)
+                    y = global_enhance(small, e, local=0.0, gate=self.enhance_gate, apply_to=y)
+                else:
+                    e = run(y).clamp(0, 1)
+                    y = global_enhance(y, e, local=self.enhance_local, gate=self.enhance_gate)
                 record(stage, True, t0)
             else:
                 y = run(y).clamp(0, 1)

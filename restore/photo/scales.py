@@ -1,4 +1,5 @@
-"""Look for large damage at half size too: folds, torn corners and big flaked patches.
+"""Look for large damage at half size too (folds, torn corners, big flaked patches), and on large
+scans at the size the detector was trained at.
 
 The damage detector was trained on 256-px patches, so a defect much wider than its receptive
 field (a fold with its shadow, a missing corner, a flaked patch of a few percent of the print) is
@@ -7,7 +8,16 @@ network's view. :func:`damage_probability` runs the detector at both sizes and a
 half-size map, only its large regions (each at least :data:`LARGE_SHARE` of the photo): the small
 ones there are mostly bright edges and highlights that the full-size map already judges better.
 
-Measured by ``python scripts/eval_photo.py`` (docs/BENCHMARKS.md, "Half-size detection").
+A scan of a print at 600-1200 dpi is 2,000-5,000 px across, and its cracks are 10-30 px wide:
+several times wider than any crack the detector saw. So the photo is halved again while its
+shorter side stays at least :data:`PYRAMID_SIDE` (a 4608 x 3456 scan is also looked at at 1/4
+and 1/8). The last of those levels is the scan at the scale of the detector's training crops: all
+of its regions join the mask, small ones too (a crack network is many small regions there); the
+levels between add their large regions only. Photos under 1,536 px on the shorter side (the
+held-out sets, the 1024 x 768 benchmark) are looked at at full and half size only, as before.
+
+Measured by ``python scripts/eval_photo.py`` (docs/BENCHMARKS.md, "Half-size detection";
+``--damage scan`` for scans at 4x the resolution).
 
 Example:
     >>> class Stub:  # "damage" = bright pixels
@@ -31,7 +41,15 @@ from torch import Tensor
 
 from restore.photo.margins import BAND, edge_band
 
-__all__ = ["EDGE_SHARE", "LARGE_SHARE", "MIN_SIDE", "damage_probability", "large_regions"]
+__all__ = [
+    "EDGE_SHARE",
+    "LARGE_SHARE",
+    "MIN_SIDE",
+    "PYRAMID_SIDE",
+    "damage_probability",
+    "large_regions",
+    "levels",
+]
 
 #: A half-size region joins the mask when it covers at least this share of the photo.
 LARGE_SHARE = 0.005
@@ -39,6 +57,24 @@ LARGE_SHARE = 0.005
 EDGE_SHARE = 0.75
 #: Photos whose shorter side is below this are only looked at at full size.
 MIN_SIDE = 128
+#: Beyond half size, the photo is halved again while its shorter side stays at least this.
+PYRAMID_SIDE = 384
+
+
+def levels(h: int, w: int, pyramid: bool = True) -> list[int]:
+    """The downscale factors the detector looks at besides full size: 2 when the shorter side is
+    at least :data:`MIN_SIDE`, then (with ``pyramid``) 4, 8, ... while it stays at least
+    :data:`PYRAMID_SIDE`.
+
+    Example:
+        >>> levels(768, 1024), levels(3456, 4608), levels(100, 200)
+        ([2], [2, 4, 8], [])
+    """
+    side = min(h, w)
+    out = [2] if side >= MIN_SIDE else []
+    while pyramid and out and side // (out[-1] * 2) >= PYRAMID_SIDE:
+        out.append(out[-1] * 2)
+    return out
 
 
 def large_regions(prob: Tensor, threshold: float = 0.5, share: float = LARGE_SHARE) -> Tensor:
@@ -63,15 +99,24 @@ def large_regions(prob: Tensor, threshold: float = 0.5, share: float = LARGE_SHA
     return out
 
 
-def damage_probability(model: Any, x: Tensor, share: float = LARGE_SHARE) -> Tensor:
+def damage_probability(
+    model: Any, x: Tensor, share: float = LARGE_SHARE, pyramid: bool = True
+) -> Tensor:
     """The detector's damage probability (B, 1, H, W) of photos ``x`` (B, 3, H, W) in [0, 1]:
-    its full-size map, raised to the half-size map's value inside the half-size map's large
-    regions (:func:`large_regions`). ``model`` has ``run_tensor(x) -> probabilities``."""
+    its full-size map, raised inside the large regions (:func:`large_regions`) of each smaller
+    level's map (:func:`levels`; half size only without ``pyramid``) to that map's value, and on
+    a large scan wherever its last level (1/4 or smaller) finds damage.
+    ``model`` has ``run_tensor(x) -> probabilities``."""
     prob = model.run_tensor(x)[:, :1]
     h, w = x.shape[-2:]
-    if min(h, w) < MIN_SIDE:
-        return prob
-    small = F.interpolate(x, size=(h // 2, w // 2), mode="area")
-    half = model.run_tensor(small)[:, :1]
-    half = F.interpolate(half.float(), size=(h, w), mode="bilinear", align_corners=False)
-    return torch.maximum(prob, (half * large_regions(half, share=share)).to(prob))
+    ks = levels(h, w, pyramid)
+    for k in ks:
+        small = F.interpolate(x, size=(h // k, w // k), mode="area")
+        p = model.run_tensor(small)[:, :1]
+        p = F.interpolate(p.float(), size=(h, w), mode="bilinear", align_corners=False)
+        # the working level of a large scan (its last, at the scale the detector was trained
+        # at) is trusted whole; the others add their large regions only
+        whole = k == ks[-1] and k >= 4
+        keep = (p > 0.5).to(p) if whole else large_regions(p, share=share)
+        prob = torch.maximum(prob, (p * keep).to(prob))
+    return prob

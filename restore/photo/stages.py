@@ -148,18 +148,23 @@ def detect_damage(
     dilate: int,
     protect_faces: bool,
     half_size: bool = True,
+    corners: bool = True,
+    pyramid: bool = True,
 ) -> Tensor:
     """The damage mask (B, 1, H, W) in {0, 1} of photos x (B, 3, H, W) in [0, 1]: ``model``'s
-    probability above ``threshold`` (with ``half_size``, large regions found at half size too:
+    probability above ``threshold`` (with ``half_size``, large regions found at half size too,
+    and with ``pyramid`` at smaller sizes on large scans:
     :func:`restore.photo.scales.damage_probability`), grown by ``dilate`` pixels, without the
     bands along the edges (a print's margin: :func:`restore.photo.margins.drop_edge_bands`);
     with ``protect_faces``, only thin defects inside the faces found
-    (:func:`restore.faces.protect.keep_thin_in_faces`)."""
+    (:func:`restore.faces.protect.keep_thin_in_faces`). With ``corners``, the missing corners
+    (:func:`restore.photo.corners.missing_corners`), grown and without edge bands the same way,
+    join the mask after the faces' protection."""
     from restore.photo.margins import drop_edge_bands
     from restore.photo.scales import damage_probability
     from restore.tasks.damage import binarize
 
-    prob = damage_probability(model, x) if half_size else model.run_tensor(x)
+    prob = damage_probability(model, x, pyramid=pyramid) if half_size else model.run_tensor(x)
     mask = drop_edge_bands(binarize(prob, threshold, dilate), image=x)
     if protect_faces and mask.any():  # face detection only when there is something to protect
         from restore.faces.detect import detect_faces
@@ -167,6 +172,13 @@ def detect_damage(
 
         boxes = [[f.box for f in detect_faces(x[i])] for i in range(x.shape[0])]
         mask = keep_thin_in_faces(mask, boxes)
+    if corners:  # a missing corner is not a face, even where a face's box reaches into it
+        from restore.photo.corners import missing_corners
+
+        torn = missing_corners(x)
+        if torn.any():
+            torn = drop_edge_bands(binarize(torn.to(prob), 0.5, dilate), image=x)
+            mask = torch.maximum(mask, torn.to(mask))
     return mask
 
 

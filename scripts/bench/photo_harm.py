@@ -4,6 +4,7 @@
     python scripts/bench/photo_harm.py curves            # how far the enhance curve moves each input
     python scripts/bench/photo_harm.py regions [--model detect=RUN]   # large detected regions
     python scripts/bench/photo_harm.py half --model detect=RUN        # half-size regions
+    python scripts/bench/photo_harm.py kinds [--model detect=RUN] [--no-corners]  # per damage kind
 
 All on the 19 held-out Set5 + Set14 photos with ``scripts/eval_photo.py``'s inputs and seeds.
 
@@ -18,6 +19,10 @@ All on the 19 held-out Set5 + Set14 photos with ``scripts/eval_photo.py``'s inpu
 - ``half``: every large half-size region (restore.photo.scales) on clean colour, clean grey and
   independently damaged photos, with the mean full-size probability inside it and, on the damage,
   the share of it that is truly damaged.
+- ``kinds``: on the independent damage, the recall of the detector's raw mask and of the mask the
+  pipeline used, per kind of damage (cracks, fold ridges and shadows, dust, torn corner), pooled
+  over pixels, with each kind's share of the true mask, and the share of the squared error left in
+  ``restore photo``'s output that lies on that kind's pixels (or on undamaged ones).
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ sys.path.insert(0, str(REPO / "scripts"))
 
 import eval_photo as E  # noqa: E402
 
+import restore.eval.holdout_damage as H  # noqa: E402
 from restore.data.color import rgb_to_gray  # noqa: E402
 from restore.photo import PhotoRestorer  # noqa: E402
 from restore.photo.scales import large_regions  # noqa: E402
@@ -149,18 +155,82 @@ def half(models: dict[str, str]) -> None:
                 print(f"| {group} | {label} | {100 * c.mean():.2f} | {prob[c].mean():.3f} | {tp} |")
 
 
+HOLDOUT_KINDS = ("_cracks", "_folds", "_dust", "_torn_corner")
+
+
+def holdout_by_kind(clean: torch.Tensor, seed: int) -> tuple[torch.Tensor, dict[str, np.ndarray]]:
+    """``E.holdout`` with each kind's own mask: each painter draws into a fresh mask, which is
+    then added to the true one, so the damaged image and its draws are unchanged."""
+    parts: dict[str, np.ndarray] = {}
+    originals = {k: getattr(H, k) for k in HOLDOUT_KINDS}
+
+    def recording(kind):
+        def paint(img, mask, rng):
+            own = np.zeros_like(mask)
+            originals[kind](img, own, rng)
+            mask[own > 0] = 1
+            parts[kind.strip("_")] = own > 0
+
+        return paint
+
+    try:
+        for k in HOLDOUT_KINDS:
+            setattr(H, k, recording(k))
+        damaged, true, _ = E.holdout(clean, seed)
+    finally:
+        for k, f in originals.items():
+            setattr(H, k, f)
+    return damaged, true, parts
+
+
+def kinds(models: dict[str, str], corners: bool = True) -> None:
+    pr = PhotoRestorer(device="cpu", models=models, detect_corners=corners)
+    hits: dict[str, np.ndarray] = {}
+    err: dict[str, float] = {}
+    for _, clean, _, seed in photos():
+        damaged, true, parts = holdout_by_kind(clean, seed)
+        out, used = E.restore_run(pr, damaged)
+        raw = E.raw_mask(pr, damaged)
+        masks = [m[0, 0].numpy() > 0.5 for m in (raw, used) if m is not None]
+        for kind, part in {**parts, "all": true[0, 0].numpy() > 0.5}.items():
+            row = [part.sum()] + [(part & m).sum() for m in masks] + [0] * (2 - len(masks))
+            hits[kind] = hits.get(kind, 0) + np.array(row, np.float64)
+        # the squared error left in the output, by the kind that painted each pixel last
+        target = E.holdout(clean, seed)[2]
+        sq = ((out - target) ** 2).sum(1)[0].numpy()
+        sq /= sq.size  # each photo's mean, summed over photos
+        seen = np.zeros(sq.shape, bool)
+        for kind in ("torn_corner", "dust", "folds", "cracks"):  # painted last first
+            own = parts[kind] & ~seen
+            seen |= own
+            err[kind] = err.get(kind, 0.0) + float(sq[own].sum())
+        err["undamaged"] = err.get("undamaged", 0.0) + float(sq[~seen].sum())
+    total, left = hits["all"][0], sum(err.values())
+    print(
+        "| kind | share of true mask | recall, raw mask | recall, used mask | share of the error left |"
+    )
+    print("|---|---:|---:|---:|---:|")
+    for kind, (n, raw_tp, used_tp) in hits.items():
+        e = f"{err[kind] / left:.3f}" if kind in err else "1.000"
+        print(f"| {kind} | {n / total:.3f} | {raw_tp / n:.3f} | {used_tp / n:.3f} | {e} |")
+    print(f"| undamaged pixels | | | | {err['undamaged'] / left:.3f} |")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("what", choices=["stages", "curves", "regions", "half"])
+    ap.add_argument("what", choices=["stages", "curves", "regions", "half", "kinds"])
     ap.add_argument("--model", action="append", default=[], metavar="STAGE=MODEL")
     ap.add_argument("--no-gate", action="store_true", help="stages: the enhance curve ungated")
+    ap.add_argument("--no-corners", action="store_true", help="kinds: without the corner rule")
     args = ap.parse_args()
     torch.set_num_threads(2)
     models = dict(s.split("=", 1) for s in args.model)
     if args.what == "stages":
         stages(models, gate=not args.no_gate)
+    elif args.what == "kinds":
+        kinds(models, corners=not args.no_corners)
     else:
-        {"curves": curves, "regions": regions, "half": half}[args.what](models)
+        {"curves": curves, "regions": regions, "half": half, "kinds": kinds}[args.what](models)
     return 0
 
 

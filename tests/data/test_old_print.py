@@ -186,6 +186,22 @@ def test_torn_corner_shows_the_bed_in_a_corner():
     assert torch.equal(out[:, :, 32, 32], x[:, :, 32, 32])
 
 
+def test_torn_corner_rim_of_paper_fibres_is_optional():
+    x = torch.full((4, 3, 64, 64), 0.5)
+    kw = {"corners": (2, 2), "corner_size": (0.2, 0.3), "wear": (0, 0), "notch_prob": 0.0}
+    torn, m_torn = P.torn_edges(x, _gen(3), rim_prob=1.0, **kw)
+    cut, m_cut = P.torn_edges(x, _gen(3), rim_prob=0.0, **kw)
+    assert (m_cut <= m_torn).all()  # same draws: the same missing pieces, less the rim
+    rim = (m_torn - m_cut)[:, 0].bool()
+    assert rim.sum(dim=(1, 2)).min() > 0  # every torn image has a rim
+    for i in range(4):  # a band of fibres 1-4 px wide lining the tear
+        depth = distance_transform_edt(m_cut[i, 0].numpy() == 0)
+        assert depth[rim[i].numpy()].max() <= 5
+    near = F.max_pool2d(m_torn, 3, stride=1, padding=1)  # with the anti-aliased edge
+    outside = near.expand_as(x) == 0
+    assert torch.equal(torn[outside], cut[outside])  # nothing else changes
+
+
 def test_hole_damage_keeps_grey_with_neutral_paper(img):
     grey = _grey(img)
     for name in ("crack", "flaking", "scratch", "fold", "tear"):

@@ -115,3 +115,20 @@ def test_the_gate_drops_weak_curves_keeps_strong_ones_and_ramps_between():
     assert curve_strength(x[0], ident) == pytest.approx(0.0, abs=1e-4)
     with pytest.raises(ValueError, match="gate"):
         global_enhance(x, x, gate=(5.0, 2.0))
+
+
+def test_curves_fitted_on_a_small_copy_apply_to_the_full_photo():
+    from restore.photo.global_tone import WORKING_SIDE, working_factor
+
+    big = smooth_photo(3, 384, 512)
+    small = F.interpolate(big, scale_factor=0.25, mode="area")
+    y = global_enhance(small, small**0.7, local=0.0, apply_to=big)
+    assert y.shape == big.shape
+    torch.testing.assert_close(y, big**0.7, atol=0.08, rtol=0)  # the small copy's curve
+    same = global_enhance(big, big**0.7, local=0.0)
+    assert float((y - same).abs().mean()) < 0.01  # as fitting at full size would
+    with pytest.raises(ValueError, match="apply_to"):
+        global_enhance(small, small**0.7, local=0.5, apply_to=big)
+    assert working_factor(WORKING_SIDE * 2 - 1, 4000) == 1
+    assert working_factor(WORKING_SIDE * 2, 4000) == 2
+    assert working_factor(WORKING_SIDE * 8, WORKING_SIDE * 9) == 8

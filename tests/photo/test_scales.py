@@ -4,7 +4,14 @@ import pytest
 import torch
 
 from restore.photo.margins import BAND
-from restore.photo.scales import LARGE_SHARE, MIN_SIDE, damage_probability, large_regions
+from restore.photo.scales import (
+    LARGE_SHARE,
+    MIN_SIDE,
+    PYRAMID_SIDE,
+    damage_probability,
+    large_regions,
+    levels,
+)
 
 
 def test_large_regions_keeps_big_regions_off_the_edge():
@@ -37,9 +44,8 @@ def test_large_regions_threshold_and_share():
     assert LARGE_SHARE == 0.005
 
 
-class SizeStub:
-    """Finds a large blob only when it sees the photo at half size (as a detector whose view is
-    too small for it at full size); records the sizes it was run on."""
+class Stub:
+    """A detector stand-in that records the sizes it was run on; ``draw`` paints its map."""
 
     def __init__(self) -> None:
         self.sizes: list[tuple[int, int]] = []
@@ -48,9 +54,17 @@ class SizeStub:
         h, w = x.shape[-2:]
         self.sizes.append((h, w))
         p = torch.zeros(x.shape[0], 1, h, w)
+        self.draw(p, h, w)
+        return p
+
+
+class SizeStub(Stub):
+    """Finds a large blob only when it sees the photo at half size (as a detector whose view is
+    too small for it at full size)."""
+
+    def draw(self, p, h, w):
         p[..., h // 4 : h // 2, w // 4 : w // 2] = 0.8 if h < 200 else 0.3
         p[..., 0, 0] = 0.95 if h >= 200 else 0.0  # a full-size speck the half-size map lacks
-        return p
 
 
 def test_damage_probability_adds_half_size_regions():
@@ -71,3 +85,58 @@ def test_small_photos_are_only_seen_at_full_size():
     p = damage_probability(stub, x)
     assert stub.sizes == [(MIN_SIDE - 1, 300)]
     assert float(p.max()) == pytest.approx(0.8)
+
+
+class ScaleStub(Stub):
+    """Sees a wide crack (the middle tenth of the photo's width) only when it looks at the photo
+    at most 480 px wide: a detector trained on thin cracks."""
+
+    def draw(self, p, h, w):
+        if w <= 480:
+            p[..., :, w // 2 - w // 20 : w // 2 + w // 20] = 0.9
+
+
+def test_levels_halve_large_scans_down_to_the_pyramid_side():
+    assert levels(MIN_SIDE - 1, 4000) == []
+    assert levels(MIN_SIDE, MIN_SIDE) == [2]
+    assert levels(768, 1024) == [2]  # the held-out sets and the 1024 x 768 benchmark
+    assert levels(4 * PYRAMID_SIDE - 1, 4000) == [2]
+    assert levels(4 * PYRAMID_SIDE, 4000) == [2, 4]
+    assert levels(3456, 4608) == [2, 4, 8]  # real_old/photo-restoration/sample.jpeg
+    assert levels(8 * PYRAMID_SIDE, 8 * PYRAMID_SIDE) == [2, 4, 8]
+
+
+def test_a_crack_too_wide_at_full_size_is_found_on_a_smaller_level():
+    stub = ScaleStub()
+    p = damage_probability(stub, torch.rand(1, 3, 3072, 3840))  # a 384-px wide crack
+    assert stub.sizes == [(3072, 3840), (1536, 1920), (768, 960), (384, 480)]
+    assert p.shape == (1, 1, 3072, 3840)
+    band, mid = p[0, 0, 100:-100], 3840 // 2
+    assert float(band[:, mid - 150 : mid + 150].min()) == pytest.approx(0.9)  # found at 1/8
+    assert float(band[:, : mid - 250].max()) == 0.0 and float(band[:, mid + 250 :].max()) == 0.0
+    stub = ScaleStub()  # as wide, but only 700 px tall: half size only, and the crack is missed
+    assert float(damage_probability(stub, torch.rand(1, 3, 700, 3840)).max()) == 0.0
+    assert stub.sizes == [(700, 3840), (350, 1920)]
+
+
+class SpeckStub(Stub):
+    """Finds a small speck (0.03% of the photo: no large region) at any size."""
+
+    def draw(self, p, h, w):
+        p[..., h // 3 : h // 3 + max(1, h // 60), w // 3 : w // 3 + max(1, w // 60)] = 0.9
+
+
+def test_a_large_scans_working_level_adds_its_small_regions_too():
+    # on a 2000-px scan the last level (1/4, 500 px) is at the detector's own scale: its small
+    # regions count; the half-size level adds large regions only, as on any photo
+    x = torch.rand(1, 3, 2000, 2000)
+    stub = SpeckStub()
+    p = damage_probability(stub, x)
+    assert stub.sizes == [(2000, 2000), (1000, 1000), (500, 500)]
+    assert float(p[0, 0, 667:690, 667:690].min()) == pytest.approx(0.9)  # the 1/4 speck, kept
+    stub = SpeckStub()
+    small = damage_probability(stub, torch.rand(1, 3, 600, 600))  # 1/2 is the last: large only
+    assert stub.sizes == [(600, 600), (300, 300)]
+    assert int((small > 0.5).sum()) == 10 * 10  # the full-size speck alone
+    p = damage_probability(SpeckStub(), x, pyramid=False)
+    assert int((p > 0.5).sum()) == 33 * 33  # without the pyramid: the full-size speck alone
