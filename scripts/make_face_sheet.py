@@ -56,7 +56,7 @@ def main() -> int:
     ap.add_argument("--max-side", type=int, default=1600)
     args = ap.parse_args()
     import restore
-    from restore.photo.global_tone import PIPELINE_GATE, PIPELINE_LOCAL, global_enhance
+    from restore.photo.global_tone import enhance_tone
 
     face = restore.load(args.model, device="cpu")
     enhance = restore.load("enhance", device="cpu")
@@ -74,8 +74,9 @@ def main() -> int:
             x = torch.nn.functional.interpolate(
                 x, size=(round(h * k), round(w * k)), mode="area"
             ).clamp(0, 1)
-        e = enhance.run_tensor(x).clamp(0, 1)
-        y = global_enhance(x, e, local=PIPELINE_LOCAL, gate=PIPELINE_GATE)
+        # the pipeline's enhance stage; the curve at this (already shrunk) size, as the sheet
+        # in docs/img was made
+        y = enhance_tone(enhance.run_tensor, x, side=None)
         z, faces = restore_faces(y, crops, size=size)
         name = f"{p.parent.name}/{p.name}"
         notes.append({"print": name, "faces": [f.as_dict() for f in faces]})

@@ -12,12 +12,14 @@ independent damage).
 grows the connected region whose colour stays within :data:`TOLERANCE` of the corner's own
 (``cv2.floodFill`` on a median-filtered copy) and keeps it only when it is
 
-- flat: the standard deviation of its pixels is at most :data:`FLAT` in every channel;
+- flat: the standard deviation of its (median-filtered) pixels is at most :data:`FLAT` in every
+  channel;
 - a corner, not a band or the background: it reaches along both edges by at least
   :data:`MIN_REACH` of that side, not more than :data:`MAX_REACH`, and covers between
   :data:`MIN_SHARE` and :data:`MAX_SHARE` of the photo;
-- cut out of the picture: the pixels just outside it differ from its colour by at least
-  :data:`CONTRAST` on average (a flat sky or wall that fades into the picture does not).
+- cut out of the picture: 2 px outside its edge the picture differs from its colour by at least
+  :data:`CONTRAST` (median over that ring of the largest channel difference); a flat patch of the
+  picture itself, a sky or a dark corner, shades off into its surroundings instead.
 
 A print's margin or a frame around the whole photo runs along the full edge: ``MAX_REACH`` leaves
 it, and :func:`restore.photo.margins.drop_edge_bands` drops what stays within the edge band.
@@ -52,7 +54,8 @@ __all__ = [
 TOLERANCE = 0.06
 #: Largest standard deviation (per channel) of the region's pixels.
 FLAT = 0.02
-#: Smallest mean difference between the region's colour and the ring of pixels just outside it.
+#: Smallest step from the region's colour to the picture 2 px outside it (median over that ring
+#: of the largest channel difference).
 CONTRAST = 0.15
 #: The region's share of the photo: at least / at most.
 MIN_SHARE, MAX_SHARE = 0.0005, 0.06

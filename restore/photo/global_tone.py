@@ -37,6 +37,8 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import kornia
 import numpy as np
 import torch
@@ -50,6 +52,7 @@ __all__ = [
     "apply_curve",
     "check_gate",
     "curve_strength",
+    "enhance_tone",
     "global_enhance",
     "tone_curve",
 ]
@@ -210,6 +213,24 @@ def global_enhance(
         curved = mapped(x.float())
         y = curved if y is None else torch.lerp(curved, y, local)
     return y.clamp(0, 1).to(x.dtype)
+
+
+def enhance_tone(
+    run: Callable[[Tensor], Tensor],
+    x: Tensor,
+    local: float = PIPELINE_LOCAL,
+    gate: tuple[float, float] | None = PIPELINE_GATE,
+    side: int | None = WORKING_SIDE,
+) -> Tensor:
+    """The photo pipeline's enhance stage: the enhance model ``run`` on photos ``x`` (B, C, H, W)
+    in [0, 1], its change made tone curves by :func:`global_enhance`. With ``local`` = 0 and a
+    ``side``, a large photo's curves are fitted on it shrunk by :func:`working_factor` and applied
+    at full size."""
+    k = working_factor(*x.shape[-2:], side) if side and local == 0 else 1
+    if k > 1:
+        small = F.interpolate(x, size=(x.shape[-2] // k, x.shape[-1] // k), mode="area")
+        return global_enhance(small, run(small).clamp(0, 1), local=0.0, gate=gate, apply_to=x)
+    return global_enhance(x, run(x).clamp(0, 1), local=local, gate=gate)
 
 
 def apply_curve(v: Tensor, curve: Tensor) -> Tensor:

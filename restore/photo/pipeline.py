@@ -14,7 +14,7 @@ The stages, in order (each can be switched off):
    as one curve per channel over the whole photo, and its local change (grain, JPEG) is left out
    (:data:`restore.photo.global_tone.PIPELINE_LOCAL`: on photos and damage it was not trained
    on, the local change costs more than it gives). On a large scan the curve is fitted on the
-   photo shrunk towards 512 px (:func:`restore.photo.global_tone.working_factor`).
+   photo shrunk towards 512 px (:func:`restore.photo.global_tone.enhance_tone`).
    ``faces``    (optional, off by default: on whole photos it changes little, see
    ``docs/BENCHMARKS.md``, "Faces") the ``face`` model restores each face found
    (:func:`restore.faces.restore_faces`: detect, align, restore, paste back with a feathered
@@ -50,7 +50,6 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
 from restore.data.io import Image, from_tensor, to_tensor
@@ -60,8 +59,7 @@ from restore.photo.global_tone import (
     PIPELINE_LOCAL,
     WORKING_SIDE,
     check_gate,
-    global_enhance,
-    working_factor,
+    enhance_tone,
 )
 from restore.photo.stages import (
     CV2_INPAINT,
@@ -400,16 +398,7 @@ class PhotoRestorer:
                     y = run(y).clamp(0, 1)
                     record(stage, True, t0)
             elif stage == "enhance":  # its tone change as one curve per channel: no blocks
-                k = 1
-                if self.enhance_side and self.enhance_local == 0:
-                    k = working_factor(*y.shape[-2:], self.enhance_side)
-                if k > 1:  # a large scan: the curve from the photo at the model's working size
-                    small = F.interpolate(y, size=(y.shape[-2] // k, y.shape[-1] // k), mode="area")
-                    e = run(small).clamp(0, 1)
-                    y = global_enhance(small, e, local=0.0, gate=self.enhance_gate, apply_to=y)
-                else:
-                    e = run(y).clamp(0, 1)
-                    y = global_enhance(y, e, local=self.enhance_local, gate=self.enhance_gate)
+                y = enhance_tone(run, y, self.enhance_local, self.enhance_gate, self.enhance_side)
                 record(stage, True, t0)
             else:
                 y = run(y).clamp(0, 1)

@@ -164,8 +164,11 @@ def detect_damage(
     from restore.photo.scales import damage_probability
     from restore.tasks.damage import binarize
 
+    def grown(p: Tensor, t: float) -> Tensor:  # thresholded, grown, without edge bands
+        return drop_edge_bands(binarize(p, t, dilate), image=x)
+
     prob = damage_probability(model, x, pyramid=pyramid) if half_size else model.run_tensor(x)
-    mask = drop_edge_bands(binarize(prob, threshold, dilate), image=x)
+    mask = grown(prob, threshold)
     if protect_faces and mask.any():  # face detection only when there is something to protect
         from restore.faces.detect import detect_faces
         from restore.faces.protect import keep_thin_in_faces
@@ -177,8 +180,7 @@ def detect_damage(
 
         torn = missing_corners(x)
         if torn.any():
-            torn = drop_edge_bands(binarize(torn.to(prob), 0.5, dilate), image=x)
-            mask = torch.maximum(mask, torn.to(mask))
+            mask = torch.maximum(mask, grown(torn.to(prob), 0.5).to(mask))
     return mask
 
 
