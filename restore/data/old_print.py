@@ -222,6 +222,9 @@ class OldPrintConfig:
 
     flaking_prob: float = 0.4
     flaking_area: tuple[float, float] = (0.0005, 0.06)
+    # large compact flakes (a cheek, an eye) instead of scattered ones, as on real prints
+    flaking_large_prob: float = 0.3
+    flaking_large_area: tuple[float, float] = (0.03, 0.15)
     crack_prob: float = 0.35
     crack_cell: tuple[float, float] = (0.05, 0.18)
     crack_width: tuple[float, float] = (0.7, 2.5)
@@ -362,7 +365,17 @@ def old_print_damage(
     tone(c.exposure_prob, lambda x: uneven_exposure(x, g, strength=c.exposure_strength))
     tone(c.vignette_prob, lambda x: vignette(x, g, strength=c.vignette_strength))
     tone(c.silvering_prob, lambda x: silvering(x, g, strength=c.silvering_strength))
-    hole(c.flaking_prob, lambda x: emulsion_flaking(x, g, area=c.flaking_area, paper_yellow=yl))
+    hole(
+        c.flaking_prob,
+        lambda x: emulsion_flaking(
+            x,
+            g,
+            area=c.flaking_area,
+            paper_yellow=yl,
+            large_prob=c.flaking_large_prob,
+            large_area=c.flaking_large_area,
+        ),
+    )
     hole(
         c.crack_prob,
         lambda x: crack_network(

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 
 from restore.data.old_print_fields import (
     at_least_float32,
@@ -130,6 +131,8 @@ def emulsion_flaking(
     scale: tuple[float, float] = (0.02, 0.15),
     angular_prob: float = 0.5,
     paper_yellow: tuple[float, float] = (0.02, 0.2),
+    large_prob: float = 0.0,
+    large_area: tuple[float, float] = (0.03, 0.15),
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Emulsion loss: irregular paper-white patches, from specks to a few percent of the image.
 
@@ -138,6 +141,11 @@ def emulsion_flaking(
     with ``angular_prob`` the field is mostly piecewise constant on Voronoi cells, so whole
     angular chips flake off along crack lines. The patches show bare, slightly mottled paper.
 
+    With ``large_prob`` an image instead loses a few large compact flakes (``large_area`` of it
+    in all), as on real prints where a whole cheek or eye has flaked off: the field is mostly
+    of the size of a flake, so patches are whole blobs with ragged rims; the bare paper is
+    crumpled (a stronger mottle) and the broken emulsion leaves a thin grey rim.
+
     Args:
         img: images in [0, 1].
         g: source of all randomness.
@@ -145,15 +153,19 @@ def emulsion_flaking(
         scale: range of the typical patch size, as a fraction of ``min(H, W)``.
         angular_prob: probability that an image flakes in angular chips.
         paper_yellow: range of the cream tint of the paper.
+        large_prob: probability that an image loses large compact flakes instead.
+        large_area: range of the flaked fraction of such an image.
 
     Returns:
         ``(damaged, mask)``. Shape: (B, 3, H, W), (B, 1, H, W).
     """
     check_images(img)
     check_range("area", area, 0.0, 0.5)
+    check_range("large_area", large_area, 0.0, 0.5)
     check_range("scale", scale, 0.001, 1.0)
     check_range("paper_yellow", paper_yellow, 0.0, 1.0)
     check_prob("angular_prob", angular_prob)
+    check_prob("large_prob", large_prob)
     x, (n, _, h, w) = img.clamp(0, 1), img.shape
     gd, s = pixel_generator(g, x), min(h, w)
     cells = [s / 2**k for k in range(2, 8)] + [2.0]
@@ -169,9 +181,27 @@ def emulsion_flaking(
         chips = torch.special.ndtri(value.clamp(1e-4, 1 - 1e-4))
         field = torch.where(angular, field + 0.6 * chips, field)
     frac = uniform(g, n, *area, x)
-    alpha = (field - quantile_threshold(field, frac)).mul(4).add(0.5).clamp(0, 1)
     mottle = 1 - 0.05 * smooth_noise(gd, n, h, w, 3.0, x).abs()
+    if large_prob > 0:  # a few flakes of the size of a face's cheek: blobs with ragged rims
+        large = (uniform(g, n, 0, 1, x) < large_prob).view(n, 1, 1, 1)
+        size = uniform(g, n, 0.12, 0.3, x).view(n, 1) * s
+        blob = torch.where(c >= size, (size / c) ** 0.5, (c / size) ** 2.5)
+        rag = (c <= 8) * 0.06 * (c / 8)  # ragged rims a few px deep, crisp at pixel scale
+        field = torch.where(large, fbm(gd, n, h, w, cells, blob + rag, x), field)
+        frac = torch.where(large.view(n), uniform(g, n, *large_area, x), frac)
+        crumple = 0.07 * smooth_noise(gd, n, h, w, 6.0, x) + 0.04 * smooth_noise(
+            gd, n, h, w, 2.0, x
+        )
+        mottle = torch.where(large, 1 + crumple, mottle)
+    steep = torch.where(large, 40.0, 4.0) if large_prob > 0 else 4.0  # a blob's field is flat
+    alpha = (field - quantile_threshold(field, frac)).mul(steep).add(0.5).clamp(0, 1)
     fill = paper_colour(g, n, x, paper_yellow) * mottle
+    if large_prob > 0:  # the broken emulsion's grey rim, 1-2 px inside the flake
+        inside = (alpha >= 0.5).to(x)
+        rim = inside - -F.max_pool2d(-inside, 5, stride=1, padding=2)
+        fill = torch.where(
+            large & (rim > 0), fill * uniform(g, n, 0.7, 0.85, x).view(n, 1, 1, 1), fill
+        )
     return paint(x, alpha * uniform(g, n, 0.8, 1.0, x).view(n, 1, 1, 1), fill)
 
 

@@ -170,6 +170,29 @@ def test_crack_mask_widens_with_crack_width(img):
     assert float(wide.sum()) > 2.5 * float(thin.sum())
 
 
+def test_large_flakes_are_a_few_compact_blobs_with_a_grey_rim():
+    """large_prob=1: the flaked share lies in large_area and falls in a few whole blobs (scipy
+    labels), where the default scatters many specks; the rim of each blob is darker paper."""
+    from scipy.ndimage import binary_erosion, label
+
+    x = torch.full((4, 3, 160, 160), 0.9)  # as light as the paper: the rim is no blend
+    out, big = P.emulsion_flaking(x, _gen(5), large_prob=1.0, large_area=(0.05, 0.1))
+    _, small = P.emulsion_flaking(x, _gen(5), area=(0.05, 0.1), large_prob=0.0)
+    share = big.mean((1, 2, 3))
+    assert ((share > 0.045) & (share < 0.105)).all(), share
+    for i in range(4):
+        m = big[i, 0].numpy() > 0
+        regions, n_big = label(m)
+        _, n_small = label(small[i, 0].numpy() > 0)
+        sizes = sorted(((regions == k).sum() for k in range(1, n_big + 1)), reverse=True)
+        assert n_big < n_small, (n_big, n_small)
+        assert sum(sizes[:4]) > 0.7 * m.sum(), sizes[:6]  # most of it in at most 4 blobs
+        core = binary_erosion(m, iterations=4)
+        rim = binary_erosion(m, iterations=1) & ~binary_erosion(m, iterations=2)  # unblended
+        y = out[i].mean(0).numpy()
+        assert y[rim].mean() < y[core].mean() - 0.05, (y[rim].mean(), y[core].mean())
+
+
 def test_light_and_dark_fills(img):
     grey = torch.full_like(img, 0.5)
     light, m1 = P.scratches(grey, _gen(1), light_prob=1.0)
