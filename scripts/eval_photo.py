@@ -522,6 +522,14 @@ def main() -> int:
         help="fit the enhance curve on large photos at full size (restore photo shrinks them)",
     )
     ap.add_argument(
+        "--half-support",
+        type=float,
+        default=None,
+        metavar="P",
+        help="a half-size region joins where the full-size map's mean inside it is >= P "
+        "(restore.photo.scales.SUPPORT; 0 = every large region, as before 2026-11-30)",
+    )
+    ap.add_argument(
         "--no-pyramid",
         action="store_true",
         help="on large photos, detect at full and half size only (restore.photo.scales)",
@@ -546,6 +554,10 @@ def main() -> int:
         options["detect_half_size"] = False
     if args.enhance_full_size:
         options["enhance_side"] = None
+    if args.half_support is not None:
+        import restore.photo.scales as scales
+
+        scales.SUPPORT = args.half_support
     if args.no_pyramid:
         options["detect_pyramid"] = False
     if args.no_corners:

@@ -46,6 +46,7 @@ __all__ = [
     "LARGE_SHARE",
     "MIN_SIDE",
     "PYRAMID_SIDE",
+    "SUPPORT",
     "damage_probability",
     "large_regions",
     "levels",
@@ -55,6 +56,10 @@ __all__ = [
 LARGE_SHARE = 0.005
 #: A half-size region with this share of its pixels in the edge band is the print's edge.
 EDGE_SHARE = 0.75
+#: A half-size region joins only where the full-size map is at least this high on average inside
+#: it: a fold or flaked patch too wide for the full-size view is still partly marked there, while a
+#: large smooth highlight (a toucan's white chest, a dark blurred corner) is not marked at all.
+SUPPORT = 0.04
 #: Photos whose shorter side is below this are only looked at at full size.
 MIN_SIDE = 128
 #: Beyond half size, the photo is halved again while its shorter side stays at least this.
@@ -77,11 +82,23 @@ def levels(h: int, w: int, pyramid: bool = True) -> list[int]:
     return out
 
 
-def large_regions(prob: Tensor, threshold: float = 0.5, share: float = LARGE_SHARE) -> Tensor:
+def _region_mean(labels: np.ndarray, n: int, area: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """The mean of ``v`` over each of the ``n`` labelled regions (``area``: their pixel counts)."""
+    return np.bincount(labels.ravel(), weights=v.ravel(), minlength=n) / np.maximum(area, 1)
+
+
+def large_regions(
+    prob: Tensor,
+    threshold: float = 0.5,
+    share: float = LARGE_SHARE,
+    support: Tensor | None = None,
+    floor: float = 0.0,
+) -> Tensor:
     """(B, 1, H, W) {0, 1}: the 8-connected regions of ``prob > threshold`` that cover at least
     ``share`` of the image and do not lie mostly (:data:`EDGE_SHARE` of their pixels) within
     :data:`restore.photo.margins.BAND` of the border: a print's edge or its card mount is not
-    damage (a fold crosses the picture, a torn corner reaches into it)."""
+    damage (a fold crosses the picture, a torn corner reaches into it). With ``support``
+    (B, 1, H, W), only regions where its mean is at least ``floor``."""
     out = torch.zeros_like(prob[:, :1], dtype=torch.float32)
     binary = (prob[:, :1] > threshold).cpu().numpy().astype(np.uint8)
     h, w = binary.shape[-2:]
@@ -89,10 +106,11 @@ def large_regions(prob: Tensor, threshold: float = 0.5, share: float = LARGE_SHA
     for i in range(binary.shape[0]):
         n, labels, stats, _ = cv2.connectedComponentsWithStats(binary[i, 0], connectivity=8)
         area = stats[:, cv2.CC_STAT_AREA]
-        on_edge = np.bincount(labels.ravel(), weights=edge.ravel(), minlength=n) / np.maximum(
-            area, 1
-        )
-        keep = (area >= share * h * w) & (on_edge < EDGE_SHARE)
+
+        keep = (area >= share * h * w) & (_region_mean(labels, n, area, edge) < EDGE_SHARE)
+        if support is not None and floor > 0:
+            inside = _region_mean(labels, n, area, support[i, 0].double().cpu().numpy())
+            keep &= inside >= floor
         keep[0] = False  # the background
         if keep.any():
             out[i, 0] = torch.from_numpy(keep[labels]).to(out)
@@ -105,9 +123,10 @@ def damage_probability(
     """The detector's damage probability (B, 1, H, W) of photos ``x`` (B, 3, H, W) in [0, 1]:
     its full-size map, raised inside the large regions (:func:`large_regions`) of each smaller
     level's map (:func:`levels`; half size only without ``pyramid``) to that map's value, and on
-    a large scan wherever its last level (1/4 or smaller) finds damage.
+    a large scan wherever its last level (1/4 or smaller) finds damage. A large region joins
+    only where the full-size map's mean inside it is at least :data:`SUPPORT`.
     ``model`` has ``run_tensor(x) -> probabilities``."""
-    prob = model.run_tensor(x)[:, :1]
+    prob = full = model.run_tensor(x)[:, :1]
     h, w = x.shape[-2:]
     ks = levels(h, w, pyramid)
     for k in ks:
@@ -117,6 +136,9 @@ def damage_probability(
         # the working level of a large scan (its last, at the scale the detector was trained
         # at) is trusted whole; the others add their large regions only
         whole = k == ks[-1] and k >= 4
-        keep = (p > 0.5).to(p) if whole else large_regions(p, share=share)
+        if whole:
+            keep = (p > 0.5).to(p)
+        else:
+            keep = large_regions(p, share=share, support=full, floor=SUPPORT)
         prob = torch.maximum(prob, (p * keep).to(prob))
     return prob

@@ -8,6 +8,7 @@ from restore.photo.scales import (
     LARGE_SHARE,
     MIN_SIDE,
     PYRAMID_SIDE,
+    SUPPORT,
     damage_probability,
     large_regions,
     levels,
@@ -140,3 +141,31 @@ def test_a_large_scans_working_level_adds_its_small_regions_too():
     assert int((small > 0.5).sum()) == 10 * 10  # the full-size speck alone
     p = damage_probability(SpeckStub(), x, pyramid=False)
     assert int((p > 0.5).sum()) == 33 * 33  # without the pyramid: the full-size speck alone
+
+
+def test_large_regions_need_support_from_the_full_size_map():
+    """Two 4% blobs at half size; the full-size map marks a tenth of the first (mean 0.09) and
+    nothing of the second (a smooth highlight): with a floor only the first joins."""
+    p = torch.zeros(1, 1, 100, 100)
+    p[..., 10:30, 10:30] = 0.8
+    p[..., 60:80, 60:80] = 0.8
+    full = torch.zeros_like(p)
+    full[..., 10:12, 10:30] = 0.9  # 40 of the blob's 400 px
+    assert int(large_regions(p, support=full).sum()) == 800  # no floor: both
+    m = large_regions(p, support=full, floor=SUPPORT)
+    assert int(m.sum()) == 400 and bool(m[..., 10:30, 10:30].all())
+    assert int(large_regions(p, support=full, floor=0.1).sum()) == 0  # 0.09 < 0.1
+
+
+class HighlightStub(Stub):
+    """At half size, a large bright region; at full size nothing there (a highlight)."""
+
+    def draw(self, p, h, w):
+        if h < 200:
+            p[..., h // 4 : h // 2, w // 4 : w // 2] = 0.8
+
+
+def test_damage_probability_drops_half_size_regions_the_full_size_map_does_not_mark():
+    x = torch.rand(1, 3, 256, 320)
+    assert float(damage_probability(HighlightStub(), x).max()) == 0.0
+    assert float(damage_probability(SizeStub(), x)[..., 70:120, 90:150].min()) == pytest.approx(0.8)
