@@ -5,14 +5,30 @@ A damage detector trained on flaked emulsion also fires on bright, smooth skin (
 box (grown by ``grow`` on each side), :func:`keep_thin_in_faces` removes what survives a
 morphological opening with a square a sixth of the face wide (blobs) and keeps the rest (scratches
 and cracks, which the opening erases). Outside faces the mask is unchanged.
+
+Emulsion that has flaked off a face is a blob too, but it must be filled: it is bare paper, not
+skin. Given the photo, a blob is kept when it looks like that (:func:`paper_blobs`): large
+(:data:`PAPER_AREA` of the grown face box or more) and much brighter than the picture right
+around it (:data:`PAPER_STEP`, the median over a ring 2 px outside it), a step that a lit cheek,
+which shades off into the rest of the face, does not have.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+import cv2
+import numpy as np
+import torch
 import torch.nn.functional as F
 from torch import Tensor
+
+#: A blob on a face is bare paper only when it covers at least this share of the grown face box
+#: (eye whites and teeth are smaller).
+PAPER_AREA = 0.04
+#: ... and is this much brighter (luma, [0, 1]) than the picture 2 px outside it.
+PAPER_STEP = 0.15
+_BOX3, _BOX5 = np.ones((3, 3), np.uint8), np.ones((5, 5), np.uint8)
 
 
 def max_filter(x: Tensor, kernel: int) -> Tensor:
@@ -31,12 +47,34 @@ def opening(mask: Tensor, kernel: int) -> Tensor:
     return max_filter(eroded, kernel)
 
 
+def paper_blobs(blobs: Tensor, image: Tensor, min_area: float) -> Tensor:
+    """The connected blobs of ``blobs`` (1, 1, h, w) in {0, 1} that look like bare paper on
+    ``image`` (1, 3, h, w) in [0, 1]: at least ``min_area`` pixels, and their median luma at least
+    :data:`PAPER_STEP` above the median luma of a ring 2 px outside them."""
+    b = (blobs[0, 0] > 0.5).cpu().numpy().astype(np.uint8)
+    keep = np.zeros_like(b)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(b, connectivity=8)
+    if n <= 1:
+        return blobs.new_zeros(blobs.shape)
+    rgb = image[0].detach().float().clamp(0, 1).cpu().numpy()
+    luma = 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]
+    for k in range(1, n):
+        if stats[k, cv2.CC_STAT_AREA] < min_area:
+            continue
+        c = (labels == k).astype(np.uint8)
+        ring = (cv2.dilate(c, _BOX5) > 0) & ~(cv2.dilate(c, _BOX3) > 0) & (b == 0)
+        if ring.any() and np.median(luma[c > 0]) - np.median(luma[ring]) >= PAPER_STEP:
+            keep |= c
+    return torch.from_numpy(keep).to(blobs)[None, None]
+
+
 def keep_thin_in_faces(
     mask: Tensor,
     boxes: Sequence[Sequence[tuple[float, float, float, float]]],
     *,
     kernel: int | None = None,
     grow: float = 0.25,
+    image: Tensor | None = None,
 ) -> Tensor:
     """``mask`` (B, 1, H, W) in {0, 1} with the blobs inside each photo's face boxes removed.
 
@@ -47,6 +85,8 @@ def keep_thin_in_faces(
             per face, a sixth of its width (odd, at least 5): a scratch across a big face is
             still a line, a patch of skin on a small face is still a blob.
         grow: each box grows by this share of its side on every side (hair, ears, chin).
+        image: the photos (B, 3, H, W) in [0, 1]; given, blobs of bare paper (flaked emulsion:
+            :func:`paper_blobs`) stay in the mask.
 
     Returns:
         A new mask of the same shape.
@@ -66,8 +106,12 @@ def keep_thin_in_faces(
             ox0, oy0, ox1, oy1 = max(0, x0 - k), max(0, y0 - k), min(w, x1 + k), min(h, y1 + k)
             blobs = opening(mask[i : i + 1, :, oy0:oy1, ox0:ox1], k)
             blobs = blobs[..., y0 - oy0 : y1 - oy0, x0 - ox0 : x1 - ox0]
+            if image is not None and blobs.any():
+                crop = image[i : i + 1, :, y0:y1, x0:x1]
+                area = PAPER_AREA * (y1 - y0) * (x1 - x0)
+                blobs = blobs * (1 - paper_blobs(blobs, crop, area))
             out[i : i + 1, :, y0:y1, x0:x1] *= 1 - blobs
     return out
 
 
-__all__ = ["keep_thin_in_faces", "max_filter", "opening"]
+__all__ = ["PAPER_AREA", "PAPER_STEP", "keep_thin_in_faces", "max_filter", "opening", "paper_blobs"]

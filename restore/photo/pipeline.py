@@ -125,7 +125,8 @@ class PhotoRestorer:
         dilate: pixels the detected mask grows by (default: the damage model's card, 1).
         tile: tile side passed to the models (``None``: automatic).
         protect_faces: inside the faces found (:mod:`restore.faces.detect`), the detected mask
-            keeps only thin defects (:func:`restore.faces.protect.keep_thin_in_faces`): the
+            keeps only thin defects and bare paper (flaked emulsion: a large patch brighter than
+            the picture right around it; :func:`restore.faces.protect.keep_thin_in_faces`): the
             detector also fires on bright smooth skin. A given ``mask`` is used as it is.
 
     Raises:

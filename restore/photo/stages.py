@@ -156,7 +156,7 @@ def detect_damage(
     and with ``pyramid`` at smaller sizes on large scans:
     :func:`restore.photo.scales.damage_probability`), grown by ``dilate`` pixels, without the
     bands along the edges (a print's margin: :func:`restore.photo.margins.drop_edge_bands`);
-    with ``protect_faces``, only thin defects inside the faces found
+    with ``protect_faces``, only thin defects and bare paper inside the faces found
     (:func:`restore.faces.protect.keep_thin_in_faces`). With ``corners``, the missing corners
     (:func:`restore.photo.corners.missing_corners`), grown and without edge bands the same way,
     join the mask after the faces' protection."""
@@ -174,7 +174,7 @@ def detect_damage(
         from restore.faces.protect import keep_thin_in_faces
 
         boxes = [[f.box for f in detect_faces(x[i])] for i in range(x.shape[0])]
-        mask = keep_thin_in_faces(mask, boxes)
+        mask = keep_thin_in_faces(mask, boxes, image=x)
     if corners:  # a missing corner is not a face, even where a face's box reaches into it
         from restore.photo.corners import missing_corners
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from restore.faces.protect import keep_thin_in_faces, opening
+from restore.faces.protect import PAPER_AREA, keep_thin_in_faces, opening, paper_blobs
 
 
 def _mask() -> torch.Tensor:
@@ -71,3 +71,44 @@ def test_max_filter_is_the_square_max_pool():
     for k in (1, 3, 7, 15):
         want = F.max_pool2d(x, k, stride=1, padding=k // 2)
         assert torch.equal(max_filter(x, k), want)
+
+
+def _face_photo(edge: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """A 100 x 100 mid-grey "face" (0.45) with a 24 x 24 bright patch (0.9) whose border is a
+    sharp step (``edge="sharp"``: flaked-off emulsion) or a 12-px ramp (``"soft"``: a lit cheek);
+    the mask covers the patch."""
+    x = torch.full((1, 3, 100, 100), 0.45)
+    ys, xs = torch.meshgrid(torch.arange(100.0), torch.arange(100.0), indexing="ij")
+    d = torch.maximum((ys - 49.5).abs(), (xs - 49.5).abs()) - 12  # > 0 outside the patch
+    ramp = (d <= 0).float() if edge == "sharp" else (1 - d / 12).clamp(0, 1)
+    x = x + 0.45 * ramp
+    m = torch.zeros(1, 1, 100, 100)
+    m[..., 38:62, 38:62] = 1
+    return x, m
+
+
+def test_bare_paper_on_a_face_stays_in_the_mask_a_lit_cheek_does_not():
+    face = [[(10.0, 10.0, 80.0, 80.0)]]
+    x, m = _face_photo("sharp")
+    out = keep_thin_in_faces(m, face, grow=0.0, image=x)
+    assert torch.equal(out, m)  # 576 px >= 4% of 6,400: bare paper, filled
+    assert keep_thin_in_faces(m, face, grow=0.0).sum() == 0  # without the photo: a blob
+    x, m = _face_photo("soft")
+    assert keep_thin_in_faces(m, face, grow=0.0, image=x).sum() == 0  # shades off: skin
+    # a 12 x 12 bright patch with a sharp step on a 100-px face is under PAPER_AREA: an eye white
+    x, m = _face_photo("sharp")
+    big = [[(0.0, 0.0, 100.0, 100.0)]]
+    m_small = torch.zeros_like(m)
+    m_small[..., 44:56, 44:56] = 1  # 144 px < 4% of 10,000
+    x_small = torch.full_like(x, 0.45)
+    x_small[..., 44:56, 44:56] = 0.9
+    assert 144 < PAPER_AREA * 100 * 100 < 576
+    assert keep_thin_in_faces(m_small, big, kernel=5, grow=0.0, image=x_small).sum() == 0
+    assert keep_thin_in_faces(m, big, kernel=5, grow=0.0, image=x).sum() == 576  # 5.8%: kept
+
+
+def test_paper_blobs_needs_a_bright_step_not_a_dark_one():
+    x, m = _face_photo("sharp")
+    assert int(paper_blobs(m, x, 100).sum()) == 576
+    assert int(paper_blobs(m, 1 - x, 100).sum()) == 0  # a dark patch is no bare paper
+    assert int(paper_blobs(m, x, 1000).sum()) == 0  # too small
