@@ -210,6 +210,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="a toned print (sepia, cyanotype): keep its tone (default) or make it neutral grey; "
         "grey photos always stay grey",
     )
+    ph.add_argument(
+        "--fix-casts",
+        action="store_true",
+        help="let enhance change a colour photo's colour balance (a faded print's cast); by "
+        "default a colour photo's tone is restored and its colours kept",
+    )
     ph.add_argument("--upscale", type=int, choices=(2, 4), help="super-resolve x2 or x4")
     ph.add_argument("--threshold", type=float, help="damage probability threshold (default 0.5)")
     ph.add_argument("--dilate", type=int, help="pixels the damage mask grows by (default 1)")

@@ -224,6 +224,7 @@ def cmd_photo(args: argparse.Namespace) -> int:
         "face_strength": args.face_strength,
         "colorize": args.colorize,
         "tone": args.tone,
+        "fix_casts": args.fix_casts,
         "upscale": args.upscale,
         "models": models,
         "threshold": args.threshold,

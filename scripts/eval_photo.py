@@ -522,6 +522,12 @@ def main() -> int:
         help="fit the enhance curve on large photos at full size (restore photo shrinks them)",
     )
     ap.add_argument(
+        "--fix-casts",
+        action="store_true",
+        help="per-channel enhance curves on colour photos too (PhotoRestorer(fix_casts=True); "
+        "the default before 2026-11-30 session 4)",
+    )
+    ap.add_argument(
         "--half-support",
         type=float,
         default=None,
@@ -554,6 +560,8 @@ def main() -> int:
         options["detect_half_size"] = False
     if args.enhance_full_size:
         options["enhance_side"] = None
+    if args.fix_casts:
+        options["fix_casts"] = True
     if args.half_support is not None:
         import restore.photo.scales as scales
 

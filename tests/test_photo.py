@@ -414,3 +414,27 @@ def test_restore_images_batches_and_reports_each(sepia_crop, grey_crop, models):
         assert np.abs(out.pixels.astype(int) - alone.pixels).max() <= 1
         assert r["tone"]["action"] == r1["tone"]["action"]
     assert _off_grey(done[1][0].pixels) == 0 and _off_grey(done[3][0].pixels) == 0
+
+
+class _Warming:
+    """An enhance model that warms every photo: red +0.06, blue -0.06."""
+
+    def run_tensor(self, x):
+        return (x + torch.tensor([0.06, 0.0, -0.06]).view(1, 3, 1, 1).to(x)).clamp(0, 1)
+
+
+def test_a_colour_photo_keeps_its_colour_balance_unless_fix_casts(photo, models, tmp_path):
+    x = _tensor(_colour_photo())
+    opts = dict(detect=False, device="cpu", models={**models, "enhance": _Warming()})
+
+    def red_minus_blue(y):
+        return float((y[:, 0] - y[:, 2]).mean()) * 255
+
+    kept, r = PhotoRestorer(**opts).restore_tensor(x)
+    assert r["tones"][0]["kind"] == "colour"
+    assert abs(red_minus_blue(kept) - red_minus_blue(x)) < 1.0  # within a level: no cast added
+    fixed, _ = PhotoRestorer(**opts, fix_casts=True).restore_tensor(x)
+    assert red_minus_blue(fixed) - red_minus_blue(x) > 20.0  # the model's cast, ~30 levels
+    out = tmp_path / "fixed.png"
+    assert main(["photo", str(photo), "-o", str(out), "--fix-casts", *_args(models)]) == 0
+    assert out.exists()

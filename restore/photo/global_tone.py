@@ -23,6 +23,12 @@ to remove give 10-40 levels. With a ``gate`` ``(lo, hi)`` (the pipeline's :data:
 the curve is scaled by ``clamp((S - lo) / (hi - lo), 0, 1)``, ``S`` being its RMS move over the
 photo in 8-bit levels: curves under ``lo`` are dropped, those over ``hi`` kept whole.
 
+A photo marked ``shared`` gets one curve for its three channels, the mean of its channel curves:
+its tone (fading, contrast) is corrected but its colour balance is kept, and a neutral pixel stays
+neutral. The pipeline does that for colour photos (:class:`restore.photo.PhotoRestorer`'s
+``fix_casts``): per-channel curves took the warm cast out of a clean Lena as if it were a
+yellowing (``python scripts/eval_photo.py --fix-casts``).
+
 Measured with ``python scripts/bench/photo_stages.py --global-tone`` (the enhance stage alone,
 PSNR against the clean photo; see docs/BENCHMARKS.md): better than the model's own output on
 clean photos, mildly aged grey / sepia scenes, and the own fading + grain damage, and equal on
@@ -37,7 +43,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import kornia
 import numpy as np
@@ -157,9 +163,11 @@ def global_enhance(
     local: float = 1.0,
     gate: tuple[float, float] | None = None,
     apply_to: Tensor | None = None,
+    shared: Sequence[bool] | None = None,
 ) -> Tensor:
     """``enhanced`` (the model's output for photos ``x``) with its low-frequency change made one
-    tone curve per channel (module docstring).
+    tone curve per channel (module docstring); a photo whose ``shared`` entry is true gets one
+    curve for all its channels, the mean of theirs.
 
     ``apply_to`` (only with ``local`` = 0): the curves fitted on ``x`` and ``enhanced`` are applied
     to these photos instead (the same photos at another size: the pipeline fits on a large photo
@@ -194,6 +202,10 @@ def global_enhance(
     ]
     if gate is not None:
         curves = [_gated(cs, curve_strength(low_x[b], cs), gate) for b, cs in enumerate(curves)]
+    if shared is not None:
+        if len(shared) != n:
+            raise ValueError(f"shared has {len(shared)} entries for {n} photos")
+        curves = [[torch.stack(cs).mean(0)] * c_n if s else cs for s, cs in zip(shared, curves)]
 
     def mapped(v: Tensor) -> Tensor:
         """Every channel of ``v`` through its curve."""
@@ -221,16 +233,18 @@ def enhance_tone(
     local: float = PIPELINE_LOCAL,
     gate: tuple[float, float] | None = PIPELINE_GATE,
     side: int | None = WORKING_SIDE,
+    shared: Sequence[bool] | None = None,
 ) -> Tensor:
     """The photo pipeline's enhance stage: the enhance model ``run`` on photos ``x`` (B, C, H, W)
-    in [0, 1], its change made tone curves by :func:`global_enhance`. With ``local`` = 0 and a
-    ``side``, a large photo's curves are fitted on it shrunk by :func:`working_factor` and applied
-    at full size."""
+    in [0, 1], its change made tone curves by :func:`global_enhance` (one curve for all channels
+    of the photos marked ``shared``). With ``local`` = 0 and a ``side``, a large photo's curves are
+    fitted on it shrunk by :func:`working_factor` and applied at full size."""
     k = working_factor(*x.shape[-2:], side) if side and local == 0 else 1
     if k > 1:
         small = F.interpolate(x, size=(x.shape[-2] // k, x.shape[-1] // k), mode="area")
-        return global_enhance(small, run(small).clamp(0, 1), local=0.0, gate=gate, apply_to=x)
-    return global_enhance(x, run(x).clamp(0, 1), local=local, gate=gate)
+        enhanced = run(small).clamp(0, 1)
+        return global_enhance(small, enhanced, local=0.0, gate=gate, apply_to=x, shared=shared)
+    return global_enhance(x, run(x).clamp(0, 1), local=local, gate=gate, shared=shared)
 
 
 def apply_curve(v: Tensor, curve: Tensor) -> Tensor:

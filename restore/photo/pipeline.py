@@ -109,6 +109,11 @@ class PhotoRestorer:
         enhance_gate: ``(lo, hi)`` RMS moves in 8-bit levels: the enhance tone curve is dropped
             under ``lo`` and kept whole over ``hi`` (default
             :data:`restore.photo.global_tone.PIPELINE_GATE`); None always applies it whole.
+        fix_casts: let the enhance stage change a colour photo's colour balance (one tone curve
+            per channel). Off by default: a colour photo gets one curve for its three channels,
+            so its tone is restored and its colours kept (a warm photo is not taken for a
+            yellowed one; :func:`restore.photo.global_tone.global_enhance`). Grey and toned
+            photos always get per-channel curves (their tone is handled by ``tone``).
         face_strength: share of the face model's change kept, in [0, 1] (a fidelity weight:
             lower keeps more of each face's own texture; :func:`restore.faces.restore_faces`).
         colorize: ``False``; ``True`` colours grey and single-toned photos and skips (with a
@@ -157,6 +162,7 @@ class PhotoRestorer:
         detect_corners: bool = True,
         detect_pyramid: bool = True,
         enhance_side: int | None = WORKING_SIDE,
+        fix_casts: bool = False,
     ) -> None:
         if upscale not in (None, 1, 2, 4):
             raise ValueError(f"upscale must be 2 or 4 (or None), got {upscale!r}")
@@ -172,6 +178,7 @@ class PhotoRestorer:
         self.detect_corners = bool(detect_corners)
         self.detect_pyramid = bool(detect_pyramid)
         self.enhance_side = enhance_side
+        self.fix_casts = bool(fix_casts)
         self.force_colorize = colorize == "force"
         self.tone: ToneMode = tone
         models = dict(models or {})
@@ -399,7 +406,10 @@ class PhotoRestorer:
                     y = run(y).clamp(0, 1)
                     record(stage, True, t0)
             elif stage == "enhance":  # its tone change as one curve per channel: no blocks
-                y = enhance_tone(run, y, self.enhance_local, self.enhance_gate, self.enhance_side)
+                shared = None if self.fix_casts else [t.kind == "colour" for t in tones]
+                y = enhance_tone(
+                    run, y, self.enhance_local, self.enhance_gate, self.enhance_side, shared
+                )
                 record(stage, True, t0)
             else:
                 y = run(y).clamp(0, 1)

@@ -35,13 +35,14 @@ def restore_photo(
     tile: int | None = None,
     steps: MutableMapping[str, Tensor] | None = None,
     face_strength: float = 1.0,
+    fix_casts: bool = False,
 ) -> tuple[Image, dict[str, Any]]:
     """Restore one damaged photo: detect damage, inpaint, enhance (+ colorize, upscale).
 
     Args:
         image: a path, an :class:`~restore.data.io.Image` or a uint8 / uint16 array (H, W[, C]).
         detect, inpaint, enhance, faces, upscale, device, models, threshold, dilate, tile,
-        face_strength: see :class:`PhotoRestorer`.
+        face_strength, fix_casts: see :class:`PhotoRestorer`.
         colorize: ``False``, ``True`` (grey and single-toned photos only: a photo that already
             has colour is skipped, with a warning in the report) or ``"force"``.
         tone: ``"keep"`` (a toned print keeps its tone) or ``"neutral"`` (made neutral grey).
@@ -81,6 +82,7 @@ def restore_photo(
         face_strength=face_strength,
         colorize=colorize,
         tone=tone,
+        fix_casts=fix_casts,
         upscale=upscale,
         device=device,
         models=models,

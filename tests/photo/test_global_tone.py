@@ -132,3 +132,28 @@ def test_curves_fitted_on_a_small_copy_apply_to_the_full_photo():
     assert working_factor(WORKING_SIDE * 2 - 1, 4000) == 1
     assert working_factor(WORKING_SIDE * 2, 4000) == 2
     assert working_factor(WORKING_SIDE * 8, WORKING_SIDE * 9) == 8
+
+
+def test_shared_curve_keeps_the_colour_balance():
+    """A model that warms the photo (red up, blue down by 0.06): per-channel curves put that cast
+    in; one curve shared by the channels is their mean (here the identity) and keeps it out."""
+    x = smooth_photo(7) * 0.8 + 0.1
+    warm = x + torch.tensor([0.06, 0.0, -0.06]).view(1, 3, 1, 1)
+    per_channel = global_enhance(x, warm, local=0.0)
+    torch.testing.assert_close(per_channel, warm, atol=0.01, rtol=0)
+    shared = global_enhance(x, warm, local=0.0, shared=[True])
+    torch.testing.assert_close(shared, x, atol=0.005, rtol=0)
+    # a contrast change (the same on every channel) is kept whole by the shared curve, and a
+    # neutral pixel stays neutral
+    grey_x = torch.cat([x, x.mean(1, keepdim=True).expand(-1, 3, -1, -1)])
+    y = global_enhance(grey_x, grey_x * 0.8 + 0.1, local=0.0, shared=[True, True])
+    torch.testing.assert_close(y, grey_x * 0.8 + 0.1, atol=0.01, rtol=0)
+    assert float((y[1].amax(0) - y[1].amin(0)).max()) == 0.0
+    # a batch: only the marked photo is shared
+    both = global_enhance(
+        torch.cat([x, x]), torch.cat([warm, warm]), local=0.0, shared=[False, True]
+    )
+    torch.testing.assert_close(both[0], per_channel[0])
+    torch.testing.assert_close(both[1], shared[0])
+    with pytest.raises(ValueError, match="shared"):
+        global_enhance(x, warm, shared=[True, False])
