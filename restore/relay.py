@@ -136,10 +136,14 @@ def card_value(card: Mapping[str, Any]) -> float | None:
     return float(v) if v is not None else None
 
 
-def seconds_per_step(card: Mapping[str, Any]) -> float:
-    """Wall seconds per step of the card's most recent leg with both numbers (1.0 if none)."""
+def seconds_per_step(card: Mapping[str, Any], gpu: bool = False) -> float:
+    """Wall seconds per step of the card's most recent leg with both numbers on the same kind of
+    machine (a CUDA leg for ``gpu``, another one for the CPU); 1.0 if none. A GPU leg says
+    nothing of the CPU's pace: sr-x4's H200 leg (0.04 s a step) planned a 12,000-step CPU leg at
+    9 minutes that ran at about 0.5 s a step."""
     for leg in reversed(prior_legs(card)):
-        if leg.get("steps") and leg.get("seconds"):
+        on_gpu = "CUDA" in str(leg.get("hardware", ""))
+        if leg.get("steps") and leg.get("seconds") and on_gpu == gpu:
             return float(leg["seconds"]) / int(leg["steps"])
     return 1.0
 
@@ -159,8 +163,10 @@ def plan(
     cards: Mapping[str, Mapping[str, Any]],
     budget_s: float,
     only: Sequence[str] = (),
+    gpu: bool = False,
 ) -> list[Planned]:
-    """The legs to run, largest remaining share first, within ``budget_s`` wall seconds.
+    """The legs to run, largest remaining share first, within ``budget_s`` wall seconds (paced
+    by the cards' legs on the same kind of machine: ``gpu``, :func:`seconds_per_step`).
 
     A leg that does not fit whole is shortened to the time left (never below ``MIN_STEPS``).
     """
@@ -169,7 +175,7 @@ def plan(
     out, left = [], float(budget_s)
     for n in order:
         t = targets[n]
-        sps = seconds_per_step(cards[n])
+        sps = seconds_per_step(cards[n], gpu)
         steps = min(t.steps, int(left / sps))
         if steps < min(MIN_STEPS, t.steps):
             continue
@@ -355,6 +361,8 @@ def judge_and_ship(
         atomic_write_json(Path(run) / "judge.json", verdict)
     if ok:
         ship(run, target, new, weights_dir=weights_dir, metrics_dir=metrics_dir)
+    else:  # the shipped model's value as it scores today (the pipeline around it may have moved)
+        record_value(target.name, target, old, weights_dir)
     return LegReport(target.name, 0, ok, why, old.value, new.value)
 
 
@@ -416,7 +424,8 @@ def run_relay(
             cards[n]["relay"] = {"value": score.value}
             if not dry_run:
                 record_value(n, t, score, weights_dir)
-    legs = plan(targets, cards, budget_s, only)
+    gpu = str(device or "cpu").startswith("cuda")
+    legs = plan(targets, cards, budget_s, only, gpu)
     if dry_run:
         return [
             LegReport(

@@ -183,10 +183,16 @@ def test_a_leg_that_is_not_better_is_not_shipped(tiny_world, monkeypatch):
     tmp, wdir, imgs, _ = tiny_world
     monkeypatch.setitem(relay.SCORERS, "flat", lambda model, data: relay.Score(1.0))
     before = sha256_file(wdir / "enhance.safetensors")
+    stale = json.loads((wdir / "enhance.json").read_text())
+    stale["relay"] = {"value": 0.5}  # scored under an older pipeline
+    (wdir / "enhance.json").write_text(json.dumps(stale))
     t = target(scorer="flat", steps=4, set=(f"data.train={imgs}", "data.val="))
     reps = relay.run_relay({"enhance": t}, 1e6, out_dir=tmp / "r2", weights_dir=wdir)
     assert not reps[0].shipped and "<= shipped" in reps[0].reason
     assert sha256_file(wdir / "enhance.safetensors") == before
+    # the kept card's relay value is the shipped model's score of this run, not its old one
+    kept = json.loads((wdir / "enhance.json").read_text())
+    assert kept["relay"]["value"] == 1.0 and kept["runtime"]["sha256"] == before
 
 
 @pytest.mark.skipif(not (SHARED / "val" / "Set5").is_dir(), reason="needs ../shared/data")
@@ -247,3 +253,18 @@ def test_detect_scorer_keeps_the_detectors_own_protocol(monkeypatch):
     assert s.results["Set5_x4"] == {"iou": 0.6} and s.results["Set14_x4"] == {"iou": 0.64}
     assert s.evals == {"Set5_x4": {"iou": 0.6}, "Set14_x4": {"iou": 0.64}}  # for the card
     assert s.results["holdout"] == {"gain": 2.1}
+
+
+def test_plan_paces_a_cpu_leg_by_cpu_legs_only():
+    """A card whose last leg ran on a GPU: the CPU plan uses its earlier CPU leg, or 1 s a step
+    when it has none; a GPU plan uses the GPU leg."""
+    gpu_leg = {"leg": 2, "steps": 10000, "seconds": 400.0, "hardware": "NVIDIA H200 (CUDA)"}
+    cpu_leg = {"leg": 1, "steps": 100, "seconds": 50.0, "hardware": "AMD EPYC, 2 cores"}
+    both = {"training": {"legs": [cpu_leg, gpu_leg]}, "relay": {"value": 12.0}}
+    gpu_only = {"training": {"legs": [gpu_leg]}, "relay": {"value": 12.0}}
+    assert relay.seconds_per_step(both) == 0.5
+    assert relay.seconds_per_step(both, gpu=True) == 0.04
+    assert relay.seconds_per_step(gpu_only) == 1.0
+    ts = {"b": target("b")}
+    assert relay.plan(ts, {"b": gpu_only}, budget_s=600.0)[0].steps == 600
+    assert relay.plan(ts, {"b": gpu_only}, budget_s=600.0, gpu=True)[0].steps == 1000
