@@ -145,7 +145,7 @@ def _as_image(image: ImageLike) -> tuple[Image, str]:
             if not np.isfinite(a).all():
                 raise ValueError("float image arrays must be finite")
             kind = f"float:{a.dtype.str}{keep}"
-            a = np.clip(np.rint(a.astype(np.float64) * 65535.0), 0, 65535).astype(np.uint16)
+            a = np.rint(np.clip(a.astype(np.float64), 0.0, 1.0) * 65535.0).astype(np.uint16)
             return Image.from_array(a), kind
         if a.dtype not in (np.uint8, np.uint16):
             raise ValueError(f"image arrays must be uint8, uint16 or float, got {a.dtype}")
