@@ -1,4 +1,5 @@
-"""Keep the damage mask off faces' own shapes: inside a face, only thin defects are filled.
+"""Keep the damage mask off faces' own shapes: inside a face, only thin defects (and bare paper)
+are filled.
 
 A damage detector trained on flaked emulsion also fires on bright, smooth skin (a baby's cheek in
 ``real_old/dip2025/scanned2`` was masked and inpainted into a smear). Inside each detected face

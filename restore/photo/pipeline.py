@@ -11,9 +11,10 @@ The stages, in order (each can be switched off):
 2. ``inpaint``  the ``inpaint`` model fills the masked pixels (``cv2.inpaint`` Telea stands in,
    with a note in the report, when no inpaint model is shipped in this installation).
 3. ``enhance``  the ``enhance`` model undoes fading and colour casts: its tone change is applied
-   as one curve per channel over the whole photo, and its local change (grain, JPEG) is left out
-   (:data:`restore.photo.global_tone.PIPELINE_LOCAL`: on photos and damage it was not trained
-   on, the local change costs more than it gives). On a large scan the curve is fitted on the
+   as one curve per channel over the whole photo (one curve for all three channels of a colour
+   photo, whose colour balance is kept unless ``fix_casts``), and its local change (grain,
+   JPEG) is left out (:data:`restore.photo.global_tone.PIPELINE_LOCAL`: on photos and damage it
+   was not trained on, the local change costs more than it gives). On a large scan the curve is fitted on the
    photo shrunk towards 512 px (:func:`restore.photo.global_tone.enhance_tone`).
    ``faces``    (optional, off by default: on whole photos it changes little, see
    ``docs/BENCHMARKS.md``, "Faces") the ``face`` model restores each face found
@@ -405,7 +406,7 @@ class PhotoRestorer:
                 else:
                     y = run(y).clamp(0, 1)
                     record(stage, True, t0)
-            elif stage == "enhance":  # its tone change as one curve per channel: no blocks
+            elif stage == "enhance":  # its tone change as curves over the photo: no blocks
                 shared = None if self.fix_casts else [t.kind == "colour" for t in tones]
                 y = enhance_tone(
                     run, y, self.enhance_local, self.enhance_gate, self.enhance_side, shared
