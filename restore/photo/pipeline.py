@@ -14,8 +14,8 @@ The stages, in order (each can be switched off):
    as one curve per channel over the whole photo (one curve for all three channels of a colour
    photo, whose colour balance is kept unless ``fix_casts``), and its local change (grain,
    JPEG) is left out (:data:`restore.photo.global_tone.PIPELINE_LOCAL`: on photos and damage it
-   was not trained on, the local change costs more than it gives). On a large scan the curve is fitted on the
-   photo shrunk towards 512 px (:func:`restore.photo.global_tone.enhance_tone`).
+   was not trained on, the local change costs more than it gives). On a large scan the curve
+   is fitted on the photo shrunk towards 512 px (:func:`restore.photo.global_tone.enhance_tone`).
    ``faces``    (optional, off by default: on whole photos it changes little, see
    ``docs/BENCHMARKS.md``, "Faces") the ``face`` model restores each face found
    (:func:`restore.faces.restore_faces`: detect, align, restore, paste back with a feathered
