@@ -43,6 +43,7 @@ from restore.relay_scoring import (
     SCORERS,
     Score,
 )
+from restore.runtime import pick_device
 from restore.train import train
 
 log = logging.getLogger(__name__)
@@ -424,8 +425,7 @@ def run_relay(
             cards[n]["relay"] = {"value": score.value}
             if not dry_run:
                 record_value(n, t, score, weights_dir)
-    gpu = str(device or "cpu").startswith("cuda")
-    legs = plan(targets, cards, budget_s, only, gpu)
+    legs = plan(targets, cards, budget_s, only, pick_device(device).type == "cuda")
     if dry_run:
         return [
             LegReport(

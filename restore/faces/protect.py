@@ -29,7 +29,6 @@ from torch import Tensor
 PAPER_AREA = 0.04
 #: ... and is this much brighter (luma, [0, 1]) than the picture 2 px outside it.
 PAPER_STEP = 0.15
-_BOX3, _BOX5 = np.ones((3, 3), np.uint8), np.ones((5, 5), np.uint8)
 
 
 def max_filter(x: Tensor, kernel: int) -> Tensor:
@@ -52,18 +51,20 @@ def paper_blobs(blobs: Tensor, image: Tensor, min_area: float) -> Tensor:
     """The connected blobs of ``blobs`` (1, 1, h, w) in {0, 1} that look like bare paper on
     ``image`` (1, 3, h, w) in [0, 1]: at least ``min_area`` pixels, and their median luma at least
     :data:`PAPER_STEP` above the median luma of a ring 2 px outside them."""
+    from restore.data.color import rgb_to_gray
+    from restore.photo.corners import ring_outside
+
     b = (blobs[0, 0] > 0.5).cpu().numpy().astype(np.uint8)
     keep = np.zeros_like(b)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(b, connectivity=8)
     if n <= 1:
         return blobs.new_zeros(blobs.shape)
-    rgb = image[0].detach().float().clamp(0, 1).cpu().numpy()
-    luma = 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]
+    luma = rgb_to_gray(image[:1].detach().float().clamp(0, 1))[0, 0].cpu().numpy()
     for k in range(1, n):
         if stats[k, cv2.CC_STAT_AREA] < min_area:
             continue
         c = (labels == k).astype(np.uint8)
-        ring = (cv2.dilate(c, _BOX5) > 0) & ~(cv2.dilate(c, _BOX3) > 0) & (b == 0)
+        ring = ring_outside(c) & (b == 0)
         if ring.any() and np.median(luma[c > 0]) - np.median(luma[ring]) >= PAPER_STEP:
             keep |= c
     return torch.from_numpy(keep).to(blobs)[None, None]

@@ -106,7 +106,6 @@ def large_regions(
     for i in range(binary.shape[0]):
         n, labels, stats, _ = cv2.connectedComponentsWithStats(binary[i, 0], connectivity=8)
         area = stats[:, cv2.CC_STAT_AREA]
-
         keep = (area >= share * h * w) & (_region_mean(labels, n, area, edge) < EDGE_SHARE)
         if support is not None and floor > 0:
             inside = _region_mean(labels, n, area, support[i, 0].double().cpu().numpy())
