@@ -37,6 +37,7 @@ __all__ = [
     "box_masks",
     "dust_masks",
     "random_masks",
+    "ring_outside",
     "scratch_masks",
     "stroke_masks",
 ]
@@ -407,3 +408,19 @@ def random_masks(
         else:
             out.append(_grow(h, w, hole_range, rng, makers[kind]()))
     return _to_tensor(out, device)
+
+
+def ring_outside(region: np.ndarray) -> np.ndarray:
+    """The pixels 2 px outside ``region`` (H x W, nonzero = inside): in its 5x5 dilation but not
+    in its 3x3 one, as a bool array. Where a cut-out region meets the picture
+    (:mod:`restore.photo.corners`) or flaked paper its surroundings
+    (:func:`restore.faces.protect.paper_blobs`).
+
+    Example:
+        >>> r = np.zeros((7, 7), np.uint8); r[3, 3] = 1
+        >>> int(ring_outside(r).sum())  # the 5x5 square's border
+        16
+    """
+    r8 = (region > 0).astype(np.uint8)
+    box3, box5 = np.ones((3, 3), np.uint8), np.ones((5, 5), np.uint8)
+    return (cv2.dilate(r8, box5) > 0) & ~(cv2.dilate(r8, box3) > 0)

@@ -24,6 +24,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from restore.data.color import rgb_to_gray
+from restore.data.masks import ring_outside
+
 #: A blob on a face is bare paper only when it covers at least this share of the grown face box
 #: (eye whites and teeth are smaller).
 PAPER_AREA = 0.04
@@ -51,9 +54,6 @@ def paper_blobs(blobs: Tensor, image: Tensor, min_area: float) -> Tensor:
     """The connected blobs of ``blobs`` (1, 1, h, w) in {0, 1} that look like bare paper on
     ``image`` (1, 3, h, w) in [0, 1]: at least ``min_area`` pixels, and their median luma at least
     :data:`PAPER_STEP` above the median luma of a ring 2 px outside them."""
-    from restore.data.color import rgb_to_gray
-    from restore.photo.corners import ring_outside
-
     b = (blobs[0, 0] > 0.5).cpu().numpy().astype(np.uint8)
     keep = np.zeros_like(b)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(b, connectivity=8)

@@ -39,6 +39,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from restore.data.masks import ring_outside
+
 __all__ = [
     "CONTRAST",
     "FLAT",
@@ -48,7 +50,6 @@ __all__ = [
     "MIN_SHARE",
     "TOLERANCE",
     "missing_corners",
-    "ring_outside",
 ]
 
 #: Largest difference (per channel, in [0, 1]) from the corner's colour inside the region.
@@ -63,16 +64,8 @@ MIN_SHARE, MAX_SHARE = 0.0005, 0.06
 #: How far along each of its two edges the region reaches, as a share of that edge: at least /
 #: at most.
 MIN_REACH, MAX_REACH = 0.03, 0.5
-_BOX3, _BOX5 = np.ones((3, 3), np.uint8), np.ones((5, 5), np.uint8)
+_BOX5 = np.ones((5, 5), np.uint8)
 _OPEN = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
-
-
-def ring_outside(region: np.ndarray) -> np.ndarray:
-    """The pixels 2 px outside ``region`` (H x W, nonzero = inside): in its 5x5 dilation but not
-    in its 3x3 one. Where a cut-out region meets the picture (:data:`CONTRAST`) or flaked paper
-    its surroundings (:func:`restore.faces.protect.paper_blobs`)."""
-    r8 = (region > 0).astype(np.uint8)
-    return (cv2.dilate(r8, _BOX5) > 0) & ~(cv2.dilate(r8, _BOX3) > 0)
 
 
 def _corner_region(smooth: np.ndarray, cy: int, cx: int) -> np.ndarray | None:
