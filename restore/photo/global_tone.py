@@ -27,7 +27,9 @@ A photo marked ``shared`` gets one curve for its three channels, the mean of its
 its tone (fading, contrast) is corrected but its colour balance is kept, and a neutral pixel stays
 neutral. The pipeline does that for colour photos (:class:`restore.photo.PhotoRestorer`'s
 ``fix_casts``): per-channel curves took the warm cast out of a clean Lena as if it were a
-yellowing (``python scripts/eval_photo.py --fix-casts``).
+yellowing (``python scripts/eval_photo.py --fix-casts``). The gate judges the shared curve, the
+one applied, so a cast the channel curves would have removed no longer counts as fading (clean
+Lena, Set14 009: 28.33 -> 28.77 dB).
 
 Measured with ``python scripts/bench/photo_stages.py --global-tone`` (the enhance stage alone,
 PSNR against the clean photo; see docs/BENCHMARKS.md): better than the model's own output on
@@ -200,12 +202,12 @@ def global_enhance(
         [torch.from_numpy(tone_curve(low_x[b, c], low_x[b, c] + low_d[b, c])) for c in range(c_n)]
         for b in range(n)
     ]
-    if gate is not None:
-        curves = [_gated(cs, curve_strength(low_x[b], cs), gate) for b, cs in enumerate(curves)]
     if shared is not None:
         if len(shared) != n:
             raise ValueError(f"shared has {len(shared)} entries for {n} photos")
         curves = [[torch.stack(cs).mean(0)] * c_n if s else cs for s, cs in zip(shared, curves)]
+    if gate is not None:  # on the curves that will be applied
+        curves = [_gated(cs, curve_strength(low_x[b], cs), gate) for b, cs in enumerate(curves)]
 
     def mapped(v: Tensor) -> Tensor:
         """Every channel of ``v`` through its curve."""

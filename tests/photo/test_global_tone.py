@@ -157,3 +157,22 @@ def test_shared_curve_keeps_the_colour_balance():
     torch.testing.assert_close(both[1], shared[0])
     with pytest.raises(ValueError, match="shared"):
         global_enhance(x, warm, shared=[True, False])
+
+
+def test_gate_judges_the_shared_curve_it_applies():
+    """A colour photo's gate measures the one curve it gets, not the channel curves averaged into
+    it: a model that warms the photo (red +15 levels) and lifts it (+5 on green and blue) moves
+    the channels by 9.6 levels RMS, nearly through a (4, 10) gate, but their shared curve moves
+    the photo by only 8.3 levels, which the ramp scales by (8.3 - 4) / 6 = 0.72."""
+    x = smooth_photo(8) * 0.8 + 0.1
+    shift = torch.tensor([15.0, 5.0, 5.0]).view(1, 3, 1, 1) / 255
+    e = x + shift
+    y = global_enhance(x, e, local=0.0, gate=(4.0, 10.0), shared=[True])
+    whole = global_enhance(x, e, local=0.0, shared=[True])
+    mean_shift = float(shift.mean()) * 255  # 8.33 levels, the shared curve's move
+    assert float((whole - x).mean()) * 255 == pytest.approx(mean_shift, rel=0.05)
+    k = (mean_shift - 4.0) / 6.0
+    assert float((y - x).mean()) * 255 == pytest.approx(k * mean_shift, rel=0.1)
+    # judged on the channel curves (RMS 9.6 levels), the ramp would have kept 0.93 of it
+    channel_rms = float(shift.pow(2).mean().sqrt()) * 255
+    assert (channel_rms - 4.0) / 6.0 > k + 0.15
