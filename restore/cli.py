@@ -217,7 +217,12 @@ def build_parser() -> argparse.ArgumentParser:
         "default a colour photo's tone is restored and its colours kept",
     )
     ph.add_argument("--upscale", type=int, choices=(2, 4), help="super-resolve x2 or x4")
-    ph.add_argument("--threshold", type=float, help="damage probability threshold (default 0.5)")
+    ph.add_argument(
+        "--threshold",
+        type=float,
+        help="damage probability threshold (default 0.4, on the mean of the detector's four "
+        "mirror views)",
+    )
     ph.add_argument("--dilate", type=int, help="pixels the damage mask grows by (default 1)")
     ph.add_argument("--tile", type=int, help="tile side for large images (default: automatic)")
     ph.add_argument(

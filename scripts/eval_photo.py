@@ -80,6 +80,7 @@ from restore.eval.holdout_damage import holdout_damage  # noqa: E402
 from restore.eval.metrics import psnr, ssim  # noqa: E402
 from restore.eval.photo_protocol import HOLDOUT_SEED  # noqa: E402
 from restore.photo import PhotoRestorer, cv2_inpaint  # noqa: E402
+from restore.photo.scales import flip_average  # noqa: E402
 from restore.tasks.damage import binarize, eval_damage_config  # noqa: E402
 
 VAL = REPO.parent / "shared" / "data" / "val"
@@ -207,7 +208,8 @@ def raw_mask(pr: PhotoRestorer, x: torch.Tensor) -> torch.Tensor | None:
     if "detect" not in pr.models:
         return None
     with torch.no_grad():
-        return binarize(pr.models["detect"].run_tensor(x), pr.threshold, 0)
+        prob = flip_average(pr.models["detect"], x, pr.detect_flips)  # as the pipeline sees it
+        return binarize(prob, pr.threshold, 0)
 
 
 def own_damage(clean: torch.Tensor, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -547,6 +549,20 @@ def main() -> int:
         help="on large photos, detect at full and half size only (restore.photo.scales)",
     )
     ap.add_argument(
+        "--detect-flips",
+        type=int,
+        choices=[1, 2, 4],
+        default=None,
+        help="mirror views the detector's map is averaged over (default: restore photo's, "
+        "restore.photo.scales.FLIPS; 1 = the photo alone, as before 2026-11-30 session 5)",
+    )
+    ap.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="damage probability threshold (default: restore photo's; 0.4 on the mean of 4 views)",
+    )
+    ap.add_argument(
         "--no-corners",
         action="store_true",
         help="no missing-corner rule (restore.photo.corners), the detector alone",
@@ -576,6 +592,10 @@ def main() -> int:
         options["detect_pyramid"] = False
     if args.no_corners:
         options["detect_corners"] = False
+    if args.detect_flips is not None:
+        options["detect_flips"] = args.detect_flips
+    if args.threshold is not None:
+        options["threshold"] = args.threshold
     pr = PhotoRestorer(device="cpu", models=models, **options)
     print(f"models: {pr.model_names}; warnings: {pr.warnings or 'none'}")
     kinds = ["own", "holdout"] if args.damage == "both" else [args.damage]

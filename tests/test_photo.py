@@ -438,3 +438,40 @@ def test_a_colour_photo_keeps_its_colour_balance_unless_fix_casts(photo, models,
     out = tmp_path / "fixed.png"
     assert main(["photo", str(photo), "-o", str(out), "--fix-casts", *_args(models)]) == 0
     assert out.exists()
+
+
+class _CornerBiased:
+    """A detector with a false alarm that is not mirror-symmetric: it marks a 4 x 4 patch near the
+    top-left corner of whatever it is shown (off the print's edge band), and the photo's bright
+    scratch."""
+
+    def run_tensor(self, x):
+        p = (x.mean(1, keepdim=True) > 0.95).to(x)
+        p[..., 10:14, 10:14] = 1.0
+        return p
+
+
+def test_detect_flips_average_the_detectors_views(models):
+    from restore.photo.scales import FLIP_THRESHOLD, FLIPS
+
+    x = torch.full((1, 3, 64, 96), 0.4)
+    x[..., 30:32, 20:80] = 1.0  # a white scratch
+    opts = dict(device="cpu", models={**models, "detect": _CornerBiased()}, protect_faces=False)
+    opts.update(detect_half_size=False, detect_corners=False, dilate=0)
+    scratch = 2 * 60
+
+    def mask(**kw):
+        return PhotoRestorer(**opts, **kw).detect_mask(x)
+
+    one = mask(detect_flips=1)  # the card's threshold (0.5): the false alarm is kept
+    assert PhotoRestorer(**opts, detect_flips=1).threshold == 0.5
+    assert bool(one[..., 10:14, 10:14].all()) and int(one.sum()) == scratch + 16
+    # the default: four views, each seeing the patch in another corner (0.25 there), threshold 0.4
+    assert FLIPS == 4 and PhotoRestorer(**opts).threshold == FLIP_THRESHOLD == 0.4
+    four = mask()
+    assert bool(four[..., 30:32, 20:80].all()) and int(four.sum()) == scratch
+    # two views: 0.5 in the top-left and top-right corners, kept at 0.4, dropped at 0.5
+    assert int(mask(detect_flips=2).sum()) == scratch + 2 * 16
+    assert int(mask(detect_flips=2, threshold=0.5).sum()) == scratch
+    with pytest.raises(ValueError, match="detect_flips"):
+        PhotoRestorer(**opts, detect_flips=3)

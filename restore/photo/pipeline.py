@@ -62,6 +62,7 @@ from restore.photo.global_tone import (
     check_gate,
     enhance_tone,
 )
+from restore.photo.scales import FLIP_THRESHOLD, FLIPS
 from restore.photo.stages import (
     CV2_INPAINT,
     DEFAULT_MODELS,
@@ -102,6 +103,10 @@ class PhotoRestorer:
             384 px, where its cracks are as wide as the detector was trained on.
         detect_corners: torn-off corners (flat patches of scanner bed cut into a corner) join
             the mask even where the detector misses them (:mod:`restore.photo.corners`).
+        detect_flips: mirror views the detector's map is averaged over: 1, 2 (also left-right)
+            or 4 (also upside down and both; default :data:`restore.photo.scales.FLIPS`): fewer
+            false alarms on white dots and edges (:func:`restore.photo.scales.flip_average`);
+            the detector runs that many times.
         enhance_local: share of the enhance model's local change (grain, JPEG) kept, in [0, 1];
             its tone change is always applied (default :data:`restore.photo.global_tone.PIPELINE_LOCAL`).
         enhance_side: on a photo whose shorter side is at least twice this, the enhance curve is
@@ -127,7 +132,9 @@ class PhotoRestorer:
         device: ``"cpu"``, ``"cuda"``, ... (default: CUDA when available).
         models: per stage (``detect``, ``inpaint``, ``enhance``, ``colorize``, ``upscale``), a
             shipped name, weights path, run folder or loaded Restorer replacing the default model.
-        threshold: damage probability threshold (default: the damage model's card, 0.5).
+        threshold: damage probability threshold (default: with ``detect_flips`` 1 the damage
+            model's card, 0.5; on the mean of several views
+            :data:`restore.photo.scales.FLIP_THRESHOLD`, 0.4).
         dilate: pixels the detected mask grows by (default: the damage model's card, 1).
         tile: tile side passed to the models (``None``: automatic).
         protect_faces: inside the faces found (:mod:`restore.faces.detect`), the detected mask
@@ -162,6 +169,7 @@ class PhotoRestorer:
         detect_half_size: bool = True,
         detect_corners: bool = True,
         detect_pyramid: bool = True,
+        detect_flips: int = FLIPS,
         enhance_side: int | None = WORKING_SIDE,
         fix_casts: bool = False,
     ) -> None:
@@ -178,6 +186,9 @@ class PhotoRestorer:
         self.detect_half_size = bool(detect_half_size)
         self.detect_corners = bool(detect_corners)
         self.detect_pyramid = bool(detect_pyramid)
+        if detect_flips not in (1, 2, 4):
+            raise ValueError(f"detect_flips must be 1, 2 or 4, got {detect_flips!r}")
+        self.detect_flips = int(detect_flips)
         self.enhance_side = enhance_side
         self.fix_casts = bool(fix_casts)
         self.force_colorize = colorize == "force"
@@ -228,7 +239,9 @@ class PhotoRestorer:
         for w in self.warnings:
             log.warning("%s", w)
         inf = getattr(self.models.get("detect"), "inference", None) or {}  # Restorer.inference
-        self.threshold = float(threshold if threshold is not None else inf.get("threshold", 0.5))
+        if threshold is None:  # the card's for one view, a lower one for the mean of several
+            threshold = inf.get("threshold", 0.5) if self.detect_flips == 1 else FLIP_THRESHOLD
+        self.threshold = float(threshold)
         self.dilate = int(dilate if dilate is not None else inf.get("dilate", 1))
         self.protect_faces = protect_faces
 
@@ -288,6 +301,7 @@ class PhotoRestorer:
             self.detect_half_size,
             self.detect_corners,
             self.detect_pyramid,
+            self.detect_flips,
         )
 
     def restore_tensor(

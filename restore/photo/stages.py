@@ -150,24 +150,30 @@ def detect_damage(
     half_size: bool = True,
     corners: bool = True,
     pyramid: bool = True,
+    flips: int | None = None,
 ) -> Tensor:
     """The damage mask (B, 1, H, W) in {0, 1} of photos x (B, 3, H, W) in [0, 1]: ``model``'s
     probability above ``threshold`` (with ``half_size``, large regions found at half size too,
     and with ``pyramid`` at smaller sizes on large scans:
-    :func:`restore.photo.scales.damage_probability`), grown by ``dilate`` pixels, without the
+    :func:`restore.photo.scales.damage_probability`; every map the mean over ``flips`` mirror
+    views, default :data:`restore.photo.scales.FLIPS`), grown by ``dilate`` pixels, without the
     bands along the edges (a print's margin: :func:`restore.photo.margins.drop_edge_bands`);
     with ``protect_faces``, only thin defects and bare paper inside the faces found
     (:func:`restore.faces.protect.keep_thin_in_faces`). With ``corners``, the missing corners
     (:func:`restore.photo.corners.missing_corners`), grown and without edge bands the same way,
     join the mask after the faces' protection."""
     from restore.photo.margins import drop_edge_bands
-    from restore.photo.scales import damage_probability
+    from restore.photo.scales import FLIPS, damage_probability, flip_average
     from restore.tasks.damage import binarize
 
     def grown(p: Tensor, t: float) -> Tensor:  # thresholded, grown, without edge bands
         return drop_edge_bands(binarize(p, t, dilate), image=x)
 
-    prob = damage_probability(model, x, pyramid=pyramid) if half_size else model.run_tensor(x)
+    flips = FLIPS if flips is None else flips
+    if half_size:
+        prob = damage_probability(model, x, pyramid=pyramid, flips=flips, threshold=threshold)
+    else:
+        prob = flip_average(model, x, flips)
     mask = grown(prob, threshold)
     if protect_faces and mask.any():  # face detection only when there is something to protect
         from restore.faces.detect import detect_faces

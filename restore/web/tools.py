@@ -86,7 +86,7 @@ class PhotoOptions:
     colorize: bool | str = False  # False, True or "force"
     tone: str = "keep"
     upscale: int | None = None
-    threshold: float | None = None  # damage probability threshold (None: the model card's)
+    threshold: float | None = None  # damage probability threshold (None: restore photo's)
 
 
 def photo_options(query: Mapping[str, str]) -> PhotoOptions:

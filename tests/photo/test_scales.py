@@ -5,11 +5,13 @@ import torch
 
 from restore.photo.margins import BAND
 from restore.photo.scales import (
+    FLIPS,
     LARGE_SHARE,
     MIN_SIDE,
     PYRAMID_SIDE,
     SUPPORT,
     damage_probability,
+    flip_average,
     large_regions,
     levels,
 )
@@ -71,7 +73,7 @@ class SizeStub(Stub):
 def test_damage_probability_adds_half_size_regions():
     stub = SizeStub()
     x = torch.rand(1, 3, 256, 320)
-    p = damage_probability(stub, x)
+    p = damage_probability(stub, x, flips=1)
     assert stub.sizes == [(256, 320), (128, 160)]
     assert p.shape == (1, 1, 256, 320)
     inner = p[..., 70:120, 90:150]  # inside the blob, away from its upsampled border
@@ -83,7 +85,7 @@ def test_damage_probability_adds_half_size_regions():
 def test_small_photos_are_only_seen_at_full_size():
     stub = SizeStub()
     x = torch.rand(1, 3, MIN_SIDE - 1, 300)
-    p = damage_probability(stub, x)
+    p = damage_probability(stub, x, flips=1)
     assert stub.sizes == [(MIN_SIDE - 1, 300)]
     assert float(p.max()) == pytest.approx(0.8)
 
@@ -109,14 +111,14 @@ def test_levels_halve_large_scans_down_to_the_pyramid_side():
 
 def test_a_crack_too_wide_at_full_size_is_found_on_a_smaller_level():
     stub = ScaleStub()
-    p = damage_probability(stub, torch.rand(1, 3, 3072, 3840))  # a 384-px wide crack
+    p = damage_probability(stub, torch.rand(1, 3, 3072, 3840), flips=1)  # a 384-px wide crack
     assert stub.sizes == [(3072, 3840), (1536, 1920), (768, 960), (384, 480)]
     assert p.shape == (1, 1, 3072, 3840)
     band, mid = p[0, 0, 100:-100], 3840 // 2
     assert float(band[:, mid - 150 : mid + 150].min()) == pytest.approx(0.9)  # found at 1/8
     assert float(band[:, : mid - 250].max()) == 0.0 and float(band[:, mid + 250 :].max()) == 0.0
     stub = ScaleStub()  # as wide, but only 700 px tall: half size only, and the crack is missed
-    assert float(damage_probability(stub, torch.rand(1, 3, 700, 3840)).max()) == 0.0
+    assert float(damage_probability(stub, torch.rand(1, 3, 700, 3840), flips=1).max()) == 0.0
     assert stub.sizes == [(700, 3840), (350, 1920)]
 
 
@@ -132,14 +134,16 @@ def test_a_large_scans_working_level_adds_its_small_regions_too():
     # regions count; the half-size level adds large regions only, as on any photo
     x = torch.rand(1, 3, 2000, 2000)
     stub = SpeckStub()
-    p = damage_probability(stub, x)
+    p = damage_probability(stub, x, flips=1)
     assert stub.sizes == [(2000, 2000), (1000, 1000), (500, 500)]
     assert float(p[0, 0, 667:690, 667:690].min()) == pytest.approx(0.9)  # the 1/4 speck, kept
     stub = SpeckStub()
-    small = damage_probability(stub, torch.rand(1, 3, 600, 600))  # 1/2 is the last: large only
+    small = damage_probability(
+        stub, torch.rand(1, 3, 600, 600), flips=1
+    )  # 1/2 is the last: large only
     assert stub.sizes == [(600, 600), (300, 300)]
     assert int((small > 0.5).sum()) == 10 * 10  # the full-size speck alone
-    p = damage_probability(SpeckStub(), x, pyramid=False)
+    p = damage_probability(SpeckStub(), x, pyramid=False, flips=1)
     assert int((p > 0.5).sum()) == 33 * 33  # without the pyramid: the full-size speck alone
 
 
@@ -167,5 +171,75 @@ class HighlightStub(Stub):
 
 def test_damage_probability_drops_half_size_regions_the_full_size_map_does_not_mark():
     x = torch.rand(1, 3, 256, 320)
-    assert float(damage_probability(HighlightStub(), x).max()) == 0.0
-    assert float(damage_probability(SizeStub(), x)[..., 70:120, 90:150].min()) == pytest.approx(0.8)
+    assert float(damage_probability(HighlightStub(), x, flips=1).max()) == 0.0
+    assert float(
+        damage_probability(SizeStub(), x, flips=1)[..., 70:120, 90:150].min()
+    ) == pytest.approx(0.8)
+
+
+class BrightLeftEdge(Stub):
+    """An equivariant part (the photo's bright pixels, as damage is found whichever way the print
+    lies) plus a false alarm that is not: the left-most column of whatever it is shown."""
+
+    def run_tensor(self, x):
+        self.sizes.append(tuple(x.shape[-2:]))
+        p = (x.mean(1, keepdim=True) > 0.9).float()
+        p[..., 0] = 1.0
+        return p
+
+
+def test_flip_average_keeps_damage_and_dilutes_what_is_not_mirror_symmetric():
+    x = torch.zeros(1, 3, 40, 60)
+    x[..., 10:14, 20:50] = 1.0  # a bright scratch
+    for flips, edge in ((1, 1.0), (2, 0.5), (4, 0.5)):
+        stub = BrightLeftEdge()
+        p = flip_average(stub, x, flips)
+        assert len(stub.sizes) == flips
+        assert bool((p[..., 10:14, 20:50] == 1.0).all())  # the damage stays whole
+        # the left column: seen as "left" in the views not mirrored left-right only
+        assert float(p[0, 0, 20, 0]) == pytest.approx(edge)
+        assert float(p[0, 0, 20, -1]) == pytest.approx(1.0 - edge if flips > 1 else 0.0)
+        assert float(p[0, 0, 30, 30]) == 0.0
+    # hand-computed mean of the four views on a random map
+    g = torch.Generator().manual_seed(0)
+    field = torch.rand(1, 1, 5, 7, generator=g)
+
+    class Fixed:
+        def run_tensor(self, v):
+            return field  # the same map whatever it is shown, mirrored back by flip_average
+
+    want = (field + field.flip(-1) + field.flip(-2) + field.flip(-2, -1)) / 4
+    torch.testing.assert_close(flip_average(Fixed(), x, 4), want)
+    with pytest.raises(ValueError, match="flips"):
+        flip_average(Fixed(), x, 3)
+    assert FLIPS in (1, 2, 4)
+
+
+def test_damage_probability_averages_every_level_over_the_flips():
+    stub = BrightLeftEdge()
+    x = torch.rand(1, 3, 256, 320) * 0.5
+    p = damage_probability(stub, x, flips=2)
+    assert stub.sizes == [(256, 320)] * 2 + [(128, 160)] * 2
+    assert float(p[0, 0, 100, 0]) == pytest.approx(0.5)  # the false alarm halved
+
+
+class FaintStub(Stub):
+    """A wide crack marked 0.45 when the photo is at most 480 px wide (0 at larger sizes), and a
+    blob marked 0.45 at half size: both above the pipeline's 0.4, below 0.5."""
+
+    def draw(self, p, h, w):
+        if w <= 480:
+            p[..., :, w // 2 - w // 20 : w // 2 + w // 20] = 0.45
+        if h < 200:
+            p[..., h // 4 : h // 2, w // 4 : w // 2] = 0.45
+
+
+def test_a_scans_working_level_is_cut_at_the_pipelines_threshold():
+    scan = torch.rand(1, 3, 1536, 1920)  # levels 2 and 4; 1/4 is 480 px wide, the working level
+    at_04 = damage_probability(FaintStub(), scan, flips=1, threshold=0.4)
+    assert float(at_04[..., 100:1400, 940:980].min()) == pytest.approx(0.45)
+    at_05 = damage_probability(FaintStub(), scan, flips=1, threshold=0.5)
+    assert float(at_05.max()) == 0.0
+    # below scan size, the half-size level's large regions keep the large-region rule's own 0.5
+    x = torch.rand(1, 3, 256, 960)  # full size too wide for the stub's crack, half size not
+    assert float(damage_probability(FaintStub(), x, flips=1, threshold=0.4).max()) == 0.0
