@@ -62,7 +62,7 @@ from restore.photo.global_tone import (
     check_gate,
     enhance_tone,
 )
-from restore.photo.scales import FLIP_THRESHOLD, FLIPS
+from restore.photo.scales import FLIP_THRESHOLD, FLIPS, check_flips
 from restore.photo.stages import (
     CV2_INPAINT,
     DEFAULT_MODELS,
@@ -186,9 +186,7 @@ class PhotoRestorer:
         self.detect_half_size = bool(detect_half_size)
         self.detect_corners = bool(detect_corners)
         self.detect_pyramid = bool(detect_pyramid)
-        if detect_flips not in (1, 2, 4):
-            raise ValueError(f"detect_flips must be 1, 2 or 4, got {detect_flips!r}")
-        self.detect_flips = int(detect_flips)
+        self.detect_flips = check_flips(detect_flips, "detect_flips")
         self.enhance_side = enhance_side
         self.fix_casts = bool(fix_casts)
         self.force_colorize = colorize == "force"

@@ -58,6 +58,7 @@ __all__ = [
     "MIN_SIDE",
     "PYRAMID_SIDE",
     "SUPPORT",
+    "check_flips",
     "damage_probability",
     "flip_average",
     "large_regions",
@@ -77,6 +78,8 @@ FLIPS = 4
 #: The damage threshold on a map averaged over more than one view (module docstring); a single
 #: view keeps its card's threshold.
 FLIP_THRESHOLD = 0.4
+#: The mirrorings after the photo itself: left-right, upside down, both.
+_FLIP_DIMS = ((-1,), (-2,), (-2, -1))
 #: Photos whose shorter side is below this are only looked at at full size.
 MIN_SIDE = 128
 #: Beyond half size, the photo is halved again while its shorter side stays at least this.
@@ -113,15 +116,18 @@ def flip_average(model: Any, x: Tensor, flips: int = FLIPS) -> Tensor:
         >>> float(flip_average(Left(), torch.rand(1, 3, 4, 4), 2)[0, 0, 0, 0])
         0.5
     """
+    n = check_flips(flips)
+    total = model.run_tensor(x)
+    for d in _FLIP_DIMS[: n - 1]:
+        total = total + model.run_tensor(x.flip(d)).flip(d)
+    return total / n
+
+
+def check_flips(flips: int, name: str = "flips") -> int:
+    """``flips`` as an int; ValueError unless it is 1, 2 or 4 (``name`` says which argument)."""
     if flips not in (1, 2, 4):
-        raise ValueError(f"flips must be 1, 2 or 4, got {flips!r}")
-    dims = [(), (-1,), (-2,), (-2, -1)][:flips]
-    total = None
-    for d in dims:
-        p = model.run_tensor(x.flip(d) if d else x)
-        p = p.flip(d) if d else p
-        total = p if total is None else total + p
-    return total / flips
+        raise ValueError(f"{name} must be 1, 2 or 4, got {flips!r}")
+    return int(flips)
 
 
 def _region_mean(labels: np.ndarray, n: int, area: np.ndarray, v: np.ndarray) -> np.ndarray:

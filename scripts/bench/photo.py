@@ -86,7 +86,8 @@ def main() -> int:
         base.append(time.perf_counter() - t0)
     med = statistics.median
     print(f"machine: {cpu_name()}, {args.threads} threads, torch {torch.__version__}")
-    print(f"models: {pr.model_names}; load once: {load_s:.2f} s")
+    names = next(iter(prs.values())).model_names
+    print(f"models: {names}; load once: {load_s:.2f} s")
     print("| 1024x768, CPU | detector views | median s | min s | max s |")
     print("|---|---:|---|---|---|")
     for (f, name), ts in stages.items():
