@@ -3,6 +3,7 @@
     python scripts/make_real_old_sheet.py [--out docs/img/real_old_before_after.jpg]
                                           [--json docs/metrics/photo_real_old.json]
                                           [--model STAGE=MODEL ...] [--max-side N]
+                                          [--detect-flips 1|2|4] [--threshold T]
 
 Every image under ../shared/data/real_old (sorted) goes through ``restore.photo.PhotoRestorer``
 with its defaults (the shipped models, automatic mask, no hints) at full resolution, exactly as
@@ -132,11 +133,22 @@ def main() -> int:
     ap.add_argument("--height", type=int, default=210, help="thumbnail height in pixels")
     ap.add_argument("--width", type=int, default=1600, help="sheet width in pixels (at most)")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument(
+        "--detect-flips",
+        type=int,
+        choices=[1, 2, 4],
+        default=None,
+        help="mirror views the detector averages (default: restore photo's)",
+    )
+    ap.add_argument("--threshold", type=float, default=None, help="damage threshold")
     args = ap.parse_args()
     t_start = time.perf_counter()
     torch.set_num_threads(args.threads)
     models = dict(s.split("=", 1) for s in args.model)
-    pr = PhotoRestorer(device="cpu", models=models)
+    options: dict[str, Any] = {"threshold": args.threshold}
+    if args.detect_flips is not None:
+        options["detect_flips"] = args.detect_flips
+    pr = PhotoRestorer(device="cpu", models=models, **options)
     print(f"models: {pr.model_names}; warnings: {pr.warnings or 'none'}")
     paths = list_images(args.input)
     if not paths:
@@ -185,6 +197,8 @@ def main() -> int:
     q = write_small(args.out, sheet(cells, args.width))
     wall = time.perf_counter() - t_start
     size = args.out.stat().st_size
+    mean_masked = sum(r["masked"] for r in rows) / len(rows)
+    print(f"mean masked share: {100 * mean_masked:.2f}% of a print ({len(rows)} prints)")
     print(f"wrote {args.out.name} ({size / 1e6:.2f} MB, JPEG q{q}); wall time {wall:.0f} s")
     if args.json:
         atomic_write_json(

@@ -21,9 +21,10 @@ At every size the detector's map is the mean over mirror views of the photo (:fu
 white dot or an edge are not mirror-symmetric, so averaging lowers them more than the damage. The
 mean also pulls in the tails of the map (a crack marked in three views of four averages 0.7, a
 speck marked in one 0.25), so the pipeline thresholds it at :data:`FLIP_THRESHOLD` instead of the
-single view's 0.5: at 0.4 the masks on ``../shared/data/real_old`` are as large as one view's at
-0.5 (1.0% of a print on average), with fewer marks on print borders and faces, and on the
-held-out photos the independent-damage gain rises from +4.52 to +4.98 dB (docs/BENCHMARKS.md).
+single view's 0.5: at 0.4 the masks on ``../shared/data/real_old`` are about as large as one
+view's at 0.5 (0.91% and 1.01% of a print on average: ``scripts/make_real_old_sheet.py
+--detect-flips``), with fewer marks on print borders and faces, and on the held-out photos the
+independent-damage gain rises from +4.52 to +4.98 dB (docs/BENCHMARKS.md).
 
 Measured by ``python scripts/eval_photo.py`` (docs/BENCHMARKS.md, "Half-size detection";
 ``--damage scan`` for scans at 4x the resolution; ``--detect-flips`` for the mirror views).
