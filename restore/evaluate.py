@@ -25,7 +25,7 @@ from torch import Tensor
 
 from restore.tasks import task_class
 
-__all__ = ["evaluate_model", "evaluate_sets", "set_label"]
+__all__ = ["evaluate_model", "evaluate_sets", "face_report", "set_label"]
 
 
 def set_label(data_dir: str | os.PathLike[str]) -> str:
@@ -110,3 +110,43 @@ def evaluate_sets(
         "data": [str(d) for d in data_dirs],
         "results": results,
     }
+
+
+def face_report(
+    name_or_path: str, faces_dir: str | os.PathLike[str], n: int | None = None
+) -> dict[str, Any]:
+    """A face model on the held-out faces of ``faces_dir`` (:func:`restore.tasks.face.face_split`,
+    degraded by :mod:`restore.eval.face_protocol`) beside bicubic x4 and the whole-image
+    ``enhance`` then ``sr-x4`` path, on the CPU: ``scripts/eval_faces.py restore`` and the relay's
+    face score, so a card shipped by either carries the same numbers.
+
+    Args:
+        name_or_path: the face model (a shipped name, weights or a run folder).
+        faces_dir: the aligned faces folder (``faces/utkface_200``).
+        n: score only the first ``n`` held-out faces (default: all 400).
+
+    Returns:
+        ``{"protocol", "model", "summary", "rows"}``; ``summary`` has ``gain_over_bicubic_db`` and
+        ``gain_over_enhance_sr_db`` besides the per-kind means of
+        :func:`restore.eval.face_protocol.face_scores`.
+    """
+    from restore.api import load
+    from restore.eval.face_protocol import aligned_method, face_scores
+    from restore.tasks.face import face_split, read_face
+
+    face = load(str(name_or_path), device="cpu")
+    enhance = load("enhance", device="cpu")
+    sr = load("sr-x4", device="cpu")
+    held_out = [(p.name, read_face(p, 128)) for p in face_split(faces_dir)["test"][:n]]
+    res = face_scores(
+        {
+            "enhance+sr-x4": lambda x: sr.run_tensor(enhance.run_tensor(x)),
+            "face": aligned_method(lambda x: face.run_tensor(x, aligned=True)),
+        },
+        held_out,
+    )
+    s = res["summary"]
+    s["gain_over_bicubic_db"] = s.pop("face_gain_over_bicubic_db")
+    s.pop("enhance+sr-x4_gain_over_bicubic_db")
+    s["gain_over_enhance_sr_db"] = round(s["all"]["face_psnr"] - s["all"]["enhance+sr-x4_psnr"], 3)
+    return {"protocol": res["protocol"], "model": face.card.get("name", str(name_or_path)), **res}

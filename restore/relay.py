@@ -30,13 +30,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import torch
 import yaml
 
 from restore.config import load_config
 from restore.continuation import StartWeights, prior_legs, totals
 from restore.core.atomic import atomic_write_bytes, atomic_write_json
 from restore.core.card import runtime, split_rows, strip_machine_paths, upgrade_card
-from restore.core.checkpoint import load_tensors, sha256_file
+from restore.core.checkpoint import load_tensors, save_tensors, sha256_file, to_float16
 from restore.errors import ConfigError
 from restore.models import SHIPPED, WEIGHTS_DIR, read_card, resolve
 from restore.relay_scoring import (
@@ -256,6 +257,7 @@ def ship(
                 "headline": {target.metric: new.value, **new.guards},
                 "detail": f"docs/metrics/{target.name}-relay.json",
                 **eval_metrics(target, new),
+                **new.card,
             },
             "relay": relay_section(target, new),
         }
@@ -335,6 +337,25 @@ class LegReport:
     seconds: float = 0.0
 
 
+def shipped_form(run: str | Path, shipped: Path) -> Path:
+    """The run's weights as they would ship: where the shipped model is stored as float16 (the
+    largest are, to keep a GPU call's working tree small: ``scripts/halve_weights.py``), a float16
+    copy beside the run's weights (``model-float16.safetensors`` with its card); else the run's
+    own weights. The judge scores this form, so the number shipped is the file shipped's."""
+    st, card, _ = resolve(run)
+    old, _ = load_tensors(shipped)
+    if any(t.dtype == torch.float32 for t in old.values() if t.is_floating_point()):
+        return Path(st)
+    tensors, meta = load_tensors(st)
+    if not any(t.dtype == torch.float32 for t in tensors.values()):
+        return Path(st)
+    dst = Path(st).with_name(f"{Path(st).stem}-float16.safetensors")
+    save_tensors(dst, to_float16(tensors), meta)
+    card = {**card, "runtime": {**runtime(card), "sha256": sha256_file(dst)}}
+    atomic_write_json(dst.with_suffix(".json"), card)
+    return dst
+
+
 def judge_and_ship(
     run: str | Path,
     target: Target,
@@ -344,8 +365,10 @@ def judge_and_ship(
 ) -> LegReport:
     """Score a finished run and the shipped model side by side; ship the run if it is better."""
     scorer = SCORERS[target.scorer]
-    old = scorer(str(weights_dir / f"{target.name}.safetensors"), target.data)
-    new = scorer(str(run), target.data)
+    shipped = weights_dir / f"{target.name}.safetensors"
+    candidate = shipped_form(run, shipped)
+    old = scorer(str(shipped), target.data)
+    new = scorer(str(candidate), target.data)
     ok, why = judge(new, old, target.guard_tolerance, dict(target.guard_floors))
     log.info("relay %s: %s -> %s", target.name, why, "ship" if ok else "keep the shipped model")
     verdict = {
@@ -361,7 +384,7 @@ def judge_and_ship(
     if Path(run).is_dir():  # the numbers stay with the run, shipped or not
         atomic_write_json(Path(run) / "judge.json", verdict)
     if ok:
-        ship(run, target, new, weights_dir=weights_dir, metrics_dir=metrics_dir)
+        ship(candidate, target, new, weights_dir=weights_dir, metrics_dir=metrics_dir)
     else:  # the shipped model's value as it scores today (the pipeline around it may have moved)
         record_value(target.name, target, old, weights_dir)
     return LegReport(target.name, 0, ok, why, old.value, new.value)

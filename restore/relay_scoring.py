@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from restore.evaluate import evaluate_model, set_label
+from restore.evaluate import evaluate_model, face_report, set_label
 
 # ---------------------------------------------------------------------------------------------
 # Scorers: model (name or run folder) + data sets -> headline value, guard values, full results
@@ -25,12 +25,15 @@ class Score:
     """A model's headline value (first data set), its guard values (the others), the raw
     evaluation results to keep in ``docs/metrics/``, and by set label the results of the task's
     own ``restore eval`` protocol where the scorer ran it (``evals``: a shipped card's
-    ``metrics["results"]``, so the card keeps the numbers ``restore eval`` gives for its weights)."""
+    ``metrics["results"]``, so the card keeps the numbers ``restore eval`` gives for its weights),
+    and ``card``: other entries of the card's ``metrics`` that describe these weights (the face
+    model's ``protocol`` and ``summary``, as ``scripts/eval_faces.py`` writes them)."""
 
     value: float
     guards: dict[str, float] = field(default_factory=dict)
     results: dict[str, Any] = field(default_factory=dict)
     evals: dict[str, Any] = field(default_factory=dict)
+    card: dict[str, Any] = field(default_factory=dict)
 
 
 def score_sr(model: str, data: Sequence[str]) -> Score:
@@ -113,17 +116,13 @@ def score_generation(model: str, data: Sequence[str]) -> Score:
 
 def score_face(model: str, data: Sequence[str]) -> Score:
     """PSNR gain (dB) of the face model over bicubic on the held-out faces of the first folder,
-    degraded by the held-out face protocol (:mod:`restore.eval.face_protocol`); no guards."""
-    from restore.api import Restorer
-    from restore.eval.face_protocol import aligned_method, face_scores
-    from restore.tasks.face import face_split, read_face
-
-    face = Restorer.from_pretrained(model, device="cpu")
-    held_out = [(p.name, read_face(p, 128)) for p in face_split(data[0])["test"]]
-    method = aligned_method(lambda x: face.run_tensor(x, aligned=True))
-    res = face_scores({"face": method}, held_out)
-    res.pop("rows")
-    return Score(res["summary"]["face_gain_over_bicubic_db"], {}, res)
+    degraded by the held-out face protocol (:func:`restore.evaluate.face_report`, the numbers
+    ``scripts/eval_faces.py restore`` writes: per-face rows in the results, the protocol and
+    summary for the card); no guards."""
+    res = face_report(model, data[0])
+    summary = res["summary"]
+    card = {"protocol": res["protocol"], "summary": summary}
+    return Score(summary["gain_over_bicubic_db"], {}, res, card=card)
 
 
 SCORERS: dict[str, Callable[[str, Sequence[str]], Score]] = {

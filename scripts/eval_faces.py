@@ -40,13 +40,12 @@ sys.path.insert(0, str(REPO))
 from restore.core.atomic import atomic_write_json  # noqa: E402
 from restore.eval.face_protocol import (  # noqa: E402
     SEED,
-    aligned_method,
-    face_scores,
     jpeg_u8,
     scratch,
     tint,
     to_t,
 )
+from restore.evaluate import face_report  # noqa: E402
 from restore.faces.align import box_eyes, template_eyes  # noqa: E402
 from restore.faces.detect import detect_faces  # noqa: E402
 from restore.tasks.face import face_split, read_face  # noqa: E402
@@ -59,24 +58,7 @@ SCENES = [*range(0, 9), *range(10, 51), 52, 53, *range(56, 67)]
 
 def eval_restore(model: str, n: int) -> dict:
     """The face model beside bicubic and the whole-image enhance + sr-x4 path."""
-    import restore
-
-    face = restore.load(model, device="cpu")
-    enhance = restore.load("enhance", device="cpu")
-    sr = restore.load("sr-x4", device="cpu")
-    held_out = [(p.name, read_face(p, 128)) for p in face_split(FACES)["test"][:n]]
-    res = face_scores(
-        {
-            "enhance+sr-x4": lambda x: sr.run_tensor(enhance.run_tensor(x)),
-            "face": aligned_method(lambda x: face.run_tensor(x, aligned=True)),
-        },
-        held_out,
-    )
-    s = res["summary"]
-    s["gain_over_bicubic_db"] = s.pop("face_gain_over_bicubic_db")
-    s.pop("enhance+sr-x4_gain_over_bicubic_db")
-    s["gain_over_enhance_sr_db"] = round(s["all"]["face_psnr"] - s["all"]["enhance+sr-x4_psnr"], 3)
-    return {"protocol": res["protocol"], "model": model, **res}
+    return face_report(model, FACES, n)
 
 
 def soft_paste(scene: np.ndarray, face: np.ndarray, x: int, y: int) -> None:

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from restore import relay
 from restore.cli import build_parser, parse_budget
 from restore.core.card import machine_paths
-from restore.core.checkpoint import sha256_file
+from restore.core.checkpoint import load_tensors, save_tensors, sha256_file, to_float16
 from restore.errors import ConfigError
 from restore.models import WEIGHTS_DIR, read_card
 from restore.relay_scoring import score_sr
@@ -193,6 +194,43 @@ def test_a_leg_that_is_not_better_is_not_shipped(tiny_world, monkeypatch):
     # the kept card's relay value is the shipped model's score of this run, not its old one
     kept = json.loads((wdir / "enhance.json").read_text())
     assert kept["relay"]["value"] == 1.0 and kept["runtime"]["sha256"] == before
+
+
+def test_a_float16_model_ships_as_float16_scored_as_it_ships(tiny_world, monkeypatch):
+    """A model stored as float16 (scripts/halve_weights.py) stays float16 when a leg ships: the
+    judge scores the float16 copy of the run, that file is what ships, and the scorer's card
+    entries (the face model's protocol and summary) land in the card's metrics."""
+    tmp, wdir, imgs, _ = tiny_world
+    st = wdir / "enhance.safetensors"
+    tensors, meta = load_tensors(st)
+    save_tensors(st, to_float16(tensors), meta)
+    c = json.loads((wdir / "enhance.json").read_text())
+    c["runtime"]["sha256"] = sha256_file(st)
+    (wdir / "enhance.json").write_text(json.dumps(c))
+    scored = []
+
+    def scorer(model: str, data):
+        scored.append(Path(model).name)
+        v = 1.0 if str(model).startswith(str(wdir)) else 2.0
+        return relay.Score(v, {}, {"rows": [1]}, card={"summary": {"gain": v}})
+
+    monkeypatch.setitem(relay.SCORERS, "half", scorer)
+    t = target(scorer="half", steps=4, set=(f"data.train={imgs}", "data.val="))
+    reps = relay.run_relay({"enhance": t}, 1e6, out_dir=tmp / "r3", weights_dir=wdir)
+    assert reps[0].shipped
+    assert scored[-2:] == ["enhance.safetensors", "model-float16.safetensors"]
+    run = tmp / "r3" / "tiny"
+    assert st.read_bytes() == (run / "model-float16.safetensors").read_bytes()
+    shipped, _ = load_tensors(st)
+    assert {t.dtype for t in shipped.values() if t.is_floating_point()} == {torch.float16}
+    trained, _ = load_tensors(run / "model.safetensors")  # the run keeps its float32 weights
+    assert any(t.dtype == torch.float32 for t in trained.values())
+    for k, t16 in shipped.items():
+        assert torch.equal(t16, to_float16({k: trained[k]})[k])
+    new = json.loads((wdir / "enhance.json").read_text())
+    assert new["runtime"]["sha256"] == sha256_file(st) and new["file_bytes"] == st.stat().st_size
+    assert new["metrics"]["summary"] == {"gain": 2.0}
+    assert read_card(wdir / "enhance.json")["training"]["legs"][-1]["metric"] == {"m": 2.0}
 
 
 @pytest.mark.skipif(not (SHARED / "val" / "Set5").is_dir(), reason="needs ../shared/data")
