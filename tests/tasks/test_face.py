@@ -180,7 +180,7 @@ def test_faces_stage_without_a_model_is_skipped_with_a_warning(monkeypatch):
 
 def test_shipped_face_model_holds_its_card_numbers(shared_data):
     """The shipped ``face`` model on the first 10 held-out faces (held-out face protocol)
-    reproduces its per-face PSNR in docs/metrics/face.json (the card's detail file) and beats
+    reproduces its per-face PSNR in the card's detail file (docs/metrics/face-relay.json) and beats
     bicubic on them."""
     import json
 
