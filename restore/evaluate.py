@@ -25,7 +25,7 @@ from torch import Tensor
 
 from restore.tasks import task_class
 
-__all__ = ["evaluate_model", "evaluate_sets", "face_report", "set_label"]
+__all__ = ["evaluate_model", "evaluate_sets", "face_report", "real_label_report", "set_label"]
 
 
 def set_label(data_dir: str | os.PathLike[str]) -> str:
@@ -150,3 +150,70 @@ def face_report(
     s.pop("enhance+sr-x4_gain_over_bicubic_db")
     s["gain_over_enhance_sr_db"] = round(s["all"]["face_psnr"] - s["all"]["enhance+sr-x4_psnr"], 3)
     return {"protocol": res["protocol"], "model": face.card.get("name", str(name_or_path)), **res}
+
+
+def real_label_report(
+    restorer: Any,
+    labels: str | os.PathLike[str],
+    folder: str | os.PathLike[str],
+    tol: int = 2,
+    on_print: Callable[..., None] | None = None,
+) -> dict[str, Any]:
+    """``restore photo``'s damage masks on hand-labelled real prints, scored against the labels
+    (:mod:`restore.eval.real_labels`): ``scripts/eval_real_labels.py`` and the relay's detector
+    score.
+
+    Args:
+        restorer: a :class:`restore.photo.PhotoRestorer` (its detector and settings are scored).
+        labels: the labels file (``labels/real_old.json``).
+        folder: where the labelled prints are (``../shared/data/real_old``).
+        tol: match distance in pixels (the issue's real-print bar: 2).
+        on_print: called per print as ``on_print(name, rgb, label, ignore, used)`` (overlays).
+
+    Returns:
+        ``{"tol_px", "pooled", "mean", "prints"}``: for the mask the pipeline inpaints (``used``)
+        and the detector's full-size map alone (``raw``), recall, precision, IoU and shares,
+        pooled over the pixels of all prints, as the mean over prints and per print.
+    """
+    import json
+    import time
+    from collections import Counter
+
+    import numpy as np
+    import torch
+
+    from restore.data.io import read_image, to_tensor
+    from restore.eval.real_labels import label_mask, mask_counts, scores
+    from restore.photo.scales import flip_average
+    from restore.tasks.damage import binarize
+
+    spec = json.loads(Path(labels).read_text())["prints"]
+    rows: list[dict[str, Any]] = []
+    pooled: dict[str, Counter[str]] = {"used": Counter(), "raw": Counter()}
+    for name, entry in spec.items():
+        img = read_image(Path(folder) / name)
+        rgb = np.ascontiguousarray(img.pixels[..., :3])
+        label, ignore = label_mask(rgb, entry)
+        x = to_tensor(img)
+        steps: dict[str, Tensor] = {}
+        t0 = time.perf_counter()
+        with torch.no_grad():
+            restorer.restore_tensor(x, steps=steps)
+            prob = flip_average(restorer.models["detect"], x, restorer.detect_flips)
+            raw = binarize(prob, restorer.threshold, 0)[0, 0].numpy() > 0.5
+        used = steps["mask"][0, 0].numpy() > 0.5
+        row: dict[str, Any] = {"print": name, "seconds": round(time.perf_counter() - t0, 2)}
+        for kind, pred in (("used", used), ("raw", raw)):
+            counts = mask_counts(pred, label, ignore, tol)
+            pooled[kind].update(counts)
+            row[kind] = {k: round(v, 4) for k, v in scores(counts).items()}
+        rows.append(row)
+        if on_print is not None:
+            on_print(name, rgb, label, ignore, used)
+    keys = ("recall", "precision", "iou")
+    return {
+        "tol_px": tol,
+        "pooled": {k: {m: round(v, 4) for m, v in scores(c).items()} for k, c in pooled.items()},
+        "mean": {k: {m: sum(r[k][m] for r in rows) / len(rows) for m in keys} for k in pooled},
+        "prints": rows,
+    }

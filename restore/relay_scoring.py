@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from restore.evaluate import evaluate_model, face_report, set_label
+from restore.evaluate import evaluate_model, face_report, real_label_report, set_label
+from restore.photo import PhotoRestorer
 
 # ---------------------------------------------------------------------------------------------
 # Scorers: model (name or run folder) + data sets -> headline value, guard values, full results
@@ -52,6 +53,8 @@ def score_colorize(model: str, data: Sequence[str]) -> Score:
 
 #: Best classical method's mean PSNR per hole-ratio bucket on Set5 + Set14 (crop 256, seed 0):
 #: fixed by the protocol, so computed once (``python scripts/relay_baselines.py``) and read here.
+#: Hand-labelled damage of real prints (restore/eval/real_labels.py), scored beside the detector.
+REAL_LABELS = Path(__file__).resolve().parent.parent / "labels" / "real_old.json"
 INPAINT_CLASSICAL = (
     Path(__file__).resolve().parent.parent / "docs" / "metrics" / "inpaint-classical.json"
 )
@@ -80,7 +83,6 @@ def score_photo(model: str, data: Sequence[str], stage: str) -> Score:
     own damage and the PSNR of clean photos against themselves (do no harm): their mean, each
     capped at 50 dB, and the worst one, so that one photo newly harmed is not averaged away."""
     from restore.eval.photo_protocol import photo_scores
-    from restore.photo import PhotoRestorer
 
     pr = PhotoRestorer(device="cpu", models={stage: model})
     res = photo_scores(lambda x: pr.restore_tensor(x)[0], list(data))
@@ -95,12 +97,26 @@ def score_photo(model: str, data: Sequence[str], stage: str) -> Score:
 def score_detect(model: str, data: Sequence[str]) -> Score:
     """:func:`score_photo` with ``model`` as the detector, and beside it the detector's own
     protocol (``restore eval``: mask IoU, precision, recall per set, per-image rows left out), so
-    that the shipped card's detail file keeps the numbers the README quotes."""
+    that the shipped card's detail file keeps the numbers the README quotes; and, where
+    ``real_old`` lies beside the data sets, its mask on the hand-labelled real prints
+    (:func:`restore.evaluate.real_label_report`, pooled scores also in the card). Reported, not
+    judged: three prints are too few to pick a leg by."""
     score = score_photo(model, data, "detect")
     for d in data:
         own = dict(evaluate_model(model, d))
         own.pop("images", None)
         score.results[set_label(d)] = score.evals[set_label(d)] = own
+    real = next(
+        (p / "real_old" for p in Path(data[0]).resolve().parents if (p / "real_old").is_dir()), None
+    )
+    if real is not None and REAL_LABELS.is_file():
+        pr = PhotoRestorer(device="cpu", models={"detect": model})
+        report = real_label_report(pr, REAL_LABELS, real)
+        score.results["real_labels"] = report
+        score.card["real_labels"] = {
+            "command": "python scripts/eval_real_labels.py",
+            **report["pooled"],
+        }
     return score
 
 

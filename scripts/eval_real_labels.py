@@ -25,10 +25,7 @@ have no licence to be redistributed: only these small overlays go into the repos
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-import time
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -40,11 +37,9 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from restore.core.atomic import atomic_write_json  # noqa: E402
-from restore.data.io import read_image, to_tensor, write_image  # noqa: E402
-from restore.eval.real_labels import label_mask, mask_counts, scores  # noqa: E402
+from restore.data.io import write_image  # noqa: E402
+from restore.evaluate import real_label_report  # noqa: E402
 from restore.photo import PhotoRestorer  # noqa: E402
-from restore.photo.scales import flip_average  # noqa: E402
-from restore.tasks.damage import binarize  # noqa: E402
 
 REAL_OLD = REPO.parent / "shared" / "data" / "real_old"
 LABELS = REPO / "labels" / "real_old.json"
@@ -82,65 +77,36 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    spec = json.loads(args.labels.read_text())["prints"]
     options: dict[str, Any] = {"threshold": args.threshold}
     if args.detect_flips is not None:
         options["detect_flips"] = args.detect_flips
     models = dict(s.split("=", 1) for s in args.model)
     pr = PhotoRestorer(device="cpu", models=models, **options)
-    rows, tiles = [], []
-    pooled = {"used": Counter(), "raw": Counter()}
+    tiles: list[np.ndarray] = []
+
+    def tile(name: str, rgb: np.ndarray, label: np.ndarray, ignore: np.ndarray, used: np.ndarray):
+        tiles.append(overlay(rgb, label, ignore, used, args.tol))
+
+    res = real_label_report(pr, args.labels, args.input, args.tol, tile if args.sheet else None)
     print("| print | labelled % | mask | recall | precision | IoU | masked % |")
     print("|---|---:|---|---:|---:|---:|---:|")
-    for name, entry in spec.items():
-        img = read_image(args.input / name)
-        rgb = np.ascontiguousarray(img.pixels[..., :3])
-        label, ignore = label_mask(rgb, entry)
-        x = to_tensor(img)
-        steps: dict[str, torch.Tensor] = {}
-        t0 = time.perf_counter()
-        with torch.no_grad():
-            pr.restore_tensor(x, steps=steps)
-            raw = binarize(flip_average(pr.models["detect"], x, pr.detect_flips), pr.threshold, 0)
-        used = steps["mask"][0, 0].numpy() > 0.5
-        row: dict[str, Any] = {"print": name, "seconds": round(time.perf_counter() - t0, 2)}
-        for kind, pred in (("used", used), ("raw", raw[0, 0].numpy() > 0.5)):
-            counts = mask_counts(pred, label, ignore, args.tol)
-            pooled[kind].update(counts)
-            s = scores(counts)
-            row[kind] = {k: round(v, 4) for k, v in s.items()}
+    for row in res["prints"]:
+        for kind in ("used", "raw"):
+            s = row[kind]
             print(
-                f"| {name} | {100 * s['label_share']:.2f} | {kind} | {s['recall']:.3f} "
-                f"| {s['precision']:.3f} | {s['iou']:.3f} | {100 * s['pred_share']:.2f} |",
-                flush=True,
+                f"| {row['print']} | {100 * s['label_share']:.2f} | {kind} | {s['recall']:.3f} "
+                f"| {s['precision']:.3f} | {s['iou']:.3f} | {100 * s['pred_share']:.2f} |"
             )
-        rows.append(row)
-        if args.sheet:
-            tiles.append(overlay(rgb, label, ignore, used, args.tol))
-    mean = {
-        kind: {k: sum(r[kind][k] for r in rows) / len(rows) for k in ("recall", "precision", "iou")}
-        for kind in ("used", "raw")
-    }
-    total = {kind: {k: round(v, 4) for k, v in scores(c).items()} for kind, c in pooled.items()}
     for kind in ("used", "raw"):
-        t, m = total[kind], mean[kind]
+        t, m = res["pooled"][kind], res["mean"][kind]
         print(
             f"{kind}: pooled recall {t['recall']:.3f} precision {t['precision']:.3f} "
             f"IoU {t['iou']:.3f}; mean over prints {m['recall']:.3f} / {m['precision']:.3f} "
             f"/ {m['iou']:.3f}"
         )
     if args.json:
-        atomic_write_json(
-            args.json,
-            {
-                "command": "python scripts/eval_real_labels.py " + " ".join(sys.argv[1:]),
-                "tol_px": args.tol,
-                "models": pr.model_names,
-                "pooled": total,
-                "mean": mean,
-                "prints": rows,
-            },
-        )
+        command = "python scripts/eval_real_labels.py " + " ".join(sys.argv[1:])
+        atomic_write_json(args.json, {"command": command, "models": pr.model_names, **res})
     if args.sheet and tiles:
         gap = np.full((HEIGHT, 6, 3), 255, np.uint8)
         strip = np.concatenate([t for tile in tiles for t in (tile, gap)][:-1], 1)

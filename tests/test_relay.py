@@ -273,7 +273,12 @@ def test_generation_scorer_reads_the_confident_share_and_guards_entropy(monkeypa
     assert t.scorer == "generation" and t.target == 0.8
 
 
-def test_detect_scorer_keeps_the_detectors_own_protocol(monkeypatch):
+class FakeRestorer:
+    def __init__(self, device, models):
+        self.model_names = dict(models)
+
+
+def test_detect_scorer_keeps_the_detectors_own_protocol(monkeypatch, tmp_path):
     from restore import relay_scoring
 
     def fake_photo(model, data, stage):
@@ -283,10 +288,24 @@ def test_detect_scorer_keeps_the_detectors_own_protocol(monkeypatch):
     def fake_eval(model, d):
         return {"iou": 0.6 if "Set5" in d else 0.64, "images": [{"iou": 0.5}]}
 
+    real = []
+
+    def fake_real(pr, labels, folder):
+        real.append((pr.model_names["detect"], Path(labels).name, Path(folder).name))
+        return {"pooled": {"used": {"recall": 0.3}, "raw": {"recall": 0.2}}, "prints": []}
+
     monkeypatch.setattr(relay_scoring, "score_photo", fake_photo)
     monkeypatch.setattr(relay_scoring, "evaluate_model", fake_eval)
-    sets = ["../shared/data/val/Set5/x4/HR", "../shared/data/val/Set14/x4/HR"]
+    monkeypatch.setattr(relay_scoring, "real_label_report", fake_real)
+    monkeypatch.setattr(relay_scoring, "PhotoRestorer", FakeRestorer, raising=False)
+    sets = [str(tmp_path / "data/val/Set5/x4/HR"), str(tmp_path / "data/val/Set14/x4/HR")]
     s = relay_scoring.SCORERS["photo_detect"]("runs/d", sets)
+    assert real == [] and "real_labels" not in s.results  # no real_old beside the data sets
+    (tmp_path / "data" / "real_old").mkdir(parents=True)
+    s = relay_scoring.SCORERS["photo_detect"]("runs/d", sets)
+    assert real == [("runs/d", "real_old.json", "real_old")]
+    assert s.results["real_labels"]["pooled"]["used"] == {"recall": 0.3}
+    assert s.card["real_labels"]["used"] == {"recall": 0.3}  # reported in the card, not judged
     assert (s.value, s.guards) == (2.1, {"clean photo PSNR": 32.4})
     assert s.results["Set5_x4"] == {"iou": 0.6} and s.results["Set14_x4"] == {"iou": 0.64}
     assert s.evals == {"Set5_x4": {"iou": 0.6}, "Set14_x4": {"iou": 0.64}}  # for the card
