@@ -144,7 +144,7 @@ def emulsion_flaking(
     With ``large_prob`` an image instead loses a few large compact flakes (``large_area`` of it
     in all), as on real prints where a whole cheek or eye has flaked off: the field is mostly
     of the size of a flake, so patches are whole blobs with ragged rims; the bare paper is
-    crumpled (a stronger mottle) and the broken emulsion leaves a thin grey rim.
+    fibrous (a fine grain and a gentle relief) and the broken emulsion leaves a thin grey rim.
 
     Args:
         img: images in [0, 1].
@@ -189,10 +189,13 @@ def emulsion_flaking(
         rag = (c <= 8) * 0.06 * (c / 8)  # ragged rims a few px deep, crisp at pixel scale
         field = torch.where(large, fbm(gd, n, h, w, cells, blob + rag, x), field)
         frac = torch.where(large.view(n), uniform(g, n, *large_area, x), frac)
-        crumple = 0.07 * smooth_noise(gd, n, h, w, 6.0, x) + 0.04 * smooth_noise(
-            gd, n, h, w, 2.0, x
+        # bare paper: a fine fibrous grain and a gentle relief, as on scanned prints (a stronger,
+        # coarser mottle read as grey foil, and the detector trained on it still missed the
+        # cream flakes of real prints: docs/BENCHMARKS.md, "Real damage, hand-labelled")
+        fibres = 0.035 * smooth_noise(gd, n, h, w, 1.5, x) + 0.025 * smooth_noise(
+            gd, n, h, w, 5.0, x
         )
-        mottle = torch.where(large, 1 + crumple, mottle)
+        mottle = torch.where(large, 1 + fibres, mottle)
     steep = torch.where(large, 40.0, 4.0) if large_prob > 0 else 4.0  # a blob's field is flat
     alpha = (field - quantile_threshold(field, frac)).mul(steep).add(0.5).clamp(0, 1)
     fill = paper_colour(g, n, x, paper_yellow) * mottle
@@ -200,7 +203,7 @@ def emulsion_flaking(
         inside = (alpha >= 0.5).to(x)
         rim = inside - -F.max_pool2d(-inside, 5, stride=1, padding=2)
         fill = torch.where(
-            large & (rim > 0), fill * uniform(g, n, 0.7, 0.85, x).view(n, 1, 1, 1), fill
+            large & (rim > 0), fill * uniform(g, n, 0.78, 0.9, x).view(n, 1, 1, 1), fill
         )
     return paint(x, alpha * uniform(g, n, 0.8, 1.0, x).view(n, 1, 1, 1), fill)
 

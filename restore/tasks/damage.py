@@ -71,6 +71,9 @@ class DamageOptions:
     # damage": it marked 23 regions on the clean grey versions of Set5/Set14 against 2 on the
     # colour ones (highlights, a white chest, flat black areas)
     clean_print_share: float = 0.0
+    # share of the real-print samples that lose a few large flakes (a cheek, an eye) instead of
+    # scattered ones (restore.data.old_print.OldPrintConfig.flaking_large_prob)
+    flaking_large_prob: float = 0.0
 
     def __post_init__(self) -> None:
         for k in (
@@ -81,6 +84,7 @@ class DamageOptions:
             "print_share",
             "clean_share",
             "clean_print_share",
+            "flaking_large_prob",
         ):
             if not 0.0 <= getattr(self, k) <= 1.0:
                 raise ValueError(f"{k} must be in [0, 1], got {getattr(self, k)}")
@@ -214,7 +218,14 @@ class DamageTask(Task):
         clean = unit_patches(raw, generator)
         damaged, mask = old_photo_damage(clean, generator=generator, config=self.damage)
         if self.opts.print_share > 0:
-            damaged, mask = mix_print_damage(clean, damaged, mask, self.opts.print_share, generator)
+            damaged, mask = mix_print_damage(
+                clean,
+                damaged,
+                mask,
+                self.opts.print_share,
+                generator,
+                replace(OldPrintConfig(), flaking_large_prob=self.opts.flaking_large_prob),
+            )
         if self.opts.clean_share > 0:
             keep = pick_share(clean.shape[0], self.opts.clean_share, generator, clean.device)
             negatives = clean
@@ -304,13 +315,20 @@ class DamageTask(Task):
 
 
 def mix_print_damage(
-    clean: Tensor, damaged: Tensor, mask: Tensor, share: float, generator: torch.Generator
+    clean: Tensor,
+    damaged: Tensor,
+    mask: Tensor,
+    share: float,
+    generator: torch.Generator,
+    config: OldPrintConfig | None = None,
 ) -> tuple[Tensor, Tensor]:
     """Replace a random ``share`` of a batch's (damaged, mask) pairs by real-print damage of the
-    same clean images (:func:`restore.data.old_print.old_print_damage`)."""
+    same clean images (:func:`restore.data.old_print.old_print_damage` with ``config``, default
+    :class:`~restore.data.old_print.OldPrintConfig`)."""
+    cfg = config or OldPrintConfig()
 
     def aged(idx: Tensor) -> tuple[Tensor, Tensor]:
-        d, m, _ = old_print_damage(clean[idx], generator, OldPrintConfig())
+        d, m, _ = old_print_damage(clean[idx], generator, cfg)
         return d, m
 
     damaged, mask = replace_share(share, generator, aged, damaged, mask)

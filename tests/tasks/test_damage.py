@@ -16,6 +16,7 @@ from restore.tasks.damage import (
     dilate,
     eval_damage_config,
     mask_scores,
+    mix_print_damage,
 )
 from restore.train import train
 
@@ -84,6 +85,34 @@ def test_scores_and_binarize():
 def test_options_are_checked():
     with pytest.raises(ValueError, match="threshold"):
         DamageOptions(threshold=1.5)
+    with pytest.raises(ValueError, match="flaking_large_prob"):
+        DamageOptions(flaking_large_prob=-0.1)
+
+
+def test_print_damage_takes_the_recipes_print_config():
+    """task_args.flaking_large_prob reaches the real-print damage: with it at 1 and every sample
+    a print, the flaked share of a light batch lies in OldPrintConfig's large_area range."""
+    from dataclasses import replace
+
+    from restore.data.old_print import OldPrintConfig
+
+    clean = torch.full((4, 3, 96, 96), 0.9)
+    none = replace(
+        OldPrintConfig(),
+        **{
+            f"{k}_prob": 0.0
+            for k in ("intact", "crack", "fold", "scratch", "mould", "tear", "dust")
+        },
+    )
+    large = replace(none, flaking_prob=1.0, flaking_large_prob=1.0)
+    small = replace(none, flaking_prob=1.0, flaking_large_prob=0.0)
+    empty = torch.zeros(4, 1, 96, 96)
+    _, m_large = mix_print_damage(clean, clean, empty, 1.0, torch.Generator().manual_seed(0), large)
+    _, m_small = mix_print_damage(clean, clean, empty, 1.0, torch.Generator().manual_seed(0), small)
+    lo, hi = large.flaking_large_area
+    share = m_large.mean((1, 2, 3))
+    assert ((share > lo - 0.01) & (share < hi + 0.01)).all(), share
+    assert float(m_small.mean()) < float(share.mean())
 
 
 def test_eval_damage_is_the_issue_protocol():
