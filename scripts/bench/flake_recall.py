@@ -1,0 +1,108 @@
+"""How much of a large flaked patch a damage detector finds, on synthetic flakes and real ones.
+
+    python scripts/bench/flake_recall.py [--model damage --model runs/leg20/damage ...]
+
+**synthetic**: the held-out photos (Set5 + Set14 HR, centre 256-px crops, made sepia) lose a few
+large flakes each (:func:`restore.data.old_print_holes.emulsion_flaking` with ``large_prob`` 1:
+3-15% of the crop, cream paper); recall of the detector's map (mean of 4 mirror views, > 0.4, as
+``restore photo`` thresholds it at full size) over the flaked pixels, and its masked share of the
+same crops before the flakes (false alarms).
+
+**real**: the hand-labelled prints (``labels/real_old.json``), the detector's map alone at full
+size: recall over the labelled pixels within 2 px.
+
+Large flakes are the damage ``restore photo`` misses most on real prints
+(``scripts/eval_real_labels.py``; docs/BENCHMARKS.md, "Real damage, hand-labelled"): this
+separates "the detector never learned them" (synthetic recall low too) from "the synthetic ones
+do not look like the real ones" (synthetic high, real low).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+import restore  # noqa: E402
+from restore.data.color import rgb_to_gray  # noqa: E402
+from restore.data.datasets import list_images  # noqa: E402
+from restore.data.io import read_image, to_tensor  # noqa: E402
+from restore.data.old_print_holes import emulsion_flaking  # noqa: E402
+from restore.eval.real_labels import label_mask, mask_counts  # noqa: E402
+from restore.photo.scales import FLIP_THRESHOLD, flip_average  # noqa: E402
+
+DATA = REPO.parent / "shared" / "data"
+SEPIA = torch.tensor([1.0, 0.92, 0.76]).view(1, 3, 1, 1)
+
+
+def crops(side: int = 256) -> torch.Tensor:
+    """Centre crops of the held-out photos (smaller photos padded by reflection), sepia."""
+    out = []
+    for s in ("Set5", "Set14"):
+        for p in list_images(DATA / "val" / s / "x4" / "HR"):
+            x = to_tensor(read_image(p))
+            h, w = x.shape[-2:]
+            if min(h, w) < side:
+                continue
+            y0, x0 = (h - side) // 2, (w - side) // 2
+            out.append(x[..., y0 : y0 + side, x0 : x0 + side])
+    return rgb_to_gray(torch.cat(out), keep_channels=True) * SEPIA
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--model", action="append", default=[], help="detector(s); default damage")
+    ap.add_argument("--seed", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    clean = crops()
+    flaked, mask = emulsion_flaking(clean, torch.Generator().manual_seed(args.seed), large_prob=1.0)
+    flakes = mask > 0.5
+    labels = json.loads((REPO / "labels" / "real_old.json").read_text())["prints"]
+    rows = []
+    print(
+        "| detector | synthetic large flakes: recall | false alarms before them | real labels: recall (raw map) |"
+    )
+    print("|---|---:|---:|---:|")
+    for name in args.model or ["damage"]:
+        det = restore.load(name, device="cpu")
+        with torch.no_grad():
+            p = flip_average(det, flaked)[:, :1] > FLIP_THRESHOLD
+            fa = flip_average(det, clean)[:, :1] > FLIP_THRESHOLD
+            found = label = 0
+            for print_name, spec in labels.items():
+                img = read_image(DATA / "real_old" / print_name)
+                lab, ign = label_mask(np.ascontiguousarray(img.pixels[..., :3]), spec)
+                m = flip_average(det, to_tensor(img))[0, 0].numpy() > FLIP_THRESHOLD
+                c = mask_counts(m, lab, ign, 2)
+                found, label = found + c["found"], label + c["label"]
+        row = {
+            "model": name,
+            "synthetic_recall": float((p & flakes).sum() / flakes.sum()),
+            "false_alarm_share": float(fa.float().mean()),
+            "real_recall": found / label,
+        }
+        rows.append(row)
+        print(
+            f"| {name} | {row['synthetic_recall']:.3f} | {100 * row['false_alarm_share']:.2f}% "
+            f"| {row['real_recall']:.3f} |"
+        )
+    print(f"({clean.shape[0]} crops, flakes {100 * float(flakes.float().mean()):.1f}% of them)")
+    if args.json:
+        args.json.write_text(json.dumps({"rows": rows}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
