@@ -292,7 +292,11 @@ def test_detect_scorer_keeps_the_detectors_own_protocol(monkeypatch, tmp_path):
 
     def fake_real(pr, labels, folder):
         real.append((pr.model_names["detect"], Path(labels).name, Path(folder).name))
-        return {"pooled": {"used": {"recall": 0.3}, "raw": {"recall": 0.2}}, "prints": []}
+        return {
+            "pooled": {"used": {"recall": 0.3}, "raw": {"recall": 0.2}},
+            "mean": {"used": {"recall": 0.25}, "raw": {"recall": 0.2}},
+            "prints": [],
+        }
 
     monkeypatch.setattr(relay_scoring, "score_photo", fake_photo)
     monkeypatch.setattr(relay_scoring, "evaluate_model", fake_eval)
@@ -305,8 +309,9 @@ def test_detect_scorer_keeps_the_detectors_own_protocol(monkeypatch, tmp_path):
     s = relay_scoring.SCORERS["photo_detect"]("runs/d", sets)
     assert real == [("runs/d", "real_old.json", "real_old")]
     assert s.results["real_labels"]["pooled"]["used"] == {"recall": 0.3}
-    assert s.card["real_labels"]["used"] == {"recall": 0.3}  # reported in the card, not judged
-    assert (s.value, s.guards) == (2.1, {"clean photo PSNR": 32.4})
+    assert s.card["real_labels"]["used"] == {"recall": 0.3}  # reported in the card
+    assert s.guards == {"clean photo PSNR": 32.4, relay_scoring.REAL_GUARD: 0.25}  # and judged
+    assert s.value == 2.1
     assert s.results["Set5_x4"] == {"iou": 0.6} and s.results["Set14_x4"] == {"iou": 0.64}
     assert s.evals == {"Set5_x4": {"iou": 0.6}, "Set14_x4": {"iou": 0.64}}  # for the card
     assert s.results["holdout"] == {"gain": 2.1}
