@@ -6,8 +6,8 @@ the labels are our annotations, kept as rules and strokes, not as images). A lab
 way a person makes one with a magic wand and a brush, then checked by eye on an overlay
 (``python scripts/eval_real_labels.py --sheet``):
 
-- **rules** (one or more per print, their union): damage is where the print is much lighter (or darker) than its
-  surroundings, lightness ``L`` (the mean of R, G, B in [0, 1]) at least
+- **rules** (one or more per print, their union; none given: one with :data:`RULE_DEFAULTS`):
+  damage is where the print is much lighter (or darker) than its surroundings, lightness ``L`` (the mean of R, G, B in [0, 1]) at least
   ``min(level, local + above_local)``, ``local`` being the median of ``L`` over a ``median``-px
   window; closed with a ``close``-px square and with enclosed holes up to ``max_hole`` px filled
   (the mottled inside of a flaked patch). The level catches paper-white flakes on a light
@@ -21,7 +21,8 @@ way a person makes one with a magic wand and a brush, then checked by eye on an 
 - **exclude** boxes or strokes: picture content the rule picks up, taken out of the label.
 
 :func:`mask_scores` scores a predicted mask the way the issue states its real-print bar (recall
-and precision against a reference mask within 2 px): a labelled pixel is found when the
+and precision against a reference mask within 2 px; :func:`mask_counts` gives the pixel counts,
+which add up over prints, and :func:`scores` the ratios from them): a labelled pixel is found when the
 prediction lies within ``tol`` px of it, a predicted pixel is right when a label lies within
 ``tol`` px of it; IoU is exact. Ignored pixels are left out of all three.
 
