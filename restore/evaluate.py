@@ -195,13 +195,11 @@ def real_label_report(
         rgb = np.ascontiguousarray(img.pixels[..., :3])
         label, ignore = label_mask(rgb, entry)
         x = to_tensor(img)
-        steps: dict[str, Tensor] = {}
         t0 = time.perf_counter()
-        with torch.no_grad():
-            restorer.restore_tensor(x, steps=steps)
+        with torch.no_grad():  # the mask restore photo inpaints (its detect stage), and the map
+            used = restorer.detect_mask(x)[0, 0].numpy() > 0.5
             prob = flip_average(restorer.models["detect"], x, restorer.detect_flips)
             raw = binarize(prob, restorer.threshold, 0)[0, 0].numpy() > 0.5
-        used = steps["mask"][0, 0].numpy() > 0.5
         row: dict[str, Any] = {"print": name, "seconds": round(time.perf_counter() - t0, 2)}
         for kind, pred in (("used", used), ("raw", raw)):
             counts = mask_counts(pred, label, ignore, tol)

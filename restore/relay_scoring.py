@@ -51,12 +51,12 @@ def score_colorize(model: str, data: Sequence[str]) -> Score:
     return Score(vals[0], dict(zip(list(results)[1:], vals[1:])), results, results)
 
 
-#: Best classical method's mean PSNR per hole-ratio bucket on Set5 + Set14 (crop 256, seed 0):
-#: fixed by the protocol, so computed once (``python scripts/relay_baselines.py``) and read here.
 #: Hand-labelled damage of real prints (restore/eval/real_labels.py), scored beside the detector.
 REAL_LABELS = Path(__file__).resolve().parent.parent / "labels" / "real_old.json"
 #: The detector's guard on them: recall within 2 px, mean over the labelled prints.
 REAL_GUARD = "real prints: mask recall (mean)"
+#: Best classical method's mean PSNR per hole-ratio bucket on Set5 + Set14 (crop 256, seed 0):
+#: fixed by the protocol, so computed once (``python scripts/relay_baselines.py``) and read here.
 INPAINT_CLASSICAL = (
     Path(__file__).resolve().parent.parent / "docs" / "metrics" / "inpaint-classical.json"
 )

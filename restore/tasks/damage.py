@@ -202,6 +202,7 @@ class DamageTask(Task):
         if cfg.model.generator_args.get("output", "tanh") != "none":
             raise ConfigError("the damage task needs model.generator_args.output: none (logits)")
         self.damage = damage_config(self.opts)
+        self.prints = replace(OldPrintConfig(), flaking_large_prob=self.opts.flaking_large_prob)
         o = self.opts
         self.val_set = SeededValSet(
             cfg.data.val,
@@ -219,12 +220,7 @@ class DamageTask(Task):
         damaged, mask = old_photo_damage(clean, generator=generator, config=self.damage)
         if self.opts.print_share > 0:
             damaged, mask = mix_print_damage(
-                clean,
-                damaged,
-                mask,
-                self.opts.print_share,
-                generator,
-                replace(OldPrintConfig(), flaking_large_prob=self.opts.flaking_large_prob),
+                clean, damaged, mask, self.opts.print_share, generator, self.prints
             )
         if self.opts.clean_share > 0:
             keep = pick_share(clean.shape[0], self.opts.clean_share, generator, clean.device)

@@ -9,7 +9,8 @@ large flakes each (:func:`restore.data.old_print_holes.emulsion_flaking` with ``
 same crops before the flakes (false alarms).
 
 **real**: the hand-labelled prints (``labels/real_old.json``), the detector's map alone at full
-size: recall over the labelled pixels within 2 px.
+size: recall over the labelled pixels within 2 px, pooled (``raw`` of
+:func:`restore.evaluate.real_label_report`).
 
 Large flakes are the damage ``restore photo`` misses most on real prints
 (``scripts/eval_real_labels.py``; docs/BENCHMARKS.md, "Real damage, hand-labelled"): this
@@ -27,23 +28,22 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-import restore  # noqa: E402
 from restore.data.color import rgb_to_gray  # noqa: E402
 from restore.data.datasets import list_images  # noqa: E402
 from restore.data.io import read_image, to_tensor  # noqa: E402
 from restore.data.old_print_holes import emulsion_flaking  # noqa: E402
-from restore.eval.real_labels import label_mask, mask_counts  # noqa: E402
-from restore.photo.scales import FLIP_THRESHOLD, flip_average  # noqa: E402
+from restore.evaluate import real_label_report  # noqa: E402
+from restore.photo import PhotoRestorer  # noqa: E402
+from restore.photo.scales import flip_average  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data"
 SEPIA = torch.tensor([1.0, 0.92, 0.76]).view(1, 3, 1, 1)
 
 
 def crops(side: int = 256) -> torch.Tensor:
-    """Centre crops of the held-out photos (smaller photos padded by reflection), sepia."""
+    """Centre crops of the held-out photos, made sepia (photos smaller than ``side`` left out)."""
     out = []
     for s in ("Set5", "Set14"):
         for p in list_images(DATA / "val" / s / "x4" / "HR"):
@@ -69,29 +69,23 @@ def main() -> int:
     clean = crops()
     flaked, mask = emulsion_flaking(clean, torch.Generator().manual_seed(args.seed), large_prob=1.0)
     flakes = mask > 0.5
-    labels = json.loads((REPO / "labels" / "real_old.json").read_text())["prints"]
     rows = []
     print(
         "| detector | synthetic large flakes: recall | false alarms before them | real labels: recall (raw map) |"
     )
     print("|---|---:|---:|---:|")
     for name in args.model or ["damage"]:
-        det = restore.load(name, device="cpu")
+        pr = PhotoRestorer(device="cpu", models={"detect": name})
+        det = pr.models["detect"]
         with torch.no_grad():
-            p = flip_average(det, flaked)[:, :1] > FLIP_THRESHOLD
-            fa = flip_average(det, clean)[:, :1] > FLIP_THRESHOLD
-            found = label = 0
-            for print_name, spec in labels.items():
-                img = read_image(DATA / "real_old" / print_name)
-                lab, ign = label_mask(np.ascontiguousarray(img.pixels[..., :3]), spec)
-                m = flip_average(det, to_tensor(img))[0, 0].numpy() > FLIP_THRESHOLD
-                c = mask_counts(m, lab, ign, 2)
-                found, label = found + c["found"], label + c["label"]
+            p = flip_average(det, flaked)[:, :1] > pr.threshold
+            fa = flip_average(det, clean)[:, :1] > pr.threshold
+        real = real_label_report(pr, REPO / "labels" / "real_old.json", DATA / "real_old")
         row = {
             "model": name,
             "synthetic_recall": float((p & flakes).sum() / flakes.sum()),
             "false_alarm_share": float(fa.float().mean()),
-            "real_recall": found / label,
+            "real_recall": real["pooled"]["raw"]["recall"],
         }
         rows.append(row)
         print(
