@@ -184,8 +184,6 @@ def real_label_report(
 
     from restore.data.io import read_image, to_tensor
     from restore.eval.real_labels import label_mask, mask_counts, scores
-    from restore.photo.scales import flip_average
-    from restore.tasks.damage import binarize
 
     spec = json.loads(Path(labels).read_text())["prints"]
     rows: list[dict[str, Any]] = []
@@ -198,8 +196,7 @@ def real_label_report(
         t0 = time.perf_counter()
         with torch.no_grad():  # the mask restore photo inpaints (its detect stage), and the map
             used = restorer.detect_mask(x)[0, 0].numpy() > 0.5
-            prob = flip_average(restorer.models["detect"], x, restorer.detect_flips)
-            raw = binarize(prob, restorer.threshold, 0)[0, 0].numpy() > 0.5
+            raw = restorer.raw_mask(x)[0, 0].numpy() > 0.5
         row: dict[str, Any] = {"print": name, "seconds": round(time.perf_counter() - t0, 2)}
         for kind, pred in (("used", used), ("raw", raw)):
             counts = mask_counts(pred, label, ignore, tol)

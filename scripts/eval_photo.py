@@ -80,8 +80,7 @@ from restore.eval.holdout_damage import holdout_damage  # noqa: E402
 from restore.eval.metrics import psnr, ssim  # noqa: E402
 from restore.eval.photo_protocol import HOLDOUT_SEED  # noqa: E402
 from restore.photo import PhotoRestorer, cv2_inpaint  # noqa: E402
-from restore.photo.scales import flip_average  # noqa: E402
-from restore.tasks.damage import binarize, eval_damage_config  # noqa: E402
+from restore.tasks.damage import eval_damage_config  # noqa: E402
 
 VAL = REPO.parent / "shared" / "data" / "val"
 SEED_OFFSET = {"Set5": 0, "Set14": 100}
@@ -208,8 +207,7 @@ def raw_mask(pr: PhotoRestorer, x: torch.Tensor) -> torch.Tensor | None:
     if "detect" not in pr.models:
         return None
     with torch.no_grad():
-        prob = flip_average(pr.models["detect"], x, pr.detect_flips)  # as the pipeline sees it
-        return binarize(prob, pr.threshold, 0)
+        return pr.raw_mask(x)
 
 
 def own_damage(clean: torch.Tensor, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

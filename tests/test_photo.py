@@ -189,6 +189,21 @@ def test_missing_optional_model_is_skipped_with_warning(photo, models, tmp_path,
         PhotoRestorer(device="cpu")  # the damage detector is required
 
 
+def test_raw_mask_is_the_mirror_mean_map_at_the_pipelines_threshold(models):
+    """PhotoRestorer.raw_mask: the detector's full-size map averaged over the restorer's mirror
+    views, cut at its threshold, and nothing else (no growing, no half size)."""
+    from restore.photo.scales import flip_average
+
+    x = torch.rand(1, 3, 40, 48, generator=torch.Generator().manual_seed(0))
+    for flips, threshold in ((4, None), (2, 0.3), (1, None)):
+        pr = PhotoRestorer(models=models, device="cpu", detect_flips=flips, threshold=threshold)
+        with torch.no_grad():
+            want = (flip_average(pr.models["detect"], x, flips)[:, :1] > pr.threshold).float()
+            got = pr.raw_mask(x)
+        assert got.shape == (1, 1, 40, 48) and torch.equal(got, want)
+    assert pr.threshold == 0.5 and PhotoRestorer(models=models, device="cpu").threshold == 0.4
+
+
 def test_cv2_inpaint_keeps_known_pixels():
     x = torch.rand(2, 3, 16, 16)
     m = torch.zeros(2, 1, 16, 16)

@@ -62,7 +62,7 @@ from restore.photo.global_tone import (
     check_gate,
     enhance_tone,
 )
-from restore.photo.scales import FLIP_THRESHOLD, FLIPS, check_flips
+from restore.photo.scales import FLIP_THRESHOLD, FLIPS, check_flips, flip_average
 from restore.photo.stages import (
     CV2_INPAINT,
     DEFAULT_MODELS,
@@ -301,6 +301,14 @@ class PhotoRestorer:
             self.detect_pyramid,
             self.detect_flips,
         )
+
+    def raw_mask(self, x: Tensor) -> Tensor:
+        """The detector's full-size map alone (mean of its mirror views), thresholded as
+        :meth:`detect_mask` thresholds it, before any growing or rule: (B, 1, H, W) in {0, 1}.
+        What evaluations score beside the mask the pipeline uses."""
+        from restore.tasks.damage import binarize
+
+        return binarize(flip_average(self.models["detect"], x, self.detect_flips), self.threshold)
 
     def restore_tensor(
         self,

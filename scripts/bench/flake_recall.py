@@ -36,7 +36,6 @@ from restore.data.io import read_image, to_tensor  # noqa: E402
 from restore.data.old_print_holes import emulsion_flaking  # noqa: E402
 from restore.evaluate import real_label_report  # noqa: E402
 from restore.photo import PhotoRestorer  # noqa: E402
-from restore.photo.scales import flip_average  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data"
 SEPIA = torch.tensor([1.0, 0.92, 0.76]).view(1, 3, 1, 1)
@@ -76,10 +75,9 @@ def main() -> int:
     print("|---|---:|---:|---:|")
     for name in args.model or ["damage"]:
         pr = PhotoRestorer(device="cpu", models={"detect": name})
-        det = pr.models["detect"]
         with torch.no_grad():
-            p = flip_average(det, flaked)[:, :1] > pr.threshold
-            fa = flip_average(det, clean)[:, :1] > pr.threshold
+            p = pr.raw_mask(flaked) > 0.5
+            fa = pr.raw_mask(clean) > 0.5
         real = real_label_report(pr, REPO / "labels" / "real_old.json", DATA / "real_old")
         row = {
             "model": name,
