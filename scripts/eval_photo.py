@@ -80,6 +80,7 @@ from restore.eval.holdout_damage import holdout_damage  # noqa: E402
 from restore.eval.metrics import psnr, ssim  # noqa: E402
 from restore.eval.photo_protocol import HOLDOUT_SEED  # noqa: E402
 from restore.photo import PhotoRestorer, cv2_inpaint  # noqa: E402
+from restore.photo.growth import parse_dilate  # noqa: E402
 from restore.tasks.damage import eval_damage_config  # noqa: E402
 
 VAL = REPO.parent / "shared" / "data" / "val"
@@ -555,6 +556,14 @@ def main() -> int:
         "restore.photo.scales.FLIPS; 1 = the photo alone, as before 2026-11-30 session 5)",
     )
     ap.add_argument(
+        "--dilate",
+        type=parse_dilate,
+        default=None,
+        metavar="N|like",
+        help="grow the mask N pixels everywhere (default: the damage card's 1), or 'like': into "
+        "the neighbours that look like the damage (restore.photo.growth, an experiment)",
+    )
+    ap.add_argument(
         "--threshold",
         type=float,
         default=None,
@@ -592,6 +601,8 @@ def main() -> int:
         options["detect_corners"] = False
     if args.detect_flips is not None:
         options["detect_flips"] = args.detect_flips
+    if args.dilate is not None:
+        options["dilate"] = args.dilate
     if args.threshold is not None:
         options["threshold"] = args.threshold
     pr = PhotoRestorer(device="cpu", models=models, **options)

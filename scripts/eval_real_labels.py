@@ -40,6 +40,7 @@ from restore.core.atomic import atomic_write_json  # noqa: E402
 from restore.data.io import write_image  # noqa: E402
 from restore.evaluate import real_label_report  # noqa: E402
 from restore.photo import PhotoRestorer  # noqa: E402
+from restore.photo.growth import parse_dilate  # noqa: E402
 
 REAL_OLD = REPO.parent / "shared" / "data" / "real_old"
 LABELS = REPO / "labels" / "real_old.json"
@@ -74,10 +75,11 @@ def main() -> int:
     ap.add_argument("--detect-flips", type=int, choices=[1, 2, 4], default=None)
     ap.add_argument("--threshold", type=float, default=None, help="damage threshold")
     ap.add_argument("--tol", type=int, default=2, help="match distance in pixels")
+    ap.add_argument("--dilate", type=parse_dilate, help="as eval_photo.py's --dilate")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    options: dict[str, Any] = {"threshold": args.threshold}
+    options: dict[str, Any] = {"threshold": args.threshold, "dilate": args.dilate}
     if args.detect_flips is not None:
         options["detect_flips"] = args.detect_flips
     models = dict(s.split("=", 1) for s in args.model)

@@ -490,3 +490,30 @@ def test_detect_flips_average_the_detectors_views(models):
     assert int(mask(detect_flips=2, threshold=0.5).sum()) == scratch
     with pytest.raises(ValueError, match="detect_flips"):
         PhotoRestorer(**opts, detect_flips=3)
+
+
+def test_dilate_grows_everywhere_and_like_follows_the_scratch(models):
+    # a 4-px white scratch on grey; the detector marks rows 31-32 of it (rows 30-33)
+    x = torch.full((1, 3, 64, 96), 0.4)
+    x[..., 30:34, 20:80] = 1.0
+
+    class Core:
+        def run_tensor(self, t):
+            p = torch.zeros_like(t[:, :1])
+            p[..., 31:33, 20:80] = 1.0
+            return p
+
+    opts = dict(device="cpu", models={**models, "detect": Core()}, protect_faces=False)
+    opts.update(detect_half_size=False, detect_corners=False, detect_flips=1)
+
+    def rows(**kw):
+        return PhotoRestorer(**opts, **kw).detect_mask(x)[0, 0, :, 50].nonzero().flatten().tolist()
+
+    assert PhotoRestorer(**opts).dilate == 1  # the card's
+    assert rows() == [30, 31, 32, 33]  # 1 px either side of the core: here the scratch
+    assert rows(dilate=2) == [29, 30, 31, 32, 33, 34]  # 2 px either side, whatever is there
+    assert rows(dilate="like") == [30, 31, 32, 33]  # the scratch's width, nothing around it
+    assert rows(dilate=0) == [31, 32]
+    for bad in (-1, 1.5, True, "wide"):
+        with pytest.raises(ValueError, match="dilate"):
+            PhotoRestorer(**opts, dilate=bad)

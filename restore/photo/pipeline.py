@@ -47,7 +47,7 @@ import logging
 import os
 import time
 from collections.abc import Mapping, MutableMapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -135,7 +135,10 @@ class PhotoRestorer:
         threshold: damage probability threshold (default: with ``detect_flips`` 1 the damage
             model's card, 0.5; on the mean of several views
             :data:`restore.photo.scales.FLIP_THRESHOLD`, 0.4).
-        dilate: pixels the detected mask grows by (default: the damage model's card, 1).
+        dilate: pixels the detected mask grows by everywhere (default: the damage model's card,
+            1); ``"like"``: up to :data:`restore.photo.growth.GROW_STEPS` pixels into the
+            neighbours that look like the damage (:func:`restore.photo.growth.grow_like_damage`;
+            an experiment, not the default: see its module).
         tile: tile side passed to the models (``None``: automatic).
         protect_faces: inside the faces found (:mod:`restore.faces.detect`), the detected mask
             keeps only thin defects and bare paper (flaked emulsion: a large patch brighter than
@@ -160,7 +163,7 @@ class PhotoRestorer:
         device: str | torch.device | None = None,
         models: Mapping[str, Any] | None = None,
         threshold: float | None = None,
-        dilate: int | None = None,
+        dilate: int | Literal["like"] | None = None,
         tile: int | None = None,
         protect_faces: bool = True,
         face_strength: float = 1.0,
@@ -240,7 +243,12 @@ class PhotoRestorer:
         if threshold is None:  # the card's for one view, a lower one for the mean of several
             threshold = inf.get("threshold", 0.5) if self.detect_flips == 1 else FLIP_THRESHOLD
         self.threshold = float(threshold)
-        self.dilate = int(dilate if dilate is not None else inf.get("dilate", 1))
+        if dilate is None:
+            dilate = int(inf.get("dilate", 1))
+        ok = dilate == "like" or (isinstance(dilate, int) and not isinstance(dilate, bool))
+        if not ok or (dilate != "like" and dilate < 0):
+            raise ValueError(f"dilate must be whole pixels >= 0 or 'like', got {dilate!r}")
+        self.dilate: int | Literal["like"] = dilate
         self.protect_faces = protect_faces
 
     @property

@@ -145,7 +145,7 @@ def detect_damage(
     model: Any,
     x: Tensor,
     threshold: float,
-    dilate: int,
+    dilate: int | str,
     protect_faces: bool,
     half_size: bool = True,
     corners: bool = True,
@@ -156,18 +156,22 @@ def detect_damage(
     probability above ``threshold`` (with ``half_size``, large regions found at half size too,
     and with ``pyramid`` at smaller sizes on large scans:
     :func:`restore.photo.scales.damage_probability`; every map the mean over ``flips`` mirror
-    views, default :data:`restore.photo.scales.FLIPS`), grown by ``dilate`` pixels, without the
+    views, default :data:`restore.photo.scales.FLIPS`), grown by ``dilate`` pixels everywhere
+    (``"like"``: into the neighbours that look like the damage,
+    :func:`restore.photo.growth.grow_like_damage`), without the
     bands along the edges (a print's margin: :func:`restore.photo.margins.drop_edge_bands`);
     with ``protect_faces``, only thin defects and bare paper inside the faces found
     (:func:`restore.faces.protect.keep_thin_in_faces`). With ``corners``, the missing corners
     (:func:`restore.photo.corners.missing_corners`), grown and without edge bands the same way,
     join the mask after the faces' protection."""
+    from restore.photo.growth import grow_like_damage
     from restore.photo.margins import drop_edge_bands
     from restore.photo.scales import FLIPS, damage_probability, flip_average
     from restore.tasks.damage import binarize
 
     def grown(p: Tensor, t: float) -> Tensor:  # thresholded, grown, without edge bands
-        return drop_edge_bands(binarize(p, t, dilate), image=x)
+        m = grow_like_damage(binarize(p, t), x) if dilate == "like" else binarize(p, t, dilate)
+        return drop_edge_bands(m, image=x)
 
     flips = FLIPS if flips is None else flips
     if half_size:
