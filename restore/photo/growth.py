@@ -38,6 +38,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from restore.tasks.damage import dilate
+
 __all__ = ["GROW_STEPS", "LIKENESS", "MIN_CONTRAST", "WINDOW", "grow_like_damage", "parse_dilate"]
 
 #: Pixels the mask may grow by at most (one per step).
@@ -54,10 +56,6 @@ def _box_sum(t: Tensor, k: int) -> Tensor:
     """Sum over the k x k box around each pixel (zero outside the image), separably."""
     t = F.avg_pool2d(t, (1, k), 1, (0, k // 2), count_include_pad=True)
     return F.avg_pool2d(t, (k, 1), 1, (k // 2, 0), count_include_pad=True) * (k * k)
-
-
-def _dilate(m: Tensor, r: int) -> Tensor:
-    return F.max_pool2d(m, 2 * r + 1, 1, r)
 
 
 def grow_like_damage(
@@ -93,10 +91,10 @@ def grow_like_damage(
     m = (mask > 0.5).float()
     x = x.to(m)
     for _ in range(steps):
-        ring = _dilate(m, 1) - m
+        ring = dilate(m, 1) - m
         if not bool(ring.any()):
             break
-        bg = 1 - _dilate(m, 2)
+        bg = 1 - dilate(m, 2)
         n_dmg, n_bg = _box_sum(m, window), _box_sum(bg, window)
         dmg = _box_sum(x * m, window) / n_dmg.clamp_min(1e-6)
         back = _box_sum(x * bg, window) / n_bg.clamp_min(1e-6)

@@ -145,7 +145,7 @@ def detect_damage(
     model: Any,
     x: Tensor,
     threshold: float,
-    dilate: int | str,
+    dilate: int | Literal["like"],
     protect_faces: bool,
     half_size: bool = True,
     corners: bool = True,
