@@ -109,6 +109,9 @@ class TrainConfig:
     # (0: none, or with --from 10% of the run, at most 200)
     d_warmup_steps: int = 0
     ema_decay: float = 0.999  # 0 turns EMA off
+    # data echoing: each made batch serves this many steps, seen through the task's mirror views
+    # (Task.echo_views); for recipes whose batch costs more to make than to learn from
+    echo: int = 1
     log_every: int = 50
     sample_every: int = 500
     val_every: int = 500
@@ -127,7 +130,7 @@ class TrainConfig:
     progress: bool = True
 
     def __post_init__(self) -> None:
-        _positive(self, "steps", "log_every", "sample_every", "val_every", "ckpt_every")
+        _positive(self, "steps", "log_every", "sample_every", "val_every", "ckpt_every", "echo")
         if self.d_warmup_steps < 0:
             raise ConfigError(f"train.d_warmup_steps must be >= 0, got {self.d_warmup_steps}")
         if not 0.0 <= self.ema_decay < 1.0:

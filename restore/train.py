@@ -35,7 +35,7 @@ from restore.core.ema import EMA
 from restore.errors import TrainingError
 from restore.runtime import autocast, barrier, init_distributed, use_bf16
 from restore.tasks import create_task
-from restore.tasks.base import Task
+from restore.tasks.base import Batch, Task, echo_view
 from restore.train_checkpoint import (
     export_weights,
     load_checkpoint,
@@ -235,6 +235,7 @@ def train(
     sums: dict[str, Tensor] = {}
     n_logged, t0 = 0, time.perf_counter()
     first_bad = torch.full((), -1, dtype=torch.long, device=dev)
+    made: Batch | None = None  # the last batch make_batch made (train.echo reuses it)
     metrics: dict[str, float] = {}
     cuda_graphs = tc.compile and tc.compile_mode == "reduce-overhead" and dev.type == "cuda"
     for step, raw in zip(range(start, tc.steps), loader):
@@ -244,7 +245,11 @@ def train(
             if group in opts:
                 for pg in opts[group].param_groups:
                     pg["lr"] = base * lr_factor(cfg, step)
-        batch = task.make_batch(to_device(raw, dev), gen)
+        if made is None or step % tc.echo == 0:
+            made = task.make_batch(to_device(raw, dev), gen)
+            batch = made
+        else:  # data echoing (train.echo): the last made batch again, in another mirror view
+            batch = echo_view(made, gen, task.echo_views)
         gan_on = bool(d_keys) and step >= tc.gan_start
 
         # 5a. generator forward, once per step

@@ -29,6 +29,7 @@ def test_defaults_and_nested_sections():
         ({"loss": {"adversarial": "minimax"}}, r"loss\.adversarial must be one of"),
         ({"optim": {"betas": [0.5]}}, r"optim\.betas must have 2 items"),
         ({"train": {"steps": 0}}, r"train\.steps must be > 0"),
+        ({"train": {"echo": 0}}, r"train\.echo must be > 0"),
         ({"train": {"ema_decay": 1.0}}, r"train\.ema_decay"),
     ],
 )

@@ -100,6 +100,43 @@ def test_resume_is_bit_exact(image_dir, tmp_path):
     assert not diff, f"resume is not exact: {diff[:5]}"
 
 
+def test_echo_makes_one_batch_per_echo_and_resumes_exactly(image_dir, tmp_path, monkeypatch):
+    from restore.tasks.enhance import EnhanceTask
+
+    made, seen = [], []
+    make, forward = EnhanceTask.make_batch, EnhanceTask.forward
+
+    def counting_make(self, raw, generator):
+        made.append(make(self, raw, generator))
+        return made[-1]
+
+    def recording_forward(self, nets, batch):
+        seen.append(batch["input"].clone())
+        return forward(self, nets, batch)
+
+    monkeypatch.setattr(EnhanceTask, "make_batch", counting_make)
+    monkeypatch.setattr(EnhanceTask, "forward", recording_forward)
+    full = tmp_path / "full"
+    train(
+        tiny_cfg(image_dir, full, "train.echo=2", "train.ckpt_every=4", "train.keep_checkpoints=5")
+    )
+    assert len(made) == 4 and len(seen) == 8  # 8 steps, a batch made every second step
+    for i in range(4):  # step 2i sees the made batch, step 2i+1 a mirror view of it
+        a, b = made[i]["input"], seen[2 * i + 1]
+        assert torch.equal(seen[2 * i], a)
+        for j in range(a.shape[0]):
+            views = [torch.rot90(a[j], k, dims=(-2, -1)) for k in range(4)]
+            assert any(torch.equal(b[j], v) or torch.equal(b[j], v.flip(-1)) for v in views)
+    assert any(not torch.equal(seen[2 * i + 1], made[i]["input"]) for i in range(4))
+    # resumed from step 4 (a multiple of echo), it ends where the uninterrupted run did
+    resumed = tmp_path / "resumed"
+    ck4 = full / "tiny" / "checkpoints" / "step_0000004.safetensors"
+    train(tiny_cfg(image_dir, resumed, "train.echo=2", "train.ckpt_every=4"), resume=ck4)
+    a = _weights(full / "tiny" / "checkpoints" / "step_0000008.safetensors")
+    b = _weights(resumed / "tiny" / "checkpoints" / "step_0000008.safetensors")
+    assert not [k for k in a if not torch.equal(a[k], b[k])]
+
+
 def test_resume_from_run_folder_and_refusals(image_dir, tmp_path):
     train(tiny_cfg(image_dir, tmp_path, "train.steps=4"))
     res = train(tiny_cfg(image_dir, tmp_path), resume=tmp_path / "tiny")

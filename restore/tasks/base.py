@@ -69,6 +69,11 @@ class Task:
     discriminator_keys: ClassVar[tuple[str, ...]] = ("D",)
     #: (metric name, "max" | "min") used to keep the best checkpoint, or None.
     best_metric: ClassVar[tuple[str, Literal["max", "min"]] | None] = None
+    #: Which mirror views of a batch an echoed step may see (``train.echo``, :func:`echo_view`):
+    #: 1 the batch as it was, 2 also mirrored left-right, 8 any of the square's 8 symmetries.
+    #: A task whose pictures have an up and a down (aligned faces, digits, sky over ground for
+    #: colour) keeps 1 or 2.
+    echo_views: ClassVar[Literal[1, 2, 8]] = 1
 
     def __init__(self, cfg: Config) -> None:
         self.cfg = cfg
@@ -195,6 +200,45 @@ def random_hflip(x: Tensor, generator: torch.Generator) -> Tensor:
     """Mirror each image of the batch left-right with probability 1/2 (one draw per image)."""
     flip = torch.rand(x.shape[0], device=x.device, generator=generator) < 0.5
     return torch.where(flip[:, None, None, None], x.flip(-1), x)
+
+
+def echo_view(batch: Batch, generator: torch.Generator, views: int = 8) -> Batch:
+    """Another look at a batch for data echoing (``train.echo``): each image of it, and every
+    (B, C, H, W) tensor that goes with it (mask, target, a low-resolution input), through one of
+    ``views`` mirror views drawn per image (1: unchanged; 2: left-right mirror or not; 8: any of
+    the 8 symmetries of the square, transposes only when every such tensor is square). Other
+    tensors pass unchanged. Draws one number per image from ``generator`` unless ``views`` is 1.
+
+    Data echoing (Choi et al. 2019, "Faster Neural Network Training with Data Echoing") reuses
+    a batch whose making costs more than the step that learns from it.
+
+    Example:
+        >>> b = {"input": torch.arange(4.0).view(1, 1, 2, 2), "z": torch.zeros(1, 8)}
+        >>> v = echo_view(b, torch.Generator().manual_seed(0))
+        >>> sorted(v["input"].flatten().tolist()), v["z"].shape
+        ([0.0, 1.0, 2.0, 3.0], torch.Size([1, 8]))
+    """
+    if views not in (1, 2, 8):
+        raise ValueError(f"views must be 1, 2 or 8, got {views!r}")
+    spatial = [v for v in batch.values() if v.dim() == 4]
+    if views == 1 or not spatial:
+        return dict(batch)
+    n = spatial[0].shape[0]
+    k = torch.randint(0, views, (n,), generator=generator, device=generator.device)
+    square = all(v.shape[-1] == v.shape[-2] for v in spatial)
+    out: Batch = {}
+    for key, v in batch.items():
+        if v.dim() != 4 or v.shape[0] != n:
+            out[key] = v
+            continue
+        kk = k.to(v.device).view(n, 1, 1, 1)
+        v = torch.where(kk % 2 == 1, v.flip(-1), v)
+        if views == 8:
+            v = torch.where((kk // 2) % 2 == 1, v.flip(-2), v)
+            if square:
+                v = torch.where(kk >= 4, v.transpose(-1, -2), v)
+        out[key] = v
+    return out
 
 
 def unit_patches(raw: Tensor, generator: torch.Generator, *, flip: bool = True) -> Tensor:

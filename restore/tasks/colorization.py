@@ -210,6 +210,7 @@ class ResizedColorImages(Dataset):
 
 class ColorizationTask(Task):
     name: ClassVar[str] = "colorization"
+    echo_views: ClassVar[Literal[1, 2, 8]] = 2  # its pictures have an up and a down
     Options: ClassVar[type] = ColorizationOptions
     best_metric: ClassVar[tuple[str, Literal["max", "min"]] | None] = None
 

@@ -191,6 +191,7 @@ def detect_logits(G: nn.Module, x: Tensor) -> Tensor:
 
 class DamageTask(Task):
     name: ClassVar[str] = "damage"
+    echo_views: ClassVar[Literal[1, 2, 8]] = 8  # local damage has no up or down
     Options: ClassVar[type] = DamageOptions
     best_metric: ClassVar[tuple[str, Literal["max", "min"]] | None] = ("iou", "max")
     discriminator_keys: ClassVar[tuple[str, ...]] = ()

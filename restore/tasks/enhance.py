@@ -75,6 +75,7 @@ def run_generator(G: nn.Module, x: Tensor, residual: bool) -> Tensor:
 
 class EnhanceTask(Task):
     name: ClassVar[str] = "enhance"
+    echo_views: ClassVar[Literal[1, 2, 8]] = 8  # local damage has no up or down
     Options: ClassVar[type] = EnhanceOptions
     best_metric: ClassVar[tuple[str, Literal["max", "min"]] | None] = ("psnr", "max")
 

@@ -242,6 +242,7 @@ def degrade_faces(clean: Tensor, g: torch.Generator, opts: FaceOptions) -> tuple
 
 class FaceTask(Task):
     name: ClassVar[str] = "face"
+    echo_views: ClassVar[Literal[1, 2, 8]] = 2  # its pictures have an up and a down
     Options: ClassVar[type] = FaceOptions
     best_metric: ClassVar[tuple[str, Literal["max", "min"]] | None] = ("psnr", "max")
 

@@ -91,6 +91,7 @@ def _val_masks(clean: Tensor, g: torch.Generator) -> tuple[Tensor, Tensor]:
 
 class InpaintingTask(Task):
     name: ClassVar[str] = "inpainting"
+    echo_views: ClassVar[Literal[1, 2, 8]] = 8  # local damage has no up or down
     Options: ClassVar[type] = InpaintOptions
     best_metric: ClassVar[tuple[str, Literal["max", "min"]] | None] = ("psnr", "max")
 

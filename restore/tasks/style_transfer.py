@@ -139,6 +139,7 @@ class Pix2PixTask(Task):
     """Paired A -> B translation: U-Net ``G``, conditional PatchGAN ``D`` (6 input channels), L1."""
 
     name: ClassVar[str] = "pix2pix"
+    echo_views: ClassVar[Literal[1, 2, 8]] = 2  # its pictures have an up and a down
     Options: ClassVar[type] = Pix2PixOptions
 
     def __init__(self, cfg) -> None:
@@ -254,6 +255,7 @@ class CycleGANTask(Task):
     """Unpaired A <-> B translation with two generators, two discriminators and cycle losses."""
 
     name: ClassVar[str] = "cyclegan"
+    echo_views: ClassVar[Literal[1, 2, 8]] = 2  # its pictures have an up and a down
     Options: ClassVar[type] = CycleGANOptions
     generator_keys: ClassVar[tuple[str, ...]] = ("G", "G_b")
     discriminator_keys: ClassVar[tuple[str, ...]] = ("D", "D_b")

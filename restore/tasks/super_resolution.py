@@ -101,6 +101,7 @@ def load_init_weights(G: nn.Module, path: str) -> None:
 
 class SuperResolutionTask(Task):
     name: ClassVar[str] = "super_resolution"
+    echo_views: ClassVar[Literal[1, 2, 8]] = 8  # fine detail has no up or down
     Options: ClassVar[type] = SuperResolutionOptions
     best_metric: ClassVar[tuple[str, Literal["max", "min"]] | None] = ("psnr", "max")
 

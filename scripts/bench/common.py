@@ -42,3 +42,32 @@ def bench_train_options(steps: int, log_every: int, out_dir: str) -> dict:
         "out_dir": out_dir,
         "progress": False,
     }
+
+
+def write_rows(path: Path, script: str, argv: list[str], threads: int, rows: list[dict]) -> None:
+    """A benchmark's rows as JSON at ``path`` (atomically), with the command that made them and
+    the machine (CPU name, threads)."""
+    from restore.core.atomic import atomic_write_json
+
+    atomic_write_json(
+        path,
+        {
+            "command": f"python scripts/bench/{script} " + " ".join(argv),
+            "machine": f"{cpu_name()}, {threads} threads",
+            "rows": rows,
+        },
+    )
+
+
+def one_leg_overrides(steps: int, out: str) -> list[str]:
+    """``--set`` overrides of a timed training run that validates, checkpoints and draws samples
+    once, at its end, with a log row every 50 steps (whose ``it_s`` gives its speed)."""
+    return [
+        f"train.steps={steps}",
+        f"train.val_every={steps}",
+        f"train.ckpt_every={steps}",
+        f"train.sample_every={steps}",
+        f"train.out_dir={out}",
+        "train.progress=false",
+        "train.log_every=50",
+    ]

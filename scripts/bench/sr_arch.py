@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import platform
 import statistics
 import sys
 import tempfile
@@ -30,9 +29,10 @@ import torch
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
+from common import one_leg_overrides, write_rows  # noqa: E402
+
 from restore.api import Restorer  # noqa: E402
 from restore.config import load_config  # noqa: E402
-from restore.core.atomic import atomic_write_json  # noqa: E402
 from restore.relay_scoring import score_sr  # noqa: E402
 from restore.train import train  # noqa: E402
 
@@ -53,13 +53,7 @@ def overrides(name: str, steps: int, out: str) -> list[str]:
         f"name=sr_arch_{name}",
         f"model.generator_args.channels={ch}",
         f"model.generator_args.n_blocks={blocks}",
-        f"train.steps={steps}",
-        f"train.val_every={steps}",
-        f"train.ckpt_every={steps}",
-        f"train.sample_every={steps}",
-        f"train.out_dir={out}",
-        "train.progress=false",
-        "train.log_every=50",
+        *one_leg_overrides(steps, out),
         "optim.warmup_steps=50",
     ]
 
@@ -136,14 +130,7 @@ def main() -> int:
             f"{r['steps']:,} | {r['set5']:.2f} | {r['set14']:.2f} | {r['x4_512_seconds']:.2f} |"
         )
     if args.json:
-        atomic_write_json(
-            args.json,
-            {
-                "command": "python scripts/bench/sr_arch.py " + " ".join(sys.argv[1:]),
-                "machine": f"{platform.processor() or platform.machine()}, {args.threads} threads",
-                "rows": rows,
-            },
-        )
+        write_rows(args.json, "sr_arch.py", sys.argv[1:], args.threads, rows)
     return 0
 
 

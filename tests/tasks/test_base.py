@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from restore.config import LossConfig
@@ -12,6 +13,7 @@ from restore.tasks.base import (
     SeededValSet,
     conditional_d_loss,
     conditional_g_loss,
+    echo_view,
     image_d_loss,
     image_g_loss,
     mean_psnrs,
@@ -104,3 +106,52 @@ def test_seeded_val_set_is_made_once(shared_data):
     a, b = vs.on(G), vs.on(G)
     assert len(made) == 1 and torch.equal(a[1], b[1]) and a[0].shape == (2, 3, 16, 16)
     assert torch.equal(a[1], torch.rand(2, generator=torch.Generator().manual_seed(7)))
+
+
+def _dihedral(img: torch.Tensor) -> list[torch.Tensor]:
+    """The 8 symmetries of a square image (C, H, W), by hand: 4 rotations, each also mirrored."""
+    rots = [torch.rot90(img, k, dims=(-2, -1)) for k in range(4)]
+    return rots + [r.flip(-1) for r in rots]
+
+
+def test_echo_view_moves_every_spatial_tensor_of_an_image_the_same_way():
+    g0 = torch.Generator().manual_seed(0)
+    x = torch.rand(64, 3, 6, 6, generator=g0)
+    batch = {  # an image, its mask, its half-size version (as SR's pair), a latent
+        "input": x,
+        "mask": (x[:, :1] > 0.5).float(),
+        "lr": F.avg_pool2d(x, 2),
+        "z": torch.rand(64, 7),
+    }
+    v = echo_view(batch, torch.Generator().manual_seed(1), 8)
+    assert torch.equal(v["mask"], (v["input"][:, :1] > 0.5).float())  # the mask follows its image
+    assert torch.allclose(v["lr"], F.avg_pool2d(v["input"], 2), atol=1e-6)
+    assert torch.equal(v["z"], batch["z"])
+    seen = set()
+    for i in range(64):  # each image is one of its own 8 symmetries, and all 8 occur
+        views = _dihedral(x[i])
+        hits = [k for k, d in enumerate(views) if torch.equal(v["input"][i], d)]
+        assert len(hits) == 1, i
+        seen.add(hits[0])
+    assert seen == set(range(8))
+
+
+def test_echo_view_two_views_only_mirror_and_non_square_never_transposes():
+    x = torch.rand(32, 1, 4, 6, generator=torch.Generator().manual_seed(2))
+    v2 = echo_view({"input": x}, torch.Generator().manual_seed(3), 2)["input"]
+    mirrored = [bool(torch.equal(v2[i], x[i].flip(-1))) for i in range(32)]
+    assert all(torch.equal(v2[i], x[i]) or mirrored[i] for i in range(32))
+    assert 0 < sum(mirrored) < 32
+    v8 = echo_view({"input": x}, torch.Generator().manual_seed(3), 8)["input"]
+    assert v8.shape == x.shape  # a 4 x 6 patch is only mirrored, never transposed
+    for i in range(32):
+        assert any(
+            torch.equal(v8[i], d) for d in (x[i], x[i].flip(-1), x[i].flip(-2), x[i].flip(-1, -2))
+        )
+    g = torch.Generator().manual_seed(4)
+    assert echo_view({"input": x}, g, 1)["input"] is x  # one view: unchanged, nothing drawn
+    assert torch.equal(
+        torch.rand(3, generator=g), torch.rand(3, generator=torch.Generator().manual_seed(4))
+    )
+    with pytest.raises(ValueError, match="views must be 1, 2 or 8"):
+        echo_view({"input": x}, g, 4)
