@@ -34,6 +34,7 @@ EFFECTS = {
     "fold_creases": P.fold_creases,
     "torn_edges": lambda x, g: P.torn_edges(x, g, corners=(1, 2), wear=(0.005, 0.02)),
     "scratches": P.scratches,
+    "crazing": P.crazing,
     "dust_and_hair": lambda x, g: P.dust_and_hair(x, g, hairs=(1, 3)),
     "mould_spots": P.mould_spots,
     "fade": P.fade,

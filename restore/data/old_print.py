@@ -8,8 +8,8 @@
 2. Film grain and ageing that changes tone (:mod:`restore.data.old_print_tone`: fading,
    yellowing, uneven exposure, vignetting, silvering).
 3. Damage that destroys pixels (:mod:`restore.data.old_print_holes`: emulsion flaking, crack
-   networks, fold creases; :mod:`restore.data.old_print_marks`: scratches, mould), each adding
-   its footprint to the hole mask.
+   networks, fold creases; :mod:`restore.data.old_print_marks`: scratches, crumple creases and
+   crazing, mould), each adding its footprint to the hole mask.
 4. Foxing and water stains, paper texture, torn corners and worn edges (in the mask), dust,
    hairs and lint (in the mask).
 5. The copy and the scan: halftone, blur, a low-resolution scan, JPEG.
@@ -55,7 +55,7 @@ from restore.data.old_print_holes import (
     fold_creases,
     torn_edges,
 )
-from restore.data.old_print_marks import dust_and_hair, mould_spots, scratches
+from restore.data.old_print_marks import crazing, dust_and_hair, mould_spots, scratches
 from restore.data.old_print_tone import (
     fade,
     foxing,
@@ -77,6 +77,7 @@ __all__ = [
     "PRINT_KINDS",
     "OldPrintConfig",
     "crack_network",
+    "crazing",
     "dust_and_hair",
     "emulsion_flaking",
     "fade",
@@ -100,7 +101,7 @@ __all__ = [
 PRINT_KINDS = ("bw", "sepia", "cyanotype", "colour", "tinted")
 # per-channel gamma of toned prints at full strength: y ** gamma (warm brown / Prussian blue)
 _TONE_GAMMA = {"sepia": (0.78, 0.95, 1.3), "cyanotype": (1.6, 1.15, 0.7)}
-HOLE_EFFECTS = ("flaking", "crack", "fold", "scratch", "mould", "tear", "dust")
+HOLE_EFFECTS = ("flaking", "crack", "fold", "scratch", "crazing", "mould", "tear", "dust")
 OLD_PRINT_EFFECTS = (
     "grain",
     "fade",
@@ -108,11 +109,11 @@ OLD_PRINT_EFFECTS = (
     "exposure",
     "vignette",
     "silvering",
-    *HOLE_EFFECTS[:5],
+    *HOLE_EFFECTS[:6],
     "foxing",
     "stain",
     "texture",
-    *HOLE_EFFECTS[5:],
+    *HOLE_EFFECTS[6:],
     "halftone",
     "blur",
     "lowres",
@@ -237,6 +238,10 @@ class OldPrintConfig:
     scratch_prob: float = 0.5
     scratch_count: tuple[int, int] = (1, 6)
     scratch_width: tuple[float, float] = (0.7, 3.0)
+    # crumple creases and crazing: jagged branching cracks (real_old/bzz12366/22, /30), which
+    # neither the cells of crack_network nor the smooth arcs of scratches look like
+    crazing_prob: float = 0.45
+    crazing_width: tuple[float, float] = (0.8, 3.0)
     mould_prob: float = 0.12
     mould_density: tuple[float, float] = (0.15, 0.5)
 
@@ -392,6 +397,10 @@ def old_print_damage(
         c.scratch_prob,
         lambda x: scratches(x, g, count=c.scratch_count, width=c.scratch_width, paper_yellow=yl),
     )
+    hole(
+        c.crazing_prob,
+        lambda x: crazing(x, g, width=c.crazing_width, paper_yellow=yl),
+    )
     hole(c.mould_prob, lambda x: mould_spots(x, g, density=c.mould_density))
     tone(c.foxing_prob, lambda x: foxing(x, g, area=c.foxing_area))
     tone(c.stain_prob, lambda x: water_stains(x, g, area=c.stain_area))
@@ -417,7 +426,7 @@ def old_print_damage(
 
 def print_hole_masks(img: torch.Tensor, g: torch.Generator) -> torch.Tensor:
     """The hole masks that :func:`old_print_damage` would cut into ``img`` (cracks, flaking, folds,
-    scratches, mould, tears, dust; no intact images): real-print hole shapes for inpainting.
+    scratches, crazing, mould, tears, dust; no intact images): real-print hole shapes for inpainting.
 
     Shape:
         (B, 3, H, W) -> (B, 1, H, W), in {0, 1}.

@@ -26,6 +26,7 @@ from torch.utils.data import Dataset
 from restore.core.layers import to_signed
 from restore.data.degrade import OldPhotoConfig, old_photo_damage
 from restore.data.old_print import OldPrintConfig, old_print_damage
+from restore.data.old_print_fields import check_range
 from restore.errors import ConfigError
 from restore.tasks.base import (
     Batch,
@@ -74,6 +75,10 @@ class DamageOptions:
     # share of the real-print samples that lose a few large flakes (a cheek, an eye) instead of
     # scattered ones (restore.data.old_print.OldPrintConfig.flaking_large_prob)
     flaking_large_prob: float = 0.0
+    # crumple creases and crazing in the real-print samples (OldPrintConfig.crazing_prob and
+    # crazing_width); None keeps OldPrintConfig's
+    crazing_prob: float | None = None
+    crazing_width: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         for k in (
@@ -88,6 +93,10 @@ class DamageOptions:
         ):
             if not 0.0 <= getattr(self, k) <= 1.0:
                 raise ValueError(f"{k} must be in [0, 1], got {getattr(self, k)}")
+        if self.crazing_prob is not None and not 0.0 <= self.crazing_prob <= 1.0:
+            raise ValueError(f"crazing_prob must be in [0, 1], got {self.crazing_prob}")
+        if self.crazing_width is not None:
+            check_range("crazing_width", self.crazing_width, 0.0, 16.0)
         if self.dilate < 0 or self.pos_weight <= 0:
             raise ValueError("dilate must be >= 0 and pos_weight > 0")
 
@@ -203,8 +212,13 @@ class DamageTask(Task):
         if cfg.model.generator_args.get("output", "tanh") != "none":
             raise ConfigError("the damage task needs model.generator_args.output: none (logits)")
         self.damage = damage_config(self.opts)
-        self.prints = replace(OldPrintConfig(), flaking_large_prob=self.opts.flaking_large_prob)
         o = self.opts
+        crazing = {
+            k: tuple(v) if isinstance(v, list) else v
+            for k, v in (("crazing_prob", o.crazing_prob), ("crazing_width", o.crazing_width))
+            if v is not None
+        }
+        self.prints = replace(OldPrintConfig(), flaking_large_prob=o.flaking_large_prob, **crazing)
         self.val_set = SeededValSet(
             cfg.data.val,
             o.val_images,

@@ -14,6 +14,7 @@ HOLES = {
     "fold": lambda x, g, **kw: P.fold_creases(x, g, shadow=(4.0, 4.0), **kw),
     "tear": lambda x, g, **kw: P.torn_edges(x, g, corners=(1, 2), notch_prob=0.5, **kw),
     "scratch": P.scratches,
+    "crazing": lambda x, g, **kw: P.crazing(x, g, creases=(2, 3), **kw),
     "dust": lambda x, g, **kw: P.dust_and_hair(x, g, hairs=(1, 3), **kw),
     "mould": P.mould_spots,
 }
@@ -371,3 +372,63 @@ def test_bad_config_raises():
         P.OldPrintConfig(jpeg_range=(0.0, 90.0))
     with pytest.raises(ValueError, match="bogus"):
         P.OldPrintConfig.only("crack", "bogus")
+
+
+# ---------------------------------------------------------------- crumple creases, crazing
+
+
+def test_crazing_branches_grow_out_of_the_crease_and_leave_it_as_it_is():
+    x = torch.full((1, 3, 128, 128), 0.4)
+    kw = dict(creases=(1, 1), length=(0.9, 0.9), jag=(0.3, 0.3), light_prob=1.0)
+    _, bare = P.crazing(x, _gen(11), branches=(0, 0), **kw)
+    _, tree = P.crazing(x, _gen(11), branches=(8, 8), **kw)
+    assert (tree >= bare).all() and tree.sum() > 1.3 * bare.sum()
+    # the crease is long and thin: it spans most of the image, a few pixels wide
+    ys, xs = bare[0, 0].nonzero(as_tuple=True)
+    span = max(int(ys.max() - ys.min()), int(xs.max() - xs.min()))
+    assert span > 0.5 * 128, span
+    assert distance_transform_edt(bare[0, 0].numpy()).max() <= 2.0
+
+
+def test_crazing_mask_widens_with_the_width():
+    x = torch.full((2, 3, 96, 96), 0.5)
+    _, thin = P.crazing(x, _gen(12), width=(1.0, 1.0))
+    _, wide = P.crazing(x, _gen(12), width=(4.0, 4.0))
+    assert (wide >= thin).all()
+    assert float(wide.sum()) > 2.0 * float(thin.sum())
+
+
+def test_crazing_light_cracks_are_paper_and_dark_ones_dirt():
+    x = torch.full((2, 3, 96, 96), 0.5)
+    light, m1 = P.crazing(x, _gen(13), light_prob=1.0, paper_yellow=(0.0, 0.0))
+    dark, m2 = P.crazing(x, _gen(13), light_prob=0.0, paper_yellow=(0.0, 0.0))
+    up, down = light[m1.expand_as(light) > 0], dark[m2.expand_as(dark) > 0]
+    assert up.min() > 0.5 and up.mean() > 0.6  # every masked pixel lighter than the grey
+    assert down.max() < 0.5 and down.mean() < 0.4
+
+
+def test_bundled_creases_run_parallel():
+    """A bundle's creases share a heading (within 0.2 rad), so the mask's pixels spread along one
+    direction far more than across it: the ratio of the coordinates' principal variances."""
+
+    def elongation(bundle: float) -> float:
+        x = torch.full((16, 3, 128, 128), 0.5)
+        _, m = P.crazing(x, _gen(14), creases=(4, 4), branches=(0, 0), jag=(0.05, 0.05),
+                         bundle_prob=bundle)  # fmt: skip
+        ratios = []
+        for k in range(16):
+            pts = m[k, 0].nonzero().double()
+            ev = torch.linalg.eigvalsh(torch.cov(pts.T))
+            ratios.append(float(ev[1] / ev[0].clamp_min(1e-6)))
+        return float(torch.tensor(ratios).median())
+
+    assert elongation(1.0) > 3 * elongation(0.0)
+
+
+def test_crazing_bad_parameters_raise(img):
+    with pytest.raises(ValueError, match="creases"):
+        P.crazing(img, _gen(0), creases=(3, 1))
+    with pytest.raises(ValueError, match="bundle_prob"):
+        P.crazing(img, _gen(0), bundle_prob=2.0)
+    with pytest.raises(ValueError, match="jag"):
+        P.crazing(img, _gen(0), jag=(0.5, 0.1))

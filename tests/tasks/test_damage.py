@@ -9,6 +9,7 @@ import torch
 
 from restore.config import load_config
 from restore.errors import ConfigError
+from restore.tasks import create_task
 from restore.tasks.damage import (
     DamageOptions,
     binarize,
@@ -94,16 +95,10 @@ def test_print_damage_takes_the_recipes_print_config():
     a print, the flaked share of a light batch lies in OldPrintConfig's large_area range."""
     from dataclasses import replace
 
-    from restore.data.old_print import OldPrintConfig
+    from restore.data.old_print import HOLE_EFFECTS, OldPrintConfig
 
     clean = torch.full((4, 3, 96, 96), 0.9)
-    none = replace(
-        OldPrintConfig(),
-        **{
-            f"{k}_prob": 0.0
-            for k in ("intact", "crack", "fold", "scratch", "mould", "tear", "dust")
-        },
-    )
+    none = replace(OldPrintConfig(), **{f"{k}_prob": 0.0 for k in ("intact", *HOLE_EFFECTS)})
     large = replace(none, flaking_prob=1.0, flaking_large_prob=1.0)
     small = replace(none, flaking_prob=1.0, flaking_large_prob=0.0)
     empty = torch.zeros(4, 1, 96, 96)
@@ -123,8 +118,6 @@ def test_eval_damage_is_the_issue_protocol():
 
 def test_gan_loss_is_refused(image_dir, tmp_path):
     with pytest.raises(ConfigError, match="adv_weight"):
-        from restore.tasks import create_task
-
         create_task(tiny_damage_cfg(image_dir, tmp_path, "loss.adv_weight=1.0"))
 
 
@@ -169,3 +162,17 @@ def test_binarize_hysteresis_keeps_only_regions_with_a_sure_pixel():
     assert binarize(prob, 0.5, seed=0.9)[0, 0, 2, 4] == 1
     # grown after the selection
     assert binarize(prob, 0.5, grow=1, seed=0.9)[0, 0, 4, 6] == 0
+
+
+def test_recipe_sets_the_crazing_of_the_print_damage(image_dir, tmp_path):
+    """task_args.crazing_prob / crazing_width reach OldPrintConfig; left out, its defaults stay."""
+    from restore.data.old_print import OldPrintConfig
+
+    extra = ("task_args.crazing_prob=0.9", "task_args.crazing_width=[1.0, 2.0]")
+    task = create_task(tiny_damage_cfg(image_dir, tmp_path, *extra))
+    assert task.prints.crazing_prob == 0.9 and task.prints.crazing_width == (1.0, 2.0)
+    default = create_task(tiny_damage_cfg(image_dir, tmp_path))
+    assert default.prints.crazing_prob == OldPrintConfig().crazing_prob
+    assert default.prints.crazing_width == OldPrintConfig().crazing_width
+    with pytest.raises(ValueError, match="crazing_prob"):
+        create_task(tiny_damage_cfg(image_dir, tmp_path, "task_args.crazing_prob=2.0"))
