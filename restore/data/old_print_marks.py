@@ -176,10 +176,10 @@ def _along(
     1 / ``taper`` of the length at both ends, with gaps where the emulsion held (where a sine
     along the crack stays under a level drawn from ``held``; -1 or less: none), and 0 beyond the
     crack's end (t > 1)."""
-    n = t.shape[0]
+    n, draw = t.shape[0], per_image(g, t.shape[0], like)
 
     def u(lo: float, hi: float) -> torch.Tensor:
-        return uniform(g, n, lo, hi, like).view(n, 1)
+        return draw(lo, hi).view(n, 1)
 
     wave = 0.7 + 0.3 * torch.sin(2 * math.pi * u(0.5, 3) * t + u(0, 2 * math.pi))
     ends = (torch.minimum(t, 1 - t) * u(*taper)).clamp(0, 1)
@@ -339,7 +339,7 @@ def crazing(
             d = math.hypot(dy, dx)
             if d <= r:
                 near = padded[..., r + dy : r + dy + hs, r + dx : r + dx + ws]
-                fine = torch.maximum(fine, cover(near, torch.full_like(near, d)))
+                fine = torch.maximum(fine, cover(near, near.new_tensor(d)))
     return paint(x, F.avg_pool2d(fine, _CRAZE_SS) * strength, fill)
 
 

@@ -26,7 +26,6 @@ from torch.utils.data import Dataset
 from restore.core.layers import to_signed
 from restore.data.degrade import OldPhotoConfig, old_photo_damage
 from restore.data.old_print import OldPrintConfig, old_print_damage
-from restore.data.old_print_fields import check_range
 from restore.errors import ConfigError
 from restore.tasks.base import (
     Batch,
@@ -76,7 +75,7 @@ class DamageOptions:
     # scattered ones (restore.data.old_print.OldPrintConfig.flaking_large_prob)
     flaking_large_prob: float = 0.0
     # crumple creases and crazing in the real-print samples (OldPrintConfig.crazing_prob and
-    # crazing_width); None keeps OldPrintConfig's
+    # crazing_width, which checks them); None keeps OldPrintConfig's
     crazing_prob: float | None = None
     crazing_width: tuple[float, float] | None = None
 
@@ -93,10 +92,6 @@ class DamageOptions:
         ):
             if not 0.0 <= getattr(self, k) <= 1.0:
                 raise ValueError(f"{k} must be in [0, 1], got {getattr(self, k)}")
-        if self.crazing_prob is not None and not 0.0 <= self.crazing_prob <= 1.0:
-            raise ValueError(f"crazing_prob must be in [0, 1], got {self.crazing_prob}")
-        if self.crazing_width is not None:
-            check_range("crazing_width", self.crazing_width, 0.0, 16.0)
         if self.dilate < 0 or self.pos_weight <= 0:
             raise ValueError("dilate must be >= 0 and pos_weight > 0")
 
