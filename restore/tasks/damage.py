@@ -25,6 +25,7 @@ from torch.utils.data import Dataset
 
 from restore.core.layers import to_signed
 from restore.data.degrade import OldPhotoConfig, old_photo_damage
+from restore.data.degrade.ops import add_gaussian_noise, gaussian_blur, jpeg, to_gray, uniform
 from restore.data.old_print import OldPrintConfig, old_print_damage
 from restore.errors import ConfigError
 from restore.tasks.base import (
@@ -71,6 +72,15 @@ class DamageOptions:
     # damage": it marked 23 regions on the clean grey versions of Set5/Set14 against 2 on the
     # colour ones (highlights, a white chest, flat black areas)
     clean_print_share: float = 0.0
+    # share of the other undamaged samples (the photos themselves) turned plain grey, R = G = B:
+    # B&W conversions of modern photos. Without them the only grey an undamaged sample shows is
+    # an aged print's, and the detector took the edges of clean grey photos for cracks (a white
+    # chest against a black beak, the dark rims of petals)
+    clean_grey_share: float = 0.0
+    # share of those photos (grey or colour) slightly blurred, noisy and JPEG-compressed, with no
+    # damage (:func:`plain_negatives`): the softness and noise of a camera or scanner are no damage
+    # either, and without them noise came only with damage in training
+    clean_mild_share: float = 0.0
     # share of the real-print samples that lose a few large flakes (a cheek, an eye) instead of
     # scattered ones (restore.data.old_print.OldPrintConfig.flaking_large_prob)
     flaking_large_prob: float = 0.0
@@ -88,6 +98,8 @@ class DamageOptions:
             "print_share",
             "clean_share",
             "clean_print_share",
+            "clean_grey_share",
+            "clean_mild_share",
             "flaking_large_prob",
         ):
             if not 0.0 <= getattr(self, k) <= 1.0:
@@ -235,10 +247,16 @@ class DamageTask(Task):
         if self.opts.clean_share > 0:
             keep = pick_share(clean.shape[0], self.opts.clean_share, generator, clean.device)
             negatives = clean
-            if self.opts.clean_print_share > 0 and bool(keep.any()):  # only the kept rows
+            o = self.opts
+            kinds = o.clean_print_share > 0 or o.clean_grey_share > 0 or o.clean_mild_share > 0
+            if kinds and bool(keep.any()):  # only the kept rows
                 idx = keep.nonzero().view(-1)
-                prints = mix_intact_prints(clean[idx], self.opts.clean_print_share, generator)
-                negatives = clean.index_copy(0, idx, prints)
+                rows = plain_negatives(
+                    clean[idx], o.clean_grey_share, o.clean_mild_share, generator
+                )
+                if o.clean_print_share > 0:
+                    rows = mix_intact_prints(clean[idx], o.clean_print_share, generator, rows)
+                negatives = clean.index_copy(0, idx, rows)
             keep = keep[:, None, None, None]
             damaged = torch.where(keep, negatives, damaged)
             mask = torch.where(keep, torch.zeros_like(mask), mask)
@@ -341,16 +359,64 @@ def mix_print_damage(
     return damaged, mask
 
 
-def mix_intact_prints(clean: Tensor, share: float, generator: torch.Generator) -> Tensor:
-    """``clean`` with a random ``share`` replaced by intact old prints of the same photos: the
-    print bases and tone effects of :func:`restore.data.old_print.old_print_damage` with no hole
-    (``intact_prob`` = 1), so they need no mask."""
+def mix_intact_prints(
+    clean: Tensor, share: float, generator: torch.Generator, background: Tensor | None = None
+) -> Tensor:
+    """``background`` (default ``clean``) with a random ``share`` of its rows replaced by intact
+    old prints of the same photos ``clean``: the print bases and tone effects of
+    :func:`restore.data.old_print.old_print_damage` with no hole (``intact_prob`` = 1), so they
+    need no mask."""
     intact = replace(OldPrintConfig(), intact_prob=1.0)
 
     def prints(idx: Tensor) -> tuple[Tensor]:
         return (old_print_damage(clean[idx], generator, intact)[0],)
 
-    return replace_share(share, generator, prints, clean)[0]
+    return replace_share(share, generator, prints, clean if background is None else background)[0]
+
+
+#: Ranges of :func:`plain_negatives`' mild degradation: blur sigma (px), Gaussian noise sigma
+#: (image units), JPEG quality.
+MILD_BLUR = (0.3, 1.2)
+MILD_NOISE = (0.0, 0.02)
+MILD_JPEG = (60.0, 95.0)
+
+
+def plain_negatives(
+    clean: Tensor, grey_share: float, mild_share: float, generator: torch.Generator
+) -> Tensor:
+    """Undamaged photos as users' modern photos come, for the detector's empty-mask samples: a
+    random ``grey_share`` of ``clean`` (B, 3, H, W) turned plain grey (BT.601 luma on the three
+    channels), then a random ``mild_share`` (grey or colour) blurred, noisy and JPEG-compressed,
+    each amount drawn per photo from :data:`MILD_BLUR`, :data:`MILD_NOISE` and :data:`MILD_JPEG`.
+    A grey photo stays grey: its noise is the same on the three channels and its JPEG round trip
+    keeps only the luma. A share of 0 draws nothing, so recipes without it repeat exactly.
+
+    Example:
+        >>> g = torch.Generator().manual_seed(0)
+        >>> y = plain_negatives(torch.rand(4, 3, 32, 32), 1.0, 0.0, g)
+        >>> bool((y[:, 0] == y[:, 1]).all() and (y[:, 1] == y[:, 2]).all())
+        True
+    """
+    x = clean
+    if grey_share > 0:
+
+        def grey(idx: Tensor) -> tuple[Tensor]:
+            return (to_gray(x[idx]).expand(-1, 3, -1, -1),)
+
+        (x,) = replace_share(grey_share, generator, grey, x)
+    if mild_share > 0:
+
+        def mild(idx: Tensor) -> tuple[Tensor]:
+            y, n = x[idx], idx.numel()
+            flat = (y.amax(1) == y.amin(1)).flatten(1).all(1)  # grey photos, kept grey
+            y = gaussian_blur(y, uniform(generator, n, *MILD_BLUR, y))
+            sigma = uniform(generator, n, *MILD_NOISE, y)
+            y = add_gaussian_noise(y, sigma, generator=generator, gray=flat)
+            y = jpeg(y, uniform(generator, n, *MILD_JPEG, y))
+            return (torch.where(flat[:, None, None, None], to_gray(y).expand_as(y), y),)
+
+        (x,) = replace_share(mild_share, generator, mild, x)
+    return x
 
 
 def eval_damage_config() -> OldPhotoConfig:
@@ -380,6 +446,7 @@ __all__ = [
     "dilate",
     "eval_damage_config",
     "mix_intact_prints",
+    "plain_negatives",
     "mask_scores",
     "mix_print_damage",
     "seeded_damage_set",

@@ -105,6 +105,54 @@ def test_damage_clean_print_share_makes_undamaged_samples_intact_prints():
         task("damage.yaml", "task_args.clean_print_share=1.5")
 
 
+def test_plain_negatives_grey_is_bt601_luma_and_mild_is_mild():
+    from restore.tasks.damage import MILD_JPEG, plain_negatives
+
+    x = raw(8).float() / 255.0
+    g = torch.Generator().manual_seed(0)
+    grey = plain_negatives(x, 1.0, 0.0, g)
+    luma = 0.299 * x[:, 0] + 0.587 * x[:, 1] + 0.114 * x[:, 2]  # by hand
+    for c in range(3):
+        torch.testing.assert_close(grey[:, c], luma, atol=1e-5, rtol=0)
+    # mild: every photo changed, slightly (PSNR against itself 25-50 dB), grey ones stay grey
+    for src in (x, grey):
+        y = plain_negatives(src, 0.0, 1.0, torch.Generator().manual_seed(1))
+        psnr = -10 * torch.log10((y - src).pow(2).flatten(1).mean(1))
+        assert ((psnr > 25) & (psnr < 50)).all(), psnr
+    y = plain_negatives(grey, 0.0, 1.0, torch.Generator().manual_seed(1))
+    assert torch.equal(y[:, 0], y[:, 1]) and torch.equal(y[:, 1], y[:, 2])
+    assert MILD_JPEG[0] >= 1 and MILD_JPEG[1] <= 100
+    # shares of 0: the photos themselves, and no draw from the generator
+    g0 = torch.Generator().manual_seed(5)
+    assert plain_negatives(x, 0.0, 0.0, g0) is x
+    assert torch.equal(torch.rand(3, generator=g0), torch.rand(3, generator=torch.manual_seed(5)))
+
+
+def test_damage_clean_grey_and_mild_shares_make_plain_undamaged_samples():
+    x = raw(16)
+    clean = x.float() / 255.0
+
+    def batch(*extra: str) -> dict[str, torch.Tensor]:
+        t = task("damage.yaml", "task_args.clean_share=1.0", *extra)
+        return t.make_batch(x, torch.Generator().manual_seed(4))
+
+    def flat(t: torch.Tensor) -> torch.Tensor:  # R = G = B exactly
+        return (t.amax(1) == t.amin(1)).flatten(1).all(1)
+
+    grey = batch("task_args.clean_print_share=0.0", "task_args.clean_grey_share=1.0")
+    assert (grey["mask"] == 0).all() and flat(grey["input"]).all() and not flat(clean).any()
+    # with intact prints too: the prints replace some of the grey photos, the rest stay grey
+    mixed = batch("task_args.clean_print_share=0.5", "task_args.clean_grey_share=1.0")
+    assert (mixed["mask"] == 0).all() and 0 < int(flat(mixed["input"]).sum()) < 16
+    # mild: every photo changed a little, none left grey that was colour
+    mild = batch("task_args.clean_print_share=0.0", "task_args.clean_mild_share=1.0")
+    diff = (mild["input"] - clean).abs().flatten(1).mean(1)
+    diff_flip = (mild["input"] - clean.flip(-1)).abs().flatten(1).mean(1)
+    assert (torch.minimum(diff, diff_flip) > 0).all() and not flat(mild["input"]).any()
+    with pytest.raises(ConfigError, match="clean_mild_share must be in"):
+        task("damage.yaml", "task_args.clean_mild_share=1.5")
+
+
 def test_enhance_print_pairs_target_the_toned_print_and_have_no_holes():
     t = task("enhance.yaml", "task_args.print_share=1.0", "task_args.clean_share=0.0")
     b = t.make_batch(raw(8), torch.Generator().manual_seed(0))
