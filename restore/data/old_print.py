@@ -242,6 +242,7 @@ class OldPrintConfig:
     # neither the cells of crack_network nor the smooth arcs of scratches look like
     crazing_prob: float = 0.45
     crazing_width: tuple[float, float] = (0.8, 3.0)
+    crazing_strength: tuple[float, float] = (0.75, 1.0)
     mould_prob: float = 0.12
     mould_density: tuple[float, float] = (0.15, 0.5)
 
@@ -287,6 +288,7 @@ class OldPrintConfig:
                 check_range(f.name, v)
         check_range("jpeg_range", self.jpeg_range, 1.0, 100.0)
         check_range("tone_strength", self.tone_strength, 0.0, 1.0)
+        check_range("crazing_strength", self.crazing_strength, MASK_AT, 1.0)
         if self.tear_corners[1] > 4:
             raise ValueError(f"tear_corners allows at most 4 corners, got {self.tear_corners!r}")
 
@@ -399,7 +401,9 @@ def old_print_damage(
     )
     hole(
         c.crazing_prob,
-        lambda x: crazing(x, g, width=c.crazing_width, paper_yellow=yl),
+        lambda x: crazing(
+            x, g, width=c.crazing_width, strength=c.crazing_strength, paper_yellow=yl
+        ),
     )
     hole(c.mould_prob, lambda x: mould_spots(x, g, density=c.mould_density))
     tone(c.foxing_prob, lambda x: foxing(x, g, area=c.foxing_area))

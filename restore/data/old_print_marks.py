@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from restore.data.old_print_fields import (
+    MASK_AT,
     arc_distance,
     at_least_float32,
     check_counts,
@@ -232,6 +233,7 @@ def crazing(
     bundle_prob: float = 0.5,
     light_prob: float = 0.85,
     paper_yellow: tuple[float, float] = (0.02, 0.2),
+    strength: tuple[float, float] = (0.75, 1.0),
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Crumple creases and crazing: jagged cracks that wander across the print and branch into
     trees, where the emulsion broke along a bend or a crumple (the white lines over the faces of
@@ -259,11 +261,15 @@ def crazing(
         bundle_prob: probability that an image's creases run parallel through one band.
         light_prob: probability that an image's cracks are light.
         paper_yellow: range of the cream tint of the paper.
+        strength: range of how much of the picture a crack's core replaces, per image (below 1
+            the picture shows through, as through the faint creases over the face of ``/22``);
+            the mask keeps the pixels replaced at least ``MASK_AT``.
 
     Returns:
         ``(damaged, mask)``. Shape: (B, 3, H, W), (B, 1, H, W).
     """
     check_images(img)
+    check_range("strength", strength, MASK_AT, 1.0)
     check_counts("creases", creases)
     check_counts("branches", branches)
     check_range("width", width, 0.0, 16.0)
@@ -278,7 +284,7 @@ def crazing(
     b, bmax = draw_counts(g, n, branches, x)
     # per-image looks first, so the branches (drawn last) leave the creases as they are
     widest = uniform(g, n, *width, x) / 2
-    strength = uniform(g, n, 0.75, 1.0, x).view(n, 1, 1, 1)
+    strength = uniform(g, n, *strength, x).view(n, 1, 1, 1)
     fill = fill_colour(g, n, x, light_prob, paper_yellow)
     m = n * kmax
     # creases: in a bundle they share a heading and cross one band; else each its own way

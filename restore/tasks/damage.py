@@ -84,10 +84,11 @@ class DamageOptions:
     # share of the real-print samples that lose a few large flakes (a cheek, an eye) instead of
     # scattered ones (restore.data.old_print.OldPrintConfig.flaking_large_prob)
     flaking_large_prob: float = 0.0
-    # crumple creases and crazing in the real-print samples (OldPrintConfig.crazing_prob and
-    # crazing_width, which checks them); None keeps OldPrintConfig's
+    # crumple creases and crazing in the real-print samples (OldPrintConfig.crazing_prob,
+    # crazing_width and crazing_strength, which checks them); None keeps OldPrintConfig's
     crazing_prob: float | None = None
     crazing_width: tuple[float, float] | None = None
+    crazing_strength: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         for k in (
@@ -222,7 +223,11 @@ class DamageTask(Task):
         o = self.opts
         crazing = {
             k: tuple(v) if isinstance(v, list) else v
-            for k, v in (("crazing_prob", o.crazing_prob), ("crazing_width", o.crazing_width))
+            for k, v in (
+                ("crazing_prob", o.crazing_prob),
+                ("crazing_width", o.crazing_width),
+                ("crazing_strength", o.crazing_strength),
+            )
             if v is not None
         }
         self.prints = replace(OldPrintConfig(), flaking_large_prob=o.flaking_large_prob, **crazing)

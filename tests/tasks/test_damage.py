@@ -165,14 +165,20 @@ def test_binarize_hysteresis_keeps_only_regions_with_a_sure_pixel():
 
 
 def test_recipe_sets_the_crazing_of_the_print_damage(image_dir, tmp_path):
-    """task_args.crazing_prob / crazing_width reach OldPrintConfig; left out, its defaults stay."""
+    """task_args.crazing_prob / crazing_width / crazing_strength reach OldPrintConfig; left out, its defaults stay."""
     from restore.data.old_print import OldPrintConfig
 
-    extra = ("task_args.crazing_prob=0.9", "task_args.crazing_width=[1.0, 2.0]")
+    extra = (
+        "task_args.crazing_prob=0.9",
+        "task_args.crazing_width=[1.0, 2.0]",
+        "task_args.crazing_strength=[0.4, 0.9]",
+    )
     task = create_task(tiny_damage_cfg(image_dir, tmp_path, *extra))
     assert task.prints.crazing_prob == 0.9 and task.prints.crazing_width == (1.0, 2.0)
+    assert task.prints.crazing_strength == (0.4, 0.9)
     default = create_task(tiny_damage_cfg(image_dir, tmp_path))
     assert default.prints.crazing_prob == OldPrintConfig().crazing_prob
     assert default.prints.crazing_width == OldPrintConfig().crazing_width
+    assert default.prints.crazing_strength == OldPrintConfig().crazing_strength
     with pytest.raises(ValueError, match="crazing_prob"):
         create_task(tiny_damage_cfg(image_dir, tmp_path, "task_args.crazing_prob=2.0"))
