@@ -24,8 +24,9 @@ from torch import Tensor, nn
 from torch.utils.data import Dataset
 
 from restore.core.layers import to_signed
+from restore.data.color import rgb_to_gray
 from restore.data.degrade import OldPhotoConfig, old_photo_damage
-from restore.data.degrade.ops import add_gaussian_noise, gaussian_blur, jpeg, to_gray, uniform
+from restore.data.degrade.ops import add_gaussian_noise, gaussian_blur, jpeg, uniform
 from restore.data.old_print import OldPrintConfig, old_print_damage
 from restore.errors import ConfigError
 from restore.tasks.base import (
@@ -249,10 +250,10 @@ class DamageTask(Task):
             damaged, mask = mix_print_damage(
                 clean, damaged, mask, self.opts.print_share, generator, self.prints
             )
-        if self.opts.clean_share > 0:
-            keep = pick_share(clean.shape[0], self.opts.clean_share, generator, clean.device)
+        o = self.opts
+        if o.clean_share > 0:
+            keep = pick_share(clean.shape[0], o.clean_share, generator, clean.device)
             negatives = clean
-            o = self.opts
             kinds = o.clean_print_share > 0 or o.clean_grey_share > 0 or o.clean_mild_share > 0
             if kinds and bool(keep.any()):  # only the kept rows
                 idx = keep.nonzero().view(-1)
@@ -402,23 +403,24 @@ def plain_negatives(
         >>> bool((y[:, 0] == y[:, 1]).all() and (y[:, 1] == y[:, 2]).all())
         True
     """
+    from restore.faces.paste import is_grey, keep_grey
+
     x = clean
     if grey_share > 0:
 
         def grey(idx: Tensor) -> tuple[Tensor]:
-            return (to_gray(x[idx]).expand(-1, 3, -1, -1),)
+            return (rgb_to_gray(x[idx], keep_channels=True),)
 
         (x,) = replace_share(grey_share, generator, grey, x)
     if mild_share > 0:
 
         def mild(idx: Tensor) -> tuple[Tensor]:
             y, n = x[idx], idx.numel()
-            flat = (y.amax(1) == y.amin(1)).flatten(1).all(1)  # grey photos, kept grey
-            y = gaussian_blur(y, uniform(generator, n, *MILD_BLUR, y))
+            z = gaussian_blur(y, uniform(generator, n, *MILD_BLUR, y))
             sigma = uniform(generator, n, *MILD_NOISE, y)
-            y = add_gaussian_noise(y, sigma, generator=generator, gray=flat)
-            y = jpeg(y, uniform(generator, n, *MILD_JPEG, y))
-            return (torch.where(flat[:, None, None, None], to_gray(y).expand_as(y), y),)
+            z = add_gaussian_noise(z, sigma, generator=generator, gray=is_grey(y))
+            z = jpeg(z, uniform(generator, n, *MILD_JPEG, y))
+            return (keep_grey(y, z),)
 
         (x,) = replace_share(mild_share, generator, mild, x)
     return x
