@@ -61,7 +61,10 @@ def check_architecture(start: StartWeights, cfg: Config) -> None:
     if "networks" in rt:  # multi-network cards are checked tensor by tensor in load_into
         return
     gen, args = rt.get("generator"), dict(rt.get("generator_args") or {})
-    if gen != cfg.model.generator or args != dict(cfg.model.generator_args):
+    if gen != cfg.model.generator or (
+        args != dict(cfg.model.generator_args)
+        and not grows_blocks(gen, args, cfg.model.generator, cfg.model.generator_args)
+    ):
         raise CheckpointError(
             f"--from {start.label}: its generator is {gen} {args}, the recipe builds "
             f"{cfg.model.generator} {dict(cfg.model.generator_args)}; continue with the recipe that "
@@ -69,10 +72,53 @@ def check_architecture(start: StartWeights, cfg: Config) -> None:
         )
 
 
+def _unet_blocks(args: Mapping[str, Any], level: int) -> int:
+    """Residual blocks at ``level`` of a U-Net built with ``args`` (UNetGenerator's rule)."""
+    return int(args.get("blocks", 0)) if level >= int(args.get("blocks_from", 0)) else 0
+
+
+def grows_blocks(
+    gen: str | None, args: Mapping[str, Any], new_gen: str, new_args: Mapping[str, Any]
+) -> bool:
+    """Whether the U-Net ``new_gen(**new_args)`` is ``gen(**args)`` with residual blocks added
+    (``blocks``, ``blocks_from``) and nothing else changed: every level keeps its blocks and may
+    gain some. New blocks start as the identity (:class:`restore.core.generator.ResBlock`), so
+    the grown network starts as the same function and continues from the old one's weights.
+
+    Example:
+        >>> new = {"depth": 5, "blocks": 2, "blocks_from": 4}
+        >>> grows_blocks("unet", {"depth": 5}, "unet", new)
+        True
+        >>> grows_blocks("unet", {"depth": 5, "blocks": 1}, "unet", new)  # levels 0-3 lose one
+        False
+    """
+    new = dict(new_args)
+    if gen != "unet" or new_gen != "unet":
+        return False
+    rest = ("blocks", "blocks_from")
+    if {k: v for k, v in args.items() if k not in rest} != {
+        k: v for k, v in new.items() if k not in rest
+    }:
+        return False
+    depth = int(new.get("depth", 8))
+    return all(_unet_blocks(new, i) >= _unet_blocks(args, i) for i in range(depth))
+
+
+def _new_blocks_only(module: nn.Module, missing: list[str]) -> bool:
+    """Whether every name in ``missing`` belongs to a :class:`ResBlock` of ``module``."""
+    from restore.core.generator import ResBlock
+
+    blocks = [n + "." for n, m in module.named_modules() if isinstance(m, ResBlock)]
+    return all(any(k.startswith(b) for b in blocks) for k in missing)
+
+
 def load_start_weights(
     start: StartWeights, cfg: Config, nets: Mapping[str, nn.Module]
 ) -> list[str]:
     """Load the card's generator module(s) into ``nets`` in place (strict); return their keys.
+
+    The one exception to strict: a U-Net grown by residual blocks (:func:`grows_blocks`) loads
+    every tensor of the card and keeps its new blocks as initialised (the identity).
 
     Raises:
         CheckpointError: a different architecture, or a module the run does not have.
@@ -80,6 +126,10 @@ def load_start_weights(
     check_architecture(start, cfg)
     tensors, _ = ckpt.load_tensors(start.path)
     keys = list(module_specs(upgrade_card(start.card)))
+    rt = runtime(upgrade_card(start.card))
+    grown = "networks" not in rt and dict(rt.get("generator_args") or {}) != dict(
+        cfg.model.generator_args
+    )
     for k in keys:
         if k not in nets:
             raise CheckpointError(f"--from {start.label}: module {k!r} is not in this run")
@@ -88,7 +138,15 @@ def load_start_weights(
             n: t.to(own.device if own is not None else "cpu")
             for n, t in ckpt.unprefixed(k, tensors).items()
         }
-        ckpt.load_into(nets[k], part, source=f"--from {start.label} module {k}")
+        source = f"--from {start.label} module {k}"
+        if grown:
+            missing = [n for n in nets[k].state_dict() if n not in part]
+            if not _new_blocks_only(nets[k], missing):
+                raise CheckpointError(f"{source}: the grown network lacks more than new blocks")
+            state = {**nets[k].state_dict(), **part}
+            ckpt.load_into(nets[k], state, source=source)
+        else:
+            ckpt.load_into(nets[k], part, source=source)
     return keys
 
 

@@ -131,6 +131,31 @@ def test_other_architecture_is_refused_by_name(image_dir, first_run, tmp_path):
         )
 
 
+def test_a_unet_grown_by_inner_blocks_continues_from_the_smaller_one(
+    image_dir, first_run, tmp_path
+):
+    # residual blocks added to the inner levels start as the identity and the first run's
+    # tensors are loaded: with the leg's learning rate near zero, the grown network's file holds
+    # every tensor of the first run unchanged, plus the new blocks
+    grown = "model.generator_args.blocks=1", "model.generator_args.blocks_from=2"
+    res = train(
+        cfg(image_dir, tmp_path, "grown", *grown, "optim.lr_g=1e-12", "train.gan_start=100"),
+        init_from=start_of(first_run),
+    )
+    a, _ = load_tensors(first_run / "model.safetensors")
+    b, _ = load_tensors(res.weights)
+    assert set(a) < set(b) and all(".body." in k for k in set(b) - set(a))
+    for k in a:
+        if k.startswith("G."):
+            torch.testing.assert_close(a[k], b[k], msg=k)
+    # any other change of the network is still refused by name
+    with pytest.raises(CheckpointError, match="its generator is unet"):
+        train(
+            cfg(image_dir, tmp_path, "x", *grown, "model.generator_args.max_channels=16"),
+            init_from=start_of(first_run),
+        )
+
+
 def test_an_old_card_becomes_leg_one():
     card = {"training": {"steps": 2400, "train_seconds": 2640.8, "recipe": "configs/sr_x4.yaml"}}
     legs = prior_legs(card)

@@ -85,6 +85,10 @@ class DamageOptions:
     # share of the real-print samples that lose a few large flakes (a cheek, an eye) instead of
     # scattered ones (restore.data.old_print.OldPrintConfig.flaking_large_prob)
     flaking_large_prob: float = 0.0
+    # share of the real-print samples that lose emulsion at all (OldPrintConfig.flaking_prob);
+    # None keeps OldPrintConfig's. With flaking_large_prob it sets how often a batch shows large
+    # flakes (print_share x flaking_prob x flaking_large_prob of the damaged samples)
+    flaking_prob: float | None = None
     # crumple creases and crazing in the real-print samples (OldPrintConfig.crazing_prob,
     # crazing_width and crazing_strength, which checks them); None keeps OldPrintConfig's
     crazing_prob: float | None = None
@@ -106,6 +110,8 @@ class DamageOptions:
         ):
             if not 0.0 <= getattr(self, k) <= 1.0:
                 raise ValueError(f"{k} must be in [0, 1], got {getattr(self, k)}")
+        if self.flaking_prob is not None and not 0.0 <= self.flaking_prob <= 1.0:
+            raise ValueError(f"flaking_prob must be in [0, 1], got {self.flaking_prob}")
         if self.dilate < 0 or self.pos_weight <= 0:
             raise ValueError("dilate must be >= 0 and pos_weight > 0")
 
@@ -222,16 +228,17 @@ class DamageTask(Task):
             raise ConfigError("the damage task needs model.generator_args.output: none (logits)")
         self.damage = damage_config(self.opts)
         o = self.opts
-        crazing = {
+        prints = {
             k: tuple(v) if isinstance(v, list) else v
             for k, v in (
                 ("crazing_prob", o.crazing_prob),
                 ("crazing_width", o.crazing_width),
                 ("crazing_strength", o.crazing_strength),
+                ("flaking_prob", o.flaking_prob),
             )
             if v is not None
         }
-        self.prints = replace(OldPrintConfig(), flaking_large_prob=o.flaking_large_prob, **crazing)
+        self.prints = replace(OldPrintConfig(), flaking_large_prob=o.flaking_large_prob, **prints)
         self.val_set = SeededValSet(
             cfg.data.val,
             o.val_images,

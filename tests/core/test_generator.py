@@ -182,6 +182,27 @@ def test_blocks_start_as_the_identity():
     torch.testing.assert_close(deep(x), plain(x))
 
 
+def test_blocks_from_puts_blocks_only_on_the_inner_levels():
+    # depth 4, blocks_from 2: down levels 2 and 3 and up levels 2 and 3 (whose outputs have the
+    # channels of levels 1 and 2) get the blocks; the outer levels keep one conv each
+    torch.manual_seed(0)
+    kw = {"base_channels": 4, "depth": 4, "max_channels": 16, "norm": "none", "dropout": 0.0}
+    plain = UNetGenerator(**kw)
+    inner = UNetGenerator(**kw, blocks=2, blocks_from=2)
+    chans = {
+        name: m.body[1].in_channels for name, m in inner.named_modules() if isinstance(m, ResBlock)
+    }
+    assert sorted({n.rsplit(".", 1)[0] for n in chans}) == ["down.2", "down.3", "up.2", "up.3"]
+    assert len(chans) == 8
+    assert chans["down.2.3"] == 16 and chans["up.2.3"] == 8  # ch = [4, 8, 16, 16]
+    missing, unexpected = inner.load_state_dict(plain.state_dict(), strict=False)
+    assert not unexpected and all(
+        k.startswith(("down.2.", "down.3.", "up.2.", "up.3.")) for k in missing
+    )
+    x = torch.rand(1, 3, 32, 32)
+    torch.testing.assert_close(inner(x), plain(x))
+
+
 def test_bias_only_where_no_batch_norm_follows():
     bn = UNetGenerator(base_channels=4, depth=3, norm="batch")
     inst = UNetGenerator(base_channels=4, depth=3, norm="instance")
@@ -203,6 +224,7 @@ def test_forward_rejects_size_not_multiple():
         ({"norm": "group"}, "norm='group'"),
         ({"upsample": "bilinear"}, "upsample='bilinear'"),
         ({"blocks": -1}, "blocks=-1"),
+        ({"depth": 3, "blocks_from": 3}, "blocks_from=3"),
         ({"output": "relu"}, "output='relu'"),
         ({"depth": 1}, "depth=1"),
         ({"dropout": 1.0}, "dropout=1.0"),

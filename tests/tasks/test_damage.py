@@ -182,3 +182,16 @@ def test_recipe_sets_the_crazing_of_the_print_damage(image_dir, tmp_path):
     assert default.prints.crazing_strength == OldPrintConfig().crazing_strength
     with pytest.raises(ValueError, match="crazing_prob"):
         create_task(tiny_damage_cfg(image_dir, tmp_path, "task_args.crazing_prob=2.0"))
+
+
+def test_recipe_sets_how_often_prints_flake(image_dir, tmp_path):
+    """task_args.flaking_prob reaches OldPrintConfig.flaking_prob; left out, its default stays."""
+    from restore.data.old_print import OldPrintConfig
+
+    task = create_task(tiny_damage_cfg(image_dir, tmp_path, "task_args.flaking_prob=0.9"))
+    assert task.prints.flaking_prob == 0.9
+    assert create_task(tiny_damage_cfg(image_dir, tmp_path)).prints.flaking_prob == (
+        OldPrintConfig().flaking_prob
+    )
+    with pytest.raises(ValueError, match="flaking_prob"):
+        DamageOptions(flaking_prob=1.5)
