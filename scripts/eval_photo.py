@@ -556,6 +556,13 @@ def main() -> int:
         "restore.photo.scales.FLIPS; 1 = the photo alone, as before 2026-11-30 session 5)",
     )
     ap.add_argument(
+        "--detect-grey",
+        type=float,
+        default=None,
+        metavar="LEVELS",
+        help="also look at prints whose colours stray less than this many levels from their cast in grey (PhotoRestorer(detect_grey=); 0: off; default: restore photo's)",
+    )
+    ap.add_argument(
         "--dilate",
         type=parse_dilate,
         default=None,
@@ -601,6 +608,8 @@ def main() -> int:
         options["detect_corners"] = False
     if args.detect_flips is not None:
         options["detect_flips"] = args.detect_flips
+    if args.detect_grey is not None:
+        options["detect_grey"] = args.detect_grey
     if args.dilate is not None:
         options["dilate"] = args.dilate
     if args.threshold is not None:

@@ -73,6 +73,7 @@ def main() -> int:
     ap.add_argument("--sheet", type=Path, help="write the overlays here (JPEG)")
     ap.add_argument("--model", action="append", default=[], metavar="STAGE=MODEL")
     ap.add_argument("--detect-flips", type=int, choices=[1, 2, 4], default=None)
+    ap.add_argument("--detect-grey", type=float, metavar="LEVELS", help="as eval_photo.py's")
     ap.add_argument("--threshold", type=float, default=None, help="damage threshold")
     ap.add_argument("--tol", type=int, default=2, help="match distance in pixels")
     ap.add_argument("--dilate", type=parse_dilate, help="as eval_photo.py's --dilate")
@@ -82,6 +83,8 @@ def main() -> int:
     options: dict[str, Any] = {"threshold": args.threshold, "dilate": args.dilate}
     if args.detect_flips is not None:
         options["detect_flips"] = args.detect_flips
+    if args.detect_grey is not None:
+        options["detect_grey"] = args.detect_grey
     models = dict(s.split("=", 1) for s in args.model)
     pr = PhotoRestorer(device="cpu", models=models, **options)
     tiles: list[np.ndarray] = []

@@ -140,6 +140,7 @@ def main() -> int:
         default=None,
         help="mirror views the detector averages (default: restore photo's)",
     )
+    ap.add_argument("--detect-grey", type=float, metavar="LEVELS", help="as eval_photo.py's")
     ap.add_argument("--threshold", type=float, default=None, help="damage threshold")
     args = ap.parse_args()
     t_start = time.perf_counter()
@@ -148,6 +149,8 @@ def main() -> int:
     options: dict[str, Any] = {"threshold": args.threshold}
     if args.detect_flips is not None:
         options["detect_flips"] = args.detect_flips
+    if args.detect_grey is not None:
+        options["detect_grey"] = args.detect_grey
     pr = PhotoRestorer(device="cpu", models=models, **options)
     print(f"models: {pr.model_names}; warnings: {pr.warnings or 'none'}")
     paths = list_images(args.input)

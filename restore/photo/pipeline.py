@@ -66,6 +66,7 @@ from restore.photo.scales import FLIP_THRESHOLD, FLIPS, check_flips, flip_averag
 from restore.photo.stages import (
     CV2_INPAINT,
     DEFAULT_MODELS,
+    GREY_LOOK,
     OPTIONAL,
     STAGES,
     Colorize,
@@ -107,6 +108,11 @@ class PhotoRestorer:
             or 4 (also upside down and both; default :data:`restore.photo.scales.FLIPS`): fewer
             false alarms on white dots and edges (:func:`restore.photo.scales.flip_average`);
             the detector runs that many times.
+        detect_grey: a photo whose colours stray less than this many 8-bit levels from its tone
+            (:func:`restore.photo.tone.colour_spread`: B&W, toned, faded, lightly tinted prints)
+            is also looked at in grey, and the detector's larger probability counts; 0 turns it
+            off (default :data:`restore.photo.stages.GREY_LOOK`). The detector runs twice on
+            such photos.
         enhance_local: share of the enhance model's local change (grain, JPEG) kept, in [0, 1];
             its tone change is always applied (default :data:`restore.photo.global_tone.PIPELINE_LOCAL`).
         enhance_side: on a photo whose shorter side is at least twice this, the enhance curve is
@@ -173,6 +179,7 @@ class PhotoRestorer:
         detect_corners: bool = True,
         detect_pyramid: bool = True,
         detect_flips: int = FLIPS,
+        detect_grey: float = GREY_LOOK,
         enhance_side: int | None = WORKING_SIDE,
         fix_casts: bool = False,
     ) -> None:
@@ -190,6 +197,9 @@ class PhotoRestorer:
         self.detect_corners = bool(detect_corners)
         self.detect_pyramid = bool(detect_pyramid)
         self.detect_flips = check_flips(detect_flips, "detect_flips")
+        if not detect_grey >= 0:
+            raise ValueError(f"detect_grey must be >= 0 (levels; 0: off), got {detect_grey!r}")
+        self.detect_grey = float(detect_grey)
         self.enhance_side = enhance_side
         self.fix_casts = bool(fix_casts)
         self.force_colorize = colorize == "force"
@@ -308,6 +318,7 @@ class PhotoRestorer:
             self.detect_corners,
             self.detect_pyramid,
             self.detect_flips,
+            self.detect_grey,
         )
 
     def raw_mask(self, x: Tensor) -> Tensor:

@@ -141,6 +141,12 @@ def about_image(img: Image) -> dict[str, Any]:
     }
 
 
+#: restore photo's ``detect_grey``: photos whose colours stray less than this many 8-bit levels
+#: from their tone (:func:`restore.photo.tone.colour_spread`) are also looked at in grey: two
+#: just-noticeable differences; B&W, toned and most faded or tinted prints, not colour photos.
+GREY_LOOK = 6.0
+
+
 def detect_damage(
     model: Any,
     x: Tensor,
@@ -151,6 +157,7 @@ def detect_damage(
     corners: bool = True,
     pyramid: bool = True,
     flips: int | None = None,
+    grey_look: float = 0.0,
 ) -> Tensor:
     """The damage mask (B, 1, H, W) in {0, 1} of photos x (B, 3, H, W) in [0, 1]: ``model``'s
     probability above ``threshold`` (with ``half_size``, large regions found at half size too,
@@ -163,7 +170,11 @@ def detect_damage(
     with ``protect_faces``, only thin defects and bare paper inside the faces found
     (:func:`restore.faces.protect.keep_thin_in_faces`). With ``corners``, the missing corners
     (:func:`restore.photo.corners.missing_corners`), grown and without edge bands the same way,
-    join the mask after the faces' protection."""
+    join the mask after the faces' protection. With ``grey_look`` > 0, a photo whose colours
+    stray less than that many 8-bit levels from its tone (:func:`restore.photo.tone.colour_spread`:
+    a B&W, toned, faded or lightly tinted print) is also looked at in grey (its BT.601 luma), and
+    the larger of the two probabilities counts: the detector misses the cracks of some tinted
+    prints that it finds in their grey (docs/BENCHMARKS.md, "Looking at a print in grey too")."""
     from restore.photo.growth import grow_like_damage
     from restore.photo.margins import drop_edge_bands
     from restore.photo.scales import FLIPS, damage_probability, flip_average
@@ -174,10 +185,22 @@ def detect_damage(
         return drop_edge_bands(m, image=x)
 
     flips = FLIPS if flips is None else flips
-    if half_size:
-        prob = damage_probability(model, x, pyramid=pyramid, flips=flips, threshold=threshold)
-    else:
-        prob = flip_average(model, x, flips)
+
+    def probability(v: Tensor) -> Tensor:
+        if half_size:
+            return damage_probability(model, v, pyramid=pyramid, flips=flips, threshold=threshold)
+        return flip_average(model, v, flips)
+
+    prob = probability(x)
+    if grey_look > 0:
+        from restore.data.color import rgb_to_gray
+        from restore.photo.tone import colour_spread
+
+        few = colour_spread(x) < grey_look
+        if few.any():
+            grey = probability(rgb_to_gray(x[few], keep_channels=True))
+            prob = prob.clone()
+            prob[few] = torch.maximum(prob[few], grey.to(prob))
     mask = grown(prob, threshold)
     if protect_faces and mask.any():  # face detection only when there is something to protect
         from restore.faces.detect import detect_faces
@@ -197,6 +220,7 @@ def detect_damage(
 __all__ = [
     "CV2_INPAINT",
     "DEFAULT_MODELS",
+    "GREY_LOOK",
     "OPTIONAL",
     "STAGES",
     "Colorize",

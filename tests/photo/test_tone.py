@@ -127,3 +127,31 @@ def test_zero_curve_is_exact_grey_and_bad_input_raises():
         measure_tone(torch.rand(2, 3, 8, 8), torch.zeros(1, 8, 8))
     with pytest.raises(ValueError, match="curves"):
         apply_tone(torch.rand(2, 3, 8, 8), torch.zeros(3, 3, BINS))
+
+
+def test_colour_spread_by_hand() -> None:
+    from restore.photo.tone import colour_spread
+
+    grey = _grey()
+    assert float(colour_spread(grey)[0]) < 1e-3
+    # an even tone, multiplied (sepia) or added (a cast), is what the tone curve explains
+    assert float(colour_spread(grey * SEPIA)[0]) < 1  # within a luma bin the tint still varies
+    cast = grey * 0.8 + torch.tensor([0.1, 0.05, 0.0]).view(1, 3, 1, 1)
+    assert float(colour_spread(cast)[0]) < 1
+    # two flat halves of the same luma and opposite chroma, d and -d: the tone at that luma is
+    # grey, so every pixel is max|d| away from it, but for the two columns the 3 x 3 blur mixes
+    a = torch.tensor([0.6, 0.4, 0.4])
+    lum = 0.299 * a[0] + 0.587 * a[1] + 0.114 * a[2]
+    b = 2 * lum - a  # same luma
+    x = torch.empty(1, 3, 64, 64)
+    x[..., :32] = a.view(1, 3, 1, 1)
+    x[..., 32:] = b.view(1, 3, 1, 1)
+    want = float((a - lum).abs().max() * 255)  # 35.7 levels
+    got = colour_spread(x)
+    assert got.shape == (1,)
+    assert want * (62 / 64) - 0.01 <= float(got[0]) <= want + 0.01
+    # a batch is measured photo by photo
+    both = colour_spread(torch.cat([_grey(64, 64) * SEPIA, x]))
+    assert float(both[0]) < 1 and float(both[1]) == pytest.approx(float(got[0]), abs=1e-4)
+    with pytest.raises(ValueError, match=r"\(B, 3, H, W\)"):
+        colour_spread(grey[:, :1])
