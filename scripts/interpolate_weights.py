@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         out = Path(args.out)
         if out.exists():
             raise RestoreError(f"{out} exists; name a new folder")
-        s_path, s_card, _ = resolve(args.start)
+        s_path, _, _ = resolve(args.start)
         e_path, e_card, _ = resolve(args.end)
         if s_path.resolve() == e_path.resolve():
             raise RestoreError("START and END are the same weights")

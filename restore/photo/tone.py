@@ -180,6 +180,15 @@ def measure_tone(x: Tensor, mask: Tensor | None = None) -> list[Tone]:
     return out
 
 
+def _luma_bins(lum: Tensor, d: Tensor, w: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """Each pixel's luminance bin (N,), and per bin the pixels' summed weight (BINS,) and
+    weighted ``d`` (3, BINS): the sums a tone curve is the ratio of."""
+    idx = (lum * BINS).long().clamp(0, BINS - 1)
+    wsum = torch.zeros(BINS, device=lum.device).index_add_(0, idx, w)
+    dsum = torch.zeros(3, BINS, device=lum.device).index_add_(1, idx, d * w)
+    return idx, wsum, dsum
+
+
 def _measure_one(x: Tensor, w: Tensor) -> Tone:
     lum = rgb_to_gray(x).flatten()  # (N,)
     d = (x.flatten(2)[0] - lum) * 255.0  # (3, N) levels off grey
@@ -187,9 +196,7 @@ def _measure_one(x: Tensor, w: Tensor) -> Tone:
     chroma_px = d.abs().amax(0)
     chromatic = chroma_px > GREY_LEVELS
     chromatic_fraction = float((w * chromatic).sum())
-    idx = (lum * BINS).long().clamp(0, BINS - 1)
-    wsum = torch.zeros(BINS, device=x.device).index_add_(0, idx, w)
-    dsum = torch.zeros(3, BINS, device=x.device).index_add_(1, idx, d * w)
+    idx, wsum, dsum = _luma_bins(lum, d, w)
     filled = wsum > 1e-3
     curve = _fill(dsum / wsum.clamp(min=1e-12), filled)
     kernel = torch.tensor([[[0.25, 0.5, 0.25]]], device=x.device)  # smooth along luminance
@@ -239,9 +246,8 @@ def colour_spread(x: Tensor) -> Tensor:
     for s in _shrink(x.float(), ANALYSIS_SIDE):
         lum = rgb_to_gray(s[None])[0, 0].flatten()
         d = (s.flatten(1) - lum) * 255.0  # (3, N)
-        idx = (lum * BINS).long().clamp(0, BINS - 1)
-        n = torch.zeros(BINS, device=x.device).index_add_(0, idx, torch.ones_like(lum))
-        t = torch.zeros(3, BINS, device=x.device).index_add_(1, idx, d) / n.clamp(min=1)
+        idx, n, dsum = _luma_bins(lum, d, torch.ones_like(lum))
+        t = dsum / n.clamp(min=1)
         out.append((d - t[:, idx]).abs().amax(0).mean())
     return torch.stack(out)
 
