@@ -231,9 +231,8 @@ def colour_spread(x: Tensor) -> Tensor:
     ``t`` the mean ``d`` of the pixels of its luminance (:data:`BINS` bins: the tone curve of
     :func:`measure_tone`), in 8-bit levels, measured as the tone is (the photo shrunk to
     :data:`ANALYSIS_SIDE`, blurred 3 x 3). A grey photo and a print toned evenly (sepia,
-    selenium, a cast) score about 0; the scans of ``real_old`` (B&W, sepia, faded, stained,
-    hand-tinted) 0-8 but for two colour prints (11 and 13); the colour photos of Set5 / Set14
-    4-38, 16 of 17 above 7. Returns (B,).
+    selenium, a cast) score about 0, most faded, stained and hand-tinted prints a few levels,
+    most colour photos more (docs/BENCHMARKS.md, "Looking at a print in grey too"). Returns (B,).
 
     Example:
         >>> grey = torch.rand(1, 1, 16, 16).expand(-1, 3, -1, -1)
