@@ -65,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--judge", metavar="RUN", help="only score RUN (e.g. from the GPU call) and ship if better"
     )
     r.add_argument("--device", default=None)
+    r.add_argument(
+        "--seed", type=int, default=None, help="the legs' data seed (default: from the clock)"
+    )
     r.set_defaults(func=commands.cmd_relay)
 
     e = sub.add_parser(

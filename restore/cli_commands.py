@@ -88,6 +88,7 @@ def cmd_relay(args: argparse.Namespace) -> int:
             metrics_dir=metrics_dir,
             benchmarks=bench,
             dry_run=args.dry_run,
+            seed=args.seed,
         )
     for r in reports:
         what = "SHIPPED" if r.shipped else ("plan" if args.dry_run else "kept")

@@ -7,7 +7,11 @@ A leg, for each model picked:
    (1 = no better than the baseline, 0 = at the target), read from its card. The largest shares go
    first, as many as the time budget holds (each leg's time is estimated from the card's last leg).
 2. **train**: ``restore train RECIPE --from NAME`` (a fresh optimiser and warm-up on the shipped
-   weights), one model at a time with every core: on a 2-core CPU parallel runs thrash.
+   weights), one model at a time with every core: on a 2-core CPU parallel runs thrash. Each leg
+   draws its own data seed (:func:`leg_seed`, written into the leg's command on the card): with
+   the recipe's fixed seed a leg that was not shipped was repeated bit for bit by the next session
+   (face, sessions 12 and 13: the same +2.211 dB twice), and a shipped one met the same batches
+   in the same order again.
 3. **judge**: the new weights and the shipped ones are scored by the task's protocol in the same
    run. A leg ships only if its headline metric is higher and no guard set lost more than
    ``GUARD_DB``.
@@ -425,6 +429,17 @@ def record_value(name: str, target: Target, score: Score, weights_dir: Path = WE
     atomic_write_json(path, strip_machine_paths(card))
 
 
+def leg_seed(now: float | None = None) -> int:
+    """A data seed for a new leg: the time in seconds, modulo 10^6 (a leg a session, so two legs
+    never share one by chance; the card's command records it, which keeps the leg reproducible).
+
+    Example:
+        >>> leg_seed(1_764_658_800.7)
+        658800
+    """
+    return int(time.time() if now is None else now) % 1_000_000
+
+
 def run_relay(
     targets: Mapping[str, Target],
     budget_s: float,
@@ -437,8 +452,10 @@ def run_relay(
     benchmarks: Path | None = None,
     dry_run: bool = False,
     extra_set: Sequence[str] = (),
+    seed: int | None = None,
 ) -> list[LegReport]:
-    """One relay leg over the models that need it most (see the module docstring)."""
+    """One relay leg over the models that need it most (see the module docstring); ``seed`` is
+    the legs' data seed (default: :func:`leg_seed`)."""
     cards = {n: dict(read_card(weights_dir / f"{n}.json")) for n in targets}
     for n in targets:  # a model never measured by the relay is measured first (cheap: eval only)
         if (not only or n in only) and card_value(cards[n]) is None:
@@ -464,12 +481,16 @@ def run_relay(
         t = targets[p.name]
         t0 = time.perf_counter()
         arch = architecture_overrides(cards[p.name])
+        sets = (
+            *arch,
+            *t.set,
+            f"train.steps={p.steps}",
+            f"train.seed={leg_seed() if seed is None else seed}",
+        )
         cfg = load_config(
             t.recipe,
             [
-                *arch,
-                *t.set,
-                f"train.steps={p.steps}",
+                *sets,
                 f"train.out_dir={out_dir}",
                 "train.progress=false",
                 *extra_set,
@@ -478,7 +499,7 @@ def run_relay(
         st = weights_dir / f"{p.name}.safetensors"
         start = StartWeights(path=st, card=cards[p.name], label=p.name)
         cmd = f"restore train configs/{Path(t.recipe).name} --from {p.name} " + " ".join(
-            shlex.quote(f"--set={s}") for s in (*arch, *t.set, f"train.steps={p.steps}")
+            shlex.quote(f"--set={s}") for s in sets
         )
         res = train(cfg, device=device, init_from=start, command=cmd)
         rep = judge_and_ship(res.out_dir, t, weights_dir=weights_dir, metrics_dir=metrics_dir)

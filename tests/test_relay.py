@@ -160,6 +160,7 @@ def test_a_whole_leg_trains_judges_and_ships(tiny_world):
         metrics_dir=tmp / "metrics",
         benchmarks=bench,
         extra_set=["train.progress=false"],
+        seed=7,
     )
     assert [(r.name, r.shipped, r.steps) for r in reps] == [("enhance", True, 6)]
     new = json.loads((wdir / "enhance.json").read_text())
@@ -169,6 +170,8 @@ def test_a_whole_leg_trains_judges_and_ships(tiny_world):
     assert machine_paths(new) == []  # the leg's command named the tmp data folder
     legs = new["training"]["legs"]
     assert [leg["leg"] for leg in legs] == [1, 2] and legs[1]["metric"] == {"m": 2.0, "guard": 5.0}
+    assert "--set=train.seed=7" in legs[1]["command"]  # the leg's own data seed, rerunnable
+    assert json.loads((tmp / "relay" / "tiny" / "config.json").read_text())["train"]["seed"] == 7
     assert legs[0]["note"] == "first leg's note" and "note" not in new
     assert new["training"]["totals"]["steps"] == 8 + 6
     assert new["relay"]["value"] == 2.0 and new["relay"]["remaining"] == pytest.approx(1.8)
@@ -183,6 +186,7 @@ def test_a_whole_leg_trains_judges_and_ships(tiny_world):
 def test_a_leg_that_is_not_better_is_not_shipped(tiny_world, monkeypatch):
     tmp, wdir, imgs, _ = tiny_world
     monkeypatch.setitem(relay.SCORERS, "flat", lambda model, data: relay.Score(1.0))
+    monkeypatch.setattr(relay, "leg_seed", lambda: 4242)
     before = sha256_file(wdir / "enhance.safetensors")
     stale = json.loads((wdir / "enhance.json").read_text())
     stale["relay"] = {"value": 0.5}  # scored under an older pipeline
@@ -190,6 +194,9 @@ def test_a_leg_that_is_not_better_is_not_shipped(tiny_world, monkeypatch):
     t = target(scorer="flat", steps=4, set=(f"data.train={imgs}", "data.val="))
     reps = relay.run_relay({"enhance": t}, 1e6, out_dir=tmp / "r2", weights_dir=wdir)
     assert not reps[0].shipped and "<= shipped" in reps[0].reason
+    # no seed given: the leg draws its own (leg_seed), not the recipe's fixed 0, so the next
+    # session's leg is not this one again
+    assert json.loads((tmp / "r2" / "tiny" / "config.json").read_text())["train"]["seed"] == 4242
     assert sha256_file(wdir / "enhance.safetensors") == before
     # the kept card's relay value is the shipped model's score of this run, not its old one
     kept = json.loads((wdir / "enhance.json").read_text())
