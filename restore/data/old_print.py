@@ -228,6 +228,9 @@ class OldPrintConfig:
     # probability 0 and lost 0.2 dB on the independent damage (docs/BENCHMARKS.md)
     flaking_large_prob: float = 0.0
     flaking_large_area: tuple[float, float] = (0.03, 0.15)
+    # share of those whose large flakes are torn along the emulsion's cracks, angular, on bumpy
+    # paper (emulsion_flaking's torn_prob); 0 keeps the random stream of earlier legs
+    flaking_torn_prob: float = 0.0
     crack_prob: float = 0.35
     crack_cell: tuple[float, float] = (0.05, 0.18)
     crack_width: tuple[float, float] = (0.7, 2.5)
@@ -383,6 +386,7 @@ def old_print_damage(
             paper_yellow=yl,
             large_prob=c.flaking_large_prob,
             large_area=c.flaking_large_area,
+            torn_prob=c.flaking_torn_prob,
         ),
     )
     hole(

@@ -133,6 +133,7 @@ def emulsion_flaking(
     paper_yellow: tuple[float, float] = (0.02, 0.2),
     large_prob: float = 0.0,
     large_area: tuple[float, float] = (0.03, 0.15),
+    torn_prob: float = 0.0,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Emulsion loss: irregular paper-white patches, from specks to a few percent of the image.
 
@@ -145,6 +146,10 @@ def emulsion_flaking(
     in all), as on real prints where a whole cheek or eye has flaked off: the field is mostly
     of the size of a flake, so patches are whole blobs with ragged rims; the bare paper is
     fibrous (a fine grain and a gentle relief) and the broken emulsion leaves a thin grey rim.
+    With ``torn_prob`` such an image's flakes are torn instead: the emulsion broke along its own
+    crack network, so a flake is a union of whole angular cells of a flake's size (straight edges,
+    sharp corners, as on ``real_old/yasirgunes/f.png``), and the bare paper shows its relief, lit
+    from one side (the bumpy cream paper of ``real_old/bzz12366/15.png``).
 
     Args:
         img: images in [0, 1].
@@ -155,6 +160,7 @@ def emulsion_flaking(
         paper_yellow: range of the cream tint of the paper.
         large_prob: probability that an image loses large compact flakes instead.
         large_area: range of the flaked fraction of such an image.
+        torn_prob: probability that an image with large flakes has torn ones.
 
     Returns:
         ``(damaged, mask)``. Shape: (B, 3, H, W), (B, 1, H, W).
@@ -166,6 +172,7 @@ def emulsion_flaking(
     check_range("paper_yellow", paper_yellow, 0.0, 1.0)
     check_prob("angular_prob", angular_prob)
     check_prob("large_prob", large_prob)
+    check_prob("torn_prob", torn_prob)
     x, (n, _, h, w) = img.clamp(0, 1), img.shape
     gd, s = pixel_generator(g, x), min(h, w)
     cells = [s / 2**k for k in range(2, 8)] + [2.0]
@@ -196,6 +203,14 @@ def emulsion_flaking(
             gd, n, h, w, 5.0, x
         )
         mottle = torch.where(large, 1 + fibres, mottle)
+        if torn_prob > 0:  # draws only then: the default's random stream stays as it was
+            torn = large & (uniform(g, n, 0, 1, x) < torn_prob).view(n, 1, 1, 1)
+            side = (size.view(n).cpu() * host_uniform(g, n, 0.6, 1.2)).clamp_min(3.0)
+            bend = smooth_noise(gd, n * 2, h, w, 8.0, x).view(n, 2, h, w) * 1.5
+            _, cell = worley_edges(gd, side, h, w, x, bend)
+            cells_field = torch.special.ndtri(cell.clamp(1e-4, 1 - 1e-4))
+            field = torch.where(torn, field + cells_field, field)
+            mottle = torch.where(torn, 1 + 0.4 * fibres + _relief(gd, n, h, w, x), mottle)
     steep = torch.where(large, 40.0, 4.0) if large_prob > 0 else 4.0  # a blob's field is flat
     alpha = (field - quantile_threshold(field, frac)).mul(steep).add(0.5).clamp(0, 1)
     fill = paper_colour(g, n, x, paper_yellow) * mottle
@@ -206,6 +221,17 @@ def emulsion_flaking(
             large & (rim > 0), fill * uniform(g, n, 0.78, 0.9, x).view(n, 1, 1, 1), fill
         )
     return paint(x, alpha * uniform(g, n, 0.8, 1.0, x).view(n, 1, 1, 1), fill)
+
+
+def _relief(gd: torch.Generator, n: int, h: int, w: int, like: torch.Tensor) -> torch.Tensor:
+    """Bumpy paper lit from one side: the slope of a random height field along a random light
+    direction, 0.05 at its standard deviation. Shape (n, 1, h, w)."""
+    height = smooth_noise(gd, n, h, w, 2.5, like) + 0.7 * smooth_noise(gd, n, h, w, 6.0, like)
+    dy = F.pad(height[..., 1:, :] - height[..., :-1, :], (0, 0, 0, 1), mode="replicate")
+    dx = F.pad(height[..., :, 1:] - height[..., :, :-1], (0, 1, 0, 0), mode="replicate")
+    angle = uniform(gd, n, 0, 2 * math.pi, like).view(n, 1, 1, 1)
+    slope = dx * angle.cos() + dy * angle.sin()
+    return 0.05 * slope / slope.std((2, 3), keepdim=True).clamp_min(1e-6)
 
 
 @at_least_float32

@@ -85,6 +85,8 @@ class DamageOptions:
     # share of the real-print samples that lose a few large flakes (a cheek, an eye) instead of
     # scattered ones (restore.data.old_print.OldPrintConfig.flaking_large_prob)
     flaking_large_prob: float = 0.0
+    # share of those large flakes torn along the emulsion's cracks (OldPrintConfig.flaking_torn_prob)
+    flaking_torn_prob: float = 0.0
     # share of the real-print samples that lose emulsion at all (OldPrintConfig.flaking_prob);
     # None keeps OldPrintConfig's. With flaking_large_prob it sets how often a batch shows large
     # flakes (print_share x flaking_prob x flaking_large_prob of the damaged samples)
@@ -107,6 +109,7 @@ class DamageOptions:
             "clean_grey_share",
             "clean_mild_share",
             "flaking_large_prob",
+            "flaking_torn_prob",
         ):
             if not 0.0 <= getattr(self, k) <= 1.0:
                 raise ValueError(f"{k} must be in [0, 1], got {getattr(self, k)}")
@@ -238,7 +241,12 @@ class DamageTask(Task):
             )
             if v is not None
         }
-        self.prints = replace(OldPrintConfig(), flaking_large_prob=o.flaking_large_prob, **prints)
+        self.prints = replace(
+            OldPrintConfig(),
+            flaking_large_prob=o.flaking_large_prob,
+            flaking_torn_prob=o.flaking_torn_prob,
+            **prints,
+        )
         self.val_set = SeededValSet(
             cfg.data.val,
             o.val_images,

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -448,3 +449,27 @@ def test_crazing_bad_parameters_raise(img):
         P.crazing(img, _gen(0), bundle_prob=2.0)
     with pytest.raises(ValueError, match="jag"):
         P.crazing(img, _gen(0), jag=(0.5, 0.1))
+
+
+def test_torn_flakes_keep_the_share_and_show_the_paper_relief():
+    """torn_prob=1: the large flakes still cover large_area, and the bare paper inside them shows
+    its relief (high-pass std over 1.2x the blobs' fine grain); without large flakes torn_prob
+    draws nothing, so the output is the default's, bit for bit."""
+    import cv2
+
+    x = torch.full((4, 3, 160, 160), 0.5)
+    std = {}
+    for t in (0.0, 1.0):
+        out, m = P.emulsion_flaking(x, _gen(5), large_prob=1.0, large_area=(0.05, 0.1), torn_prob=t)
+        share = m.mean((1, 2, 3))
+        assert ((share > 0.045) & (share < 0.105)).all(), (t, share)
+        hp = []
+        for i in range(4):
+            core = cv2.erode((m[i, 0].numpy() > 0).astype("uint8"), np.ones((7, 7))) > 0
+            y = out[i].mean(0).numpy()
+            hp.append((y - cv2.GaussianBlur(y, (0, 0), 3))[core].std())
+        std[t] = float(np.mean(hp))
+    assert std[1.0] > 1.2 * std[0.0], std
+    a, ma = P.emulsion_flaking(x, _gen(6), torn_prob=1.0)
+    b, mb = P.emulsion_flaking(x, _gen(6))
+    assert torch.equal(a, b) and torch.equal(ma, mb)

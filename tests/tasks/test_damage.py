@@ -88,6 +88,23 @@ def test_options_are_checked():
         DamageOptions(threshold=1.5)
     with pytest.raises(ValueError, match="flaking_large_prob"):
         DamageOptions(flaking_large_prob=-0.1)
+    with pytest.raises(ValueError, match="flaking_torn_prob"):
+        DamageOptions(flaking_torn_prob=1.5)
+
+
+def test_recipe_print_options_reach_the_print_damage(image_dir, tmp_path):
+    """task_args.flaking_large_prob and flaking_torn_prob land in the task's OldPrintConfig;
+    left out, the print damage is OldPrintConfig's own (torn flakes off)."""
+    task = create_task(
+        tiny_damage_cfg(
+            image_dir,
+            tmp_path,
+            "task_args.flaking_large_prob=0.4",
+            "task_args.flaking_torn_prob=0.5",
+        )
+    )
+    assert (task.prints.flaking_large_prob, task.prints.flaking_torn_prob) == (0.4, 0.5)
+    assert create_task(tiny_damage_cfg(image_dir, tmp_path)).prints.flaking_torn_prob == 0.0
 
 
 def test_print_damage_takes_the_recipes_print_config():
