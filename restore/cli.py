@@ -64,6 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--judge", metavar="RUN", help="only score RUN (e.g. from the GPU call) and ship if better"
     )
+    r.add_argument(
+        "--override",
+        metavar="REASON",
+        help="with --judge: ship RUN even if the judge would not, for this reason (kept in the card)",
+    )
     r.add_argument("--device", default=None)
     r.add_argument(
         "--seed", type=int, default=None, help="the legs' data seed (default: from the clock)"

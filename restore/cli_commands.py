@@ -71,11 +71,18 @@ def cmd_relay(args: argparse.Namespace) -> int:
         print(f"restore relay: not in {args.table}: {', '.join(unknown)}", file=sys.stderr)
         return EXIT_USAGE
     metrics_dir, bench = repo / "docs" / "metrics", repo / "docs" / "BENCHMARKS.md"
+    if args.override and not args.judge:
+        print("restore relay --override REASON goes with --judge RUN", file=sys.stderr)
+        return EXIT_USAGE
     if args.judge:
         if len(only) != 1:
             print("restore relay --judge RUN needs --models NAME (one)", file=sys.stderr)
             return EXIT_USAGE
-        reports = [judge_and_ship(args.judge, targets[only[0]], metrics_dir=metrics_dir)]
+        reports = [
+            judge_and_ship(
+                args.judge, targets[only[0]], metrics_dir=metrics_dir, override=args.override
+            )
+        ]
         if reports[0].shipped:
             update_benchmarks(bench, relay_table(Path(__file__).parent / "weights", targets))
     else:

@@ -215,8 +215,10 @@ def ship(
     *,
     weights_dir: Path = WEIGHTS_DIR,
     metrics_dir: Path | None = None,
+    note: str | None = None,
 ) -> dict[str, Any]:
     """Copy a run's weights over the shipped model and write its card; return the card.
+    ``note`` goes into the last leg's record (why it shipped, where a person decided).
 
     The card keeps the shipped card's description and notes, takes the run's runtime
     section (with the new SHA-256), config and legs (the last leg gets the headline value), and
@@ -233,6 +235,8 @@ def ship(
             target.metric: round(new.value, 4),
             **{k: round(v, 4) for k, v in new.guards.items()},
         }
+        if note:
+            legs[-1]["note"] = note
     tensors, _ = load_tensors(st)
     n_params = sum(
         int(t.numel()) for k, t in tensors.items() if t.is_floating_point() and "running_" not in k
@@ -366,14 +370,23 @@ def judge_and_ship(
     *,
     weights_dir: Path = WEIGHTS_DIR,
     metrics_dir: Path | None = None,
+    override: str | None = None,
 ) -> LegReport:
-    """Score a finished run and the shipped model side by side; ship the run if it is better."""
+    """Score a finished run and the shipped model side by side; ship the run if it is better.
+
+    ``override``: ship it even when the judge would not, for this reason (a person's decision on
+    evidence the scorer does not see, such as real prints judged by eye and by hand labels); the
+    reason goes into the card's leg and the run's ``judge.json`` next to the judge's own verdict.
+    """
     scorer = SCORERS[target.scorer]
     shipped = weights_dir / f"{target.name}.safetensors"
     candidate = shipped_form(run, shipped)
     old = scorer(str(shipped), target.data)
     new = scorer(str(candidate), target.data)
-    ok, why = judge(new, old, target.guard_tolerance, dict(target.guard_floors))
+    judged, why = judge(new, old, target.guard_tolerance, dict(target.guard_floors))
+    ok = judged or bool(override)
+    if override and not judged:
+        why = f"{why}; shipped over the judge: {override}"
     log.info("relay %s: %s -> %s", target.name, why, "ship" if ok else "keep the shipped model")
     verdict = {
         "model": target.name,
@@ -383,12 +396,14 @@ def judge_and_ship(
         "guard_tolerance": target.guard_tolerance,
         "guard_floors": dict(target.guard_floors),
         "ship": ok,
+        "judged": judged,
         "reason": why,
     }
     if Path(run).is_dir():  # the numbers stay with the run, shipped or not
         atomic_write_json(Path(run) / "judge.json", verdict)
     if ok:
-        ship(candidate, target, new, weights_dir=weights_dir, metrics_dir=metrics_dir)
+        note = why if override and not judged else None
+        ship(candidate, target, new, weights_dir=weights_dir, metrics_dir=metrics_dir, note=note)
     else:  # the shipped model's value as it scores today (the pipeline around it may have moved)
         record_value(target.name, target, old, weights_dir)
     return LegReport(target.name, 0, ok, why, old.value, new.value)

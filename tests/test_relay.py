@@ -99,6 +99,15 @@ def test_parse_budget():
     assert build_parser().parse_args(["relay", "--budget", "45m"]).budget == 2700
 
 
+def test_override_goes_with_judge(capsys):
+    """--override REASON without --judge RUN is a usage error, before anything is scored."""
+    from restore.cli_commands import EXIT_USAGE, cmd_relay
+
+    args = build_parser().parse_args(["relay", "--override", "looks better", "--models", "damage"])
+    assert cmd_relay(args) == EXIT_USAGE
+    assert "--override REASON goes with --judge RUN" in capsys.readouterr().err
+
+
 def test_benchmarks_section_is_replaced_not_duplicated(tmp_path):
     b = tmp_path / "B.md"
     b.write_text("# Bench\n\nintro\n")
@@ -201,6 +210,16 @@ def test_a_leg_that_is_not_better_is_not_shipped(tiny_world, monkeypatch):
     # the kept card's relay value is the shipped model's score of this run, not its old one
     kept = json.loads((wdir / "enhance.json").read_text())
     assert kept["relay"]["value"] == 1.0 and kept["runtime"]["sha256"] == before
+    # a person may ship it anyway, for a reason the scorer does not see: the card's leg and the
+    # run's judge.json keep that reason beside the judge's own verdict
+    run = tmp / "r2" / "tiny"
+    rep = relay.judge_and_ship(run, t, weights_dir=wdir, override="real prints look better")
+    assert rep.shipped and "<= shipped" in rep.reason and "real prints look better" in rep.reason
+    assert sha256_file(wdir / "enhance.safetensors") == sha256_file(run / "model.safetensors")
+    leg = json.loads((wdir / "enhance.json").read_text())["training"]["legs"][-1]
+    assert "shipped over the judge: real prints look better" in leg["note"]
+    verdict = json.loads((run / "judge.json").read_text())
+    assert verdict["ship"] and not verdict["judged"]
 
 
 def test_a_float16_model_ships_as_float16_scored_as_it_ships(tiny_world, monkeypatch):
