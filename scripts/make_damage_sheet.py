@@ -3,11 +3,13 @@
 The top block holds small thumbnails of every real print in ``<data>/real_old`` (the only form in
 which those scans may enter the repository); the bottom block holds the same number of training
 photos (``<data>/train/photos_hr``, never ``val/``) damaged by
-:func:`restore.data.old_print.old_print_damage` with the default config. Fixed seeds: the sheet is
-reproducible. ``--effects-out`` also writes a sheet of every damage function alone with its mask
+:func:`restore.data.old_print.old_print_damage` with the print damage the detector trains on
+(``configs/damage.yaml``'s print options: :func:`restore.tasks.damage.print_config`; ``--recipe``
+for another). Fixed seeds: the sheet is reproducible. ``--effects-out`` also writes a sheet of every damage function alone with its mask
 (for tuning; not committed).
 
 Usage: python scripts/make_damage_sheet.py [--data ../shared/data] [--out docs/img/real_vs_synthetic.jpg]
+                                           [--recipe configs/damage.yaml]
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ import cv2
 import numpy as np
 import torch
 
+from restore.config import from_dict, load_config
 from restore.data import old_print as P
+from restore.tasks.damage import DamageOptions, print_config
 
 REPO = Path(__file__).resolve().parents[1]
 TILE_W, TILE_H, COLS = 210, 280, 7
@@ -117,7 +121,15 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--quality", type=int, default=80, help="JPEG quality of the sheet")
     ap.add_argument("--effects-out", type=Path, help="also write the one-effect-each sheet here")
+    ap.add_argument(
+        "--recipe",
+        type=Path,
+        default=REPO / "configs" / "damage.yaml",
+        help="damage recipe whose print options (flakes, crazing) the synthetic prints take",
+    )
     args = ap.parse_args()
+    cfg = load_config(args.recipe, [])
+    prints = print_config(from_dict(DamageOptions, cfg.task_args, "task_args."))
 
     real_dir, photo_dir = args.data / "real_old", args.data / "train" / "photos_hr"
     real = sorted(p for p in real_dir.rglob("*") if p.suffix.lower() in {".png", ".jpg", ".jpeg"})
@@ -134,7 +146,7 @@ def main() -> None:
             raise SystemExit(f"cannot read {photo_dir / PHOTOS[i % len(PHOTOS)]}.png")
         w, h = (TILE_H, TILE_W) if rng.uniform() < 0.25 else (TILE_W, TILE_H)
         x = crop(bgr, round(w * WORK), round(h * WORK), rng)
-        damaged, _, _ = P.old_print_damage(x, g)
+        damaged, _, _ = P.old_print_damage(x, g, prints)
         synth_tiles.append(fit(to_bgr(damaged)))
 
     width = TILE_W * COLS
@@ -142,7 +154,11 @@ def main() -> None:
         [
             header(f"real damaged prints ({len(real)}, shared/data/real_old, thumbnails)", width),
             grid(real_tiles),
-            header("synthetic: restore.data.old_print.old_print_damage on train/photos_hr", width),
+            header(
+                f"synthetic: restore.data.old_print.old_print_damage as {args.recipe.name} "
+                "trains on, on train/photos_hr",
+                width,
+            ),
             grid(synth_tiles),
         ]
     )

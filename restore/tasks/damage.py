@@ -129,6 +129,27 @@ def damage_config(opts: DamageOptions) -> OldPhotoConfig:
     )
 
 
+def print_config(opts: DamageOptions) -> OldPrintConfig:
+    """The real-print damage used for training: OldPrintConfig's, with the print options of
+    ``opts`` (flaking, large and torn flakes, crazing) where the recipe sets them."""
+    given = {
+        k: tuple(v) if isinstance(v, list) else v
+        for k, v in (
+            ("crazing_prob", opts.crazing_prob),
+            ("crazing_width", opts.crazing_width),
+            ("crazing_strength", opts.crazing_strength),
+            ("flaking_prob", opts.flaking_prob),
+        )
+        if v is not None
+    }
+    return replace(
+        OldPrintConfig(),
+        flaking_large_prob=opts.flaking_large_prob,
+        flaking_torn_prob=opts.flaking_torn_prob,
+        **given,
+    )
+
+
 def dice_loss(logits: Tensor, target: Tensor, eps: float = 1.0) -> Tensor:
     """Soft Dice loss ``1 - 2|P.T| / (|P| + |T|)`` per image, averaged.
 
@@ -231,22 +252,7 @@ class DamageTask(Task):
             raise ConfigError("the damage task needs model.generator_args.output: none (logits)")
         self.damage = damage_config(self.opts)
         o = self.opts
-        prints = {
-            k: tuple(v) if isinstance(v, list) else v
-            for k, v in (
-                ("crazing_prob", o.crazing_prob),
-                ("crazing_width", o.crazing_width),
-                ("crazing_strength", o.crazing_strength),
-                ("flaking_prob", o.flaking_prob),
-            )
-            if v is not None
-        }
-        self.prints = replace(
-            OldPrintConfig(),
-            flaking_large_prob=o.flaking_large_prob,
-            flaking_torn_prob=o.flaking_torn_prob,
-            **prints,
-        )
+        self.prints = print_config(o)
         self.val_set = SeededValSet(
             cfg.data.val,
             o.val_images,
@@ -469,6 +475,7 @@ __all__ = [
     "eval_damage_config",
     "mix_intact_prints",
     "plain_negatives",
+    "print_config",
     "mask_scores",
     "mix_print_damage",
     "seeded_damage_set",

@@ -94,7 +94,10 @@ def test_options_are_checked():
 
 def test_recipe_print_options_reach_the_print_damage(image_dir, tmp_path):
     """task_args.flaking_large_prob and flaking_torn_prob land in the task's OldPrintConfig;
-    left out, the print damage is OldPrintConfig's own (torn flakes off)."""
+    left out of the options, the print damage is OldPrintConfig's own (torn flakes off)."""
+    from restore.data.old_print import OldPrintConfig
+    from restore.tasks.damage import print_config
+
     task = create_task(
         tiny_damage_cfg(
             image_dir,
@@ -104,7 +107,7 @@ def test_recipe_print_options_reach_the_print_damage(image_dir, tmp_path):
         )
     )
     assert (task.prints.flaking_large_prob, task.prints.flaking_torn_prob) == (0.4, 0.5)
-    assert create_task(tiny_damage_cfg(image_dir, tmp_path)).prints.flaking_torn_prob == 0.0
+    assert print_config(DamageOptions()) == OldPrintConfig()
 
 
 def test_print_damage_takes_the_recipes_print_config():
@@ -202,13 +205,13 @@ def test_recipe_sets_the_crazing_of_the_print_damage(image_dir, tmp_path):
 
 
 def test_recipe_sets_how_often_prints_flake(image_dir, tmp_path):
-    """task_args.flaking_prob reaches OldPrintConfig.flaking_prob; left out, its default stays."""
+    """task_args.flaking_prob reaches OldPrintConfig.flaking_prob; left out of the options (None),
+    OldPrintConfig's default stays."""
     from restore.data.old_print import OldPrintConfig
+    from restore.tasks.damage import print_config
 
     task = create_task(tiny_damage_cfg(image_dir, tmp_path, "task_args.flaking_prob=0.9"))
     assert task.prints.flaking_prob == 0.9
-    assert create_task(tiny_damage_cfg(image_dir, tmp_path)).prints.flaking_prob == (
-        OldPrintConfig().flaking_prob
-    )
+    assert print_config(DamageOptions()).flaking_prob == OldPrintConfig().flaking_prob
     with pytest.raises(ValueError, match="flaking_prob"):
         DamageOptions(flaking_prob=1.5)

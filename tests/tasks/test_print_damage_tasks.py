@@ -38,7 +38,7 @@ def test_damage_print_share_one_is_exactly_old_print_damage():
     clean = random_hflip(x.float() / 255.0, g)
     old_photo_damage(clean, generator=g, config=t.damage)
     torch.rand(4, generator=g)
-    d, m, _ = old_print_damage(clean, g, OldPrintConfig())
+    d, m, _ = old_print_damage(clean, g, t.prints)
     assert torch.equal(batch["input"], d) and torch.equal(batch["mask"], m)
 
 
