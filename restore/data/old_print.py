@@ -225,7 +225,8 @@ class OldPrintConfig:
     flaking_area: tuple[float, float] = (0.0005, 0.06)
     # large compact flakes (a cheek, an eye) instead of scattered ones, as on real prints; off by
     # default: a detector leg trained with 0.3 still gave real_old/bzz12366/15's flakes
-    # probability 0 and lost 0.2 dB on the independent damage (docs/BENCHMARKS.md)
+    # probability 0 and lost 0.2 dB on the independent damage (docs/BENCHMARKS.md). The damage
+    # recipe sets 0.4, with flaking_prob 0.6 and every large flake torn (the shipped leg 15)
     flaking_large_prob: float = 0.0
     flaking_large_area: tuple[float, float] = (0.03, 0.15)
     # share of those whose large flakes are torn along the emulsion's cracks, angular, on bumpy
