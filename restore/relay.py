@@ -384,9 +384,10 @@ def judge_and_ship(
     old = scorer(str(shipped), target.data)
     new = scorer(str(candidate), target.data)
     judged, why = judge(new, old, target.guard_tolerance, dict(target.guard_floors))
-    ok = judged or bool(override)
-    if override and not judged:
+    forced = bool(override) and not judged
+    if forced:
         why = f"{why}; shipped over the judge: {override}"
+    ok = judged or forced
     log.info("relay %s: %s -> %s", target.name, why, "ship" if ok else "keep the shipped model")
     verdict = {
         "model": target.name,
@@ -402,7 +403,7 @@ def judge_and_ship(
     if Path(run).is_dir():  # the numbers stay with the run, shipped or not
         atomic_write_json(Path(run) / "judge.json", verdict)
     if ok:
-        note = why if override and not judged else None
+        note = why if forced else None
         ship(candidate, target, new, weights_dir=weights_dir, metrics_dir=metrics_dir, note=note)
     else:  # the shipped model's value as it scores today (the pipeline around it may have moved)
         record_value(target.name, target, old, weights_dir)

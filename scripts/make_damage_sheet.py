@@ -5,8 +5,8 @@ which those scans may enter the repository); the bottom block holds the same num
 photos (``<data>/train/photos_hr``, never ``val/``) damaged by
 :func:`restore.data.old_print.old_print_damage` with the print damage the detector trains on
 (``configs/damage.yaml``'s print options: :func:`restore.tasks.damage.print_config`; ``--recipe``
-for another). Fixed seeds: the sheet is reproducible. ``--effects-out`` also writes a sheet of every damage function alone with its mask
-(for tuning; not committed).
+for another). Fixed seeds: the sheet is reproducible. ``--effects-out`` also writes a sheet of
+every damage function alone with its mask (for tuning; not committed).
 
 Usage: python scripts/make_damage_sheet.py [--data ../shared/data] [--out docs/img/real_vs_synthetic.jpg]
                                            [--recipe configs/damage.yaml]
