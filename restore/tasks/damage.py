@@ -96,6 +96,12 @@ class DamageOptions:
     crazing_prob: float | None = None
     crazing_width: tuple[float, float] | None = None
     crazing_strength: tuple[float, float] | None = None
+    # the widest width in px of the real-print samples' crack networks and scratches
+    # (OldPrintConfig.crack_width, scratch_width); None keeps OldPrintConfig's. At their defaults
+    # (at most 2.5 and 3 px) the detector misses most cracks 6 px and wider
+    # (scripts/bench/crack_width.py), as a scan of a real print has them
+    crack_width: tuple[float, float] | None = None
+    scratch_width: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         for k in (
@@ -131,13 +137,15 @@ def damage_config(opts: DamageOptions) -> OldPhotoConfig:
 
 def print_config(opts: DamageOptions) -> OldPrintConfig:
     """The real-print damage used for training: OldPrintConfig's, with the print options of
-    ``opts`` (flaking, large and torn flakes, crazing) where the recipe sets them."""
+    ``opts`` (flaking, large and torn flakes, crazing, crack and scratch widths) where the recipe sets them."""
     given = {
         k: tuple(v) if isinstance(v, list) else v
         for k, v in (
             ("crazing_prob", opts.crazing_prob),
             ("crazing_width", opts.crazing_width),
             ("crazing_strength", opts.crazing_strength),
+            ("crack_width", opts.crack_width),
+            ("scratch_width", opts.scratch_width),
             ("flaking_prob", opts.flaking_prob),
         )
         if v is not None

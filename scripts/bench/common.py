@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import platform
 from pathlib import Path
+from typing import Any
+
+#: ``../shared/data`` beside the repository.
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 
 
 def cpu_name() -> str:
@@ -71,3 +75,26 @@ def one_leg_overrides(steps: int, out: str) -> list[str]:
         "train.progress=false",
         "train.log_every=50",
     ]
+
+
+def sepia_crops(side: int = 256) -> Any:
+    """Centre ``side``-px crops of the held-out photos (Set5 + Set14 HR), made sepia, as one
+    (N, 3, side, side) tensor; photos smaller than ``side`` are left out. The bases of the
+    detector benchmarks (``flake_recall.py``, ``crack_width.py``): most real prints are toned."""
+    import torch
+
+    from restore.data.color import rgb_to_gray
+    from restore.data.datasets import list_images
+    from restore.data.io import read_image, to_tensor
+
+    out = []
+    for s in ("Set5", "Set14"):
+        for p in list_images(DATA / "val" / s / "x4" / "HR"):
+            x = to_tensor(read_image(p))
+            h, w = x.shape[-2:]
+            if min(h, w) < side:
+                continue
+            y0, x0 = (h - side) // 2, (w - side) // 2
+            out.append(x[..., y0 : y0 + side, x0 : x0 + side])
+    sepia = torch.tensor([1.0, 0.92, 0.76]).view(1, 3, 1, 1)
+    return rgb_to_gray(torch.cat(out), keep_channels=True) * sepia

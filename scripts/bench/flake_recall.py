@@ -29,30 +29,11 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 import torch  # noqa: E402
+from common import DATA, sepia_crops  # noqa: E402
 
-from restore.data.color import rgb_to_gray  # noqa: E402
-from restore.data.datasets import list_images  # noqa: E402
-from restore.data.io import read_image, to_tensor  # noqa: E402
 from restore.data.old_print_holes import emulsion_flaking  # noqa: E402
 from restore.evaluate import real_label_report  # noqa: E402
 from restore.photo import PhotoRestorer  # noqa: E402
-
-DATA = REPO.parent / "shared" / "data"
-SEPIA = torch.tensor([1.0, 0.92, 0.76]).view(1, 3, 1, 1)
-
-
-def crops(side: int = 256) -> torch.Tensor:
-    """Centre crops of the held-out photos, made sepia (photos smaller than ``side`` left out)."""
-    out = []
-    for s in ("Set5", "Set14"):
-        for p in list_images(DATA / "val" / s / "x4" / "HR"):
-            x = to_tensor(read_image(p))
-            h, w = x.shape[-2:]
-            if min(h, w) < side:
-                continue
-            y0, x0 = (h - side) // 2, (w - side) // 2
-            out.append(x[..., y0 : y0 + side, x0 : x0 + side])
-    return rgb_to_gray(torch.cat(out), keep_channels=True) * SEPIA
 
 
 def main() -> int:
@@ -65,7 +46,7 @@ def main() -> int:
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    clean = crops()
+    clean = sepia_crops()
     flaked, mask = emulsion_flaking(clean, torch.Generator().manual_seed(args.seed), large_prob=1.0)
     flakes = mask > 0.5
     rows = []

@@ -204,6 +204,21 @@ def test_recipe_sets_the_crazing_of_the_print_damage(image_dir, tmp_path):
         create_task(tiny_damage_cfg(image_dir, tmp_path, "task_args.crazing_prob=2.0"))
 
 
+def test_recipe_sets_the_crack_and_scratch_widths_of_the_print_damage(image_dir, tmp_path):
+    """task_args.crack_width / scratch_width reach OldPrintConfig; left out, its defaults stay;
+    a reversed range is refused."""
+    from restore.data.old_print import OldPrintConfig
+
+    extra = ("task_args.crack_width=[0.7, 6.0]", "task_args.scratch_width=[1.0, 5.0]")
+    task = create_task(tiny_damage_cfg(image_dir, tmp_path, *extra))
+    assert task.prints.crack_width == (0.7, 6.0) and task.prints.scratch_width == (1.0, 5.0)
+    default = create_task(tiny_damage_cfg(image_dir, tmp_path))
+    assert default.prints.crack_width == OldPrintConfig().crack_width == (0.7, 2.5)
+    assert default.prints.scratch_width == OldPrintConfig().scratch_width == (0.7, 3.0)
+    with pytest.raises(ValueError, match="crack_width"):
+        create_task(tiny_damage_cfg(image_dir, tmp_path, "task_args.crack_width=[5.0, 1.0]"))
+
+
 def test_recipe_sets_how_often_prints_flake(image_dir, tmp_path):
     """task_args.flaking_prob reaches OldPrintConfig.flaking_prob; left out of the options (None),
     OldPrintConfig's default stays."""
