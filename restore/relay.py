@@ -14,7 +14,9 @@ A leg, for each model picked:
    in the same order again.
 3. **judge**: the new weights and the shipped ones are scored by the task's protocol in the same
    run. A leg ships only if its headline metric is higher and no guard set lost more than
-   ``GUARD_DB``.
+   ``GUARD_DB``; or, where its row has a :class:`Trade`, if that guard rose enough while the
+   headline fell a little (the detector: more hand-labelled real damage found for a little of the
+   synthetic headline).
 4. **ship**: weights, card (legs, totals, summary metrics, ``runtime.sha256``; the card format of
    :mod:`restore.core.card`, no machine paths), the full evaluation in
    ``docs/metrics/<name>-relay.json`` and the relay table of ``docs/BENCHMARKS.md``.
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import shlex
 import time
 from collections.abc import Mapping, Sequence
@@ -60,6 +63,34 @@ MIN_STEPS = 300
 
 
 @dataclass(frozen=True)
+class Trade:
+    """A leg whose headline fell by at most ``cost`` (and stays at least ``floor``) still ships
+    when its guard ``guard`` rose by at least ``gain``, every other guard passing as usual: the
+    detector's headline is synthetic damage, and a leg that finds more of the hand-labelled real
+    damage for a little of it is what a user of real prints wants (leg 15, shipped by hand)."""
+
+    guard: str
+    gain: float
+    cost: float
+    floor: float = -math.inf
+
+    def as_dict(self) -> dict[str, Any]:
+        """The trade as the table writes it (no floor when it has none)."""
+        out: dict[str, Any] = {"guard": self.guard, "gain": self.gain, "cost": self.cost}
+        return out if math.isinf(self.floor) else {**out, "floor": self.floor}
+
+    def carries(self, new: Score, old: Score) -> bool:
+        """Whether ``new`` ships on this trade against ``old`` (the guards aside)."""
+        if self.guard not in new.guards or self.guard not in old.guards:
+            return False
+        return (
+            new.guards[self.guard] >= old.guards[self.guard] + self.gain
+            and new.value >= old.value - self.cost
+            and new.value >= self.floor
+        )
+
+
+@dataclass(frozen=True)
 class Target:
     """One row of ``configs/relay.yaml`` (see the comments there)."""
 
@@ -76,6 +107,9 @@ class Target:
     guard_tolerance: float = 0.05  # how much a guard set may lose, in the metric's unit
     # a guard at or above its floor passes however much it lost (the issue's own bar for it)
     guard_floors: tuple[tuple[str, float], ...] = ()
+    # a second way to ship (:class:`Trade`): a guard that rose enough carries a leg whose headline
+    # fell a little
+    trade: Trade | None = None
 
     def remaining(self, value: float | None) -> float:
         """Share of the way from baseline to target still to go (1 when unmeasured)."""
@@ -104,7 +138,7 @@ def load_targets(path: str | Path, root: str | Path | None = None) -> dict[str, 
         bad = set(row) - known
         if bad:
             raise ConfigError(f"{path}: models.{name}: unknown keys {sorted(bad)}")
-        missing = known - set(row) - {"set", "guard_tolerance", "guard_floors"}
+        missing = known - set(row) - {"set", "guard_tolerance", "guard_floors", "trade"}
         if missing:
             raise ConfigError(f"{path}: models.{name}: missing keys {sorted(missing)}")
         if row["scorer"] not in SCORERS:
@@ -126,8 +160,36 @@ def load_targets(path: str | Path, root: str | Path | None = None) -> dict[str, 
             set=tuple(row.get("set") or ()),
             guard_tolerance=float(row.get("guard_tolerance", GUARD_DB)),
             guard_floors=tuple((k, float(v)) for k, v in (row.get("guard_floors") or {}).items()),
+            trade=load_trade(path, name, row.get("trade")),
         )
     return out
+
+
+def load_trade(path: Path, name: str, row: Any) -> Trade | None:
+    """A table row's ``trade:`` (``{guard, gain, cost[, floor]}``) or None.
+
+    Raises:
+        ConfigError: not a mapping, a missing or unknown key, a negative gain or cost.
+    """
+    if row is None:
+        return None
+    where = f"{path}: models.{name}.trade"
+    if not isinstance(row, Mapping):
+        raise ConfigError(f"{where} must be a mapping of guard, gain, cost, floor")
+    keys = {"guard", "gain", "cost", "floor"}
+    if set(row) - keys or {"guard", "gain", "cost"} - set(row):
+        raise ConfigError(
+            f"{where}: needs guard, gain, cost (and may have floor), got {sorted(row)}"
+        )
+    trade = Trade(
+        str(row["guard"]),
+        float(row["gain"]),
+        float(row["cost"]),
+        float(row.get("floor", -math.inf)),
+    )
+    if trade.gain <= 0 or trade.cost < 0:
+        raise ConfigError(f"{where}: gain must be > 0 and cost >= 0")
+    return trade
 
 
 # ---------------------------------------------------------------------------------------------
@@ -195,17 +257,26 @@ def judge(
     old: Score,
     tolerance: float = GUARD_DB,
     floors: Mapping[str, float] | None = None,
+    trade: Trade | None = None,
 ) -> tuple[bool, str]:
     """Ship only a higher headline value with every guard within ``tolerance`` of the old one or
-    at least at its floor (``floors``: the bar the issue sets for that guard)."""
+    at least at its floor (``floors``: the bar the issue sets for that guard); or, with ``trade``,
+    a headline that fell within the trade's cost when its guard rose by the trade's gain."""
+    why = f"headline {old.value:.4f} -> {new.value:.4f}"
     if not new.value > old.value:
-        return False, f"headline {new.value:.4f} <= shipped {old.value:.4f}"
+        if trade is None or not trade.carries(new, old):
+            return False, f"headline {new.value:.4f} <= shipped {old.value:.4f}"
+        g = trade.guard
+        why += (
+            f" (fell within {trade.cost:g}), carried by {g} {old.guards[g]:.4f} -> "
+            f"{new.guards[g]:.4f} (gain >= {trade.gain:g})"
+        )
     for k, v in new.guards.items():
         if k in (floors or {}) and v >= floors[k]:
             continue
         if k in old.guards and v < old.guards[k] - tolerance:
             return False, f"guard {k} fell {old.guards[k]:.4f} -> {v:.4f}"
-    return True, f"headline {old.value:.4f} -> {new.value:.4f}"
+    return True, why
 
 
 def ship(
@@ -383,7 +454,9 @@ def judge_and_ship(
     candidate = shipped_form(run, shipped)
     old = scorer(str(shipped), target.data)
     new = scorer(str(candidate), target.data)
-    judged, why = judge(new, old, target.guard_tolerance, dict(target.guard_floors))
+    judged, why = judge(
+        new, old, target.guard_tolerance, dict(target.guard_floors), trade=target.trade
+    )
     forced = bool(override) and not judged
     if forced:
         why = f"{why}; shipped over the judge: {override}"
@@ -396,6 +469,7 @@ def judge_and_ship(
         "run": {"value": new.value, "guards": new.guards},
         "guard_tolerance": target.guard_tolerance,
         "guard_floors": dict(target.guard_floors),
+        "trade": target.trade.as_dict() if target.trade else None,
         "ship": ok,
         "judged": judged,
         "reason": why,

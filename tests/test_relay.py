@@ -74,6 +74,57 @@ def test_judge_needs_a_higher_headline_and_no_guard_loss():
     assert not relay.judge(relay.Score(30.1, {"Set14": 25.9}), old, floors={"Set14": 26.0})[0]
 
 
+def test_a_trade_ships_a_small_headline_loss_for_a_guard_gain():
+    """Leg 15's numbers (real mean recall 0.314 -> 0.399 for -0.14 dB) ship on the damage row's
+    trade; a smaller gain, a larger cost, a headline under the floor or another guard's loss
+    do not."""
+    real, clean = "real prints: mask recall (mean)", "clean photo PSNR"
+    trade = relay.Trade(real, gain=0.03, cost=0.2, floor=4.0)
+    old = relay.Score(5.2877, {real: 0.314, clean: 46.7})
+    ok, why = relay.judge(relay.Score(5.1511, {real: 0.399, clean: 46.7}), old, trade=trade)
+    assert ok and "carried by real prints" in why and "0.3140 -> 0.3990" in why
+    assert not relay.judge(relay.Score(5.1511, {real: 0.399, clean: 46.7}), old)[0]  # no trade
+    for value, recall, psnr in (
+        (5.1511, 0.34, 46.7),  # gained 0.026 < 0.03
+        (5.0, 0.399, 46.7),  # cost 0.29 > 0.2
+        (5.1511, 0.399, 46.0),  # the clean-photo guard fell 0.7 > 0.05
+    ):
+        new = relay.Score(value, {real: recall, clean: psnr})
+        assert not relay.judge(new, old, trade=trade)[0], (value, recall, psnr)
+    low = relay.Score(4.1, {real: 0.3})
+    assert not relay.judge(relay.Score(3.95, {real: 0.5}), low, trade=trade)[0]  # under 4.0
+    assert relay.judge(relay.Score(4.0, {real: 0.5}), low, trade=trade)[0]  # at the floor
+    # a headline that rose needs no trade: the usual rule
+    assert relay.judge(relay.Score(5.3, {real: 0.3, clean: 46.7}), old, trade=trade)[0]
+
+
+def test_trade_rows_load_and_bad_ones_are_refused(tmp_path):
+    t = relay.load_targets(REPO / "configs" / "relay.yaml")["damage"]
+    assert t.trade == relay.Trade("real prints: mask recall (mean)", 0.03, 0.2, 4.0)
+    assert t.trade.as_dict()["floor"] == 4.0
+    assert relay.load_targets(REPO / "configs" / "relay.yaml")["sr-x4"].trade is None
+    (tmp_path / "configs").mkdir()
+    bad = tmp_path / "configs" / "relay.yaml"
+    row = (
+        "{recipe: x, steps: 1, scorer: sr, data: [d], metric: m, baseline: 0, target: 1, source: s"
+    )
+    for trade, msg in (
+        ("[1, 2]", "must be a mapping"),
+        ("{guard: g, gain: 0.1}", "needs guard, gain, cost"),
+        ("{guard: g, gain: 0.1, cost: 0.2, when: 1}", "needs guard, gain, cost"),
+        ("{guard: g, gain: 0, cost: 0.2}", "gain must be > 0"),
+    ):
+        bad.write_text(f"models:\n  sr-x4: {row}, trade: {trade}}}\n")
+        with pytest.raises(ConfigError, match=msg):
+            relay.load_targets(bad)
+    bad.write_text(f"models:\n  sr-x4: {row}, trade: {{guard: g, gain: 0.1, cost: 0}}}}\n")
+    assert relay.load_targets(bad)["sr-x4"].trade.as_dict() == {
+        "guard": "g",
+        "gain": 0.1,
+        "cost": 0,
+    }
+
+
 def test_targets_table_loads_and_refuses_bad_rows(tmp_path):
     ts = relay.load_targets(REPO / "configs" / "relay.yaml")
     assert {"sr-x4", "sr-x2", "inpaint", "colorize"} <= set(ts)
@@ -319,7 +370,7 @@ def test_detect_scorer_keeps_the_detectors_own_protocol(monkeypatch, tmp_path):
     def fake_real(pr, labels, folder):
         real.append((pr.model_names["detect"], Path(labels).name, Path(folder).name))
         return {
-            "pooled": {"used": {"recall": 0.3}, "raw": {"recall": 0.2}},
+            "pooled": {"used": {"recall": 0.3, "precision": 0.8}, "raw": {"recall": 0.2}},
             "mean": {"used": {"recall": 0.25}, "raw": {"recall": 0.2}},
             "prints": [],
         }
@@ -334,9 +385,13 @@ def test_detect_scorer_keeps_the_detectors_own_protocol(monkeypatch, tmp_path):
     (tmp_path / "data" / "real_old").mkdir(parents=True)
     s = relay_scoring.SCORERS["photo_detect"]("runs/d", sets)
     assert real == [("runs/d", "real_old.json", "real_old")]
-    assert s.results["real_labels"]["pooled"]["used"] == {"recall": 0.3}
-    assert s.card["real_labels"]["used"] == {"recall": 0.3}  # reported in the card
-    assert s.guards == {"clean photo PSNR": 32.4, relay_scoring.REAL_GUARD: 0.25}  # and judged
+    assert s.results["real_labels"]["pooled"]["used"] == {"recall": 0.3, "precision": 0.8}
+    assert s.card["real_labels"]["used"] == {"recall": 0.3, "precision": 0.8}  # in the card
+    assert s.guards == {  # and judged
+        "clean photo PSNR": 32.4,
+        relay_scoring.REAL_GUARD: 0.25,
+        relay_scoring.REAL_PRECISION: 0.8,
+    }
     assert s.value == 2.1
     assert s.results["Set5_x4"] == {"iou": 0.6} and s.results["Set14_x4"] == {"iou": 0.64}
     assert s.evals == {"Set5_x4": {"iou": 0.6}, "Set14_x4": {"iou": 0.64}}  # for the card
