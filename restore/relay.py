@@ -477,7 +477,8 @@ def judge_and_ship(
     if Path(run).is_dir():  # the numbers stay with the run, shipped or not
         atomic_write_json(Path(run) / "judge.json", verdict)
     if ok:
-        note = why if forced else None
+        # a leg that ships without a higher headline (forced, or on a trade) says why on the card
+        note = why if forced or not new.value > old.value else None
         ship(candidate, target, new, weights_dir=weights_dir, metrics_dir=metrics_dir, note=note)
     else:  # the shipped model's value as it scores today (the pipeline around it may have moved)
         record_value(target.name, target, old, weights_dir)

@@ -273,6 +273,26 @@ def test_a_leg_that_is_not_better_is_not_shipped(tiny_world, monkeypatch):
     assert verdict["ship"] and not verdict["judged"]
 
 
+def test_a_leg_carried_by_a_trade_ships_and_says_why_on_the_card(tiny_world, monkeypatch):
+    tmp, wdir, imgs, _ = tiny_world
+
+    def scorer(model: str, data):  # the run: headline 0.1 lower, guard g 0.1 higher
+        shipped = str(model).startswith(str(wdir))
+        return relay.Score(1.0 if shipped else 0.9, {"g": 0.3 if shipped else 0.4})
+
+    monkeypatch.setitem(relay.SCORERS, "traded", scorer)
+    row = dict(scorer="traded", steps=4, set=(f"data.train={imgs}", "data.val="))
+    reps = relay.run_relay({"enhance": target(**row)}, 1e6, out_dir=tmp / "r4", weights_dir=wdir)
+    assert not reps[0].shipped  # no trade on the row: the usual rule
+    t = target(**row, trade=relay.Trade("g", gain=0.05, cost=0.2))
+    rep = relay.judge_and_ship(tmp / "r4" / "tiny", t, weights_dir=wdir)
+    assert rep.shipped and "carried by g 0.3000 -> 0.4000" in rep.reason
+    leg = json.loads((wdir / "enhance.json").read_text())["training"]["legs"][-1]
+    assert "carried by g" in leg["note"]
+    verdict = json.loads((tmp / "r4" / "tiny" / "judge.json").read_text())
+    assert verdict["judged"] and verdict["trade"] == {"guard": "g", "gain": 0.05, "cost": 0.2}
+
+
 def test_a_float16_model_ships_as_float16_scored_as_it_ships(tiny_world, monkeypatch):
     """A model stored as float16 (scripts/halve_weights.py) stays float16 when a leg ships: the
     judge scores the float16 copy of the run, that file is what ships, and the scorer's card
