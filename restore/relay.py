@@ -279,6 +279,22 @@ def judge(
     return True, why
 
 
+def run_legs(run: str | Path, card: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The legs a run's weights card lists, its own last.
+
+    Raises:
+        ConfigError: none: the ``best.safetensors`` of a run stopped before its end has no leg
+            (2026-12-02: judged, it shipped over the shipped card's last leg and took its metric).
+    """
+    legs = (card.get("training") or {}).get("legs") or []
+    if not legs:
+        raise ConfigError(
+            f"{run}: its weights' card lists no training legs (a run stopped before its end "
+            "leaves only best.safetensors): resume it to its end before judging it"
+        )
+    return list(legs)
+
+
 def ship(
     run: str | Path,
     target: Target,
@@ -300,14 +316,13 @@ def ship(
     """
     st, run_card, _ = resolve(run)
     old = read_card(weights_dir / f"{target.name}.json")
-    legs = [dict(leg) for leg in (run_card.get("training") or {}).get("legs") or prior_legs(old)]
-    if legs:
-        legs[-1]["metric"] = {
-            target.metric: round(new.value, 4),
-            **{k: round(v, 4) for k, v in new.guards.items()},
-        }
-        if note:
-            legs[-1]["note"] = note
+    legs = [dict(leg) for leg in run_legs(run, run_card)]
+    legs[-1]["metric"] = {
+        target.metric: round(new.value, 4),
+        **{k: round(v, 4) for k, v in new.guards.items()},
+    }
+    if note:
+        legs[-1]["note"] = note
     tensors, _ = load_tensors(st)
     n_params = sum(
         int(t.numel()) for k, t in tensors.items() if t.is_floating_point() and "running_" not in k
@@ -449,6 +464,7 @@ def judge_and_ship(
     evidence the scorer does not see, such as real prints judged by eye and by hand labels); the
     reason goes into the card's leg and the run's ``judge.json`` next to the judge's own verdict.
     """
+    run_legs(run, resolve(run)[1])  # a run without its own leg cannot ship: say so before scoring
     scorer = SCORERS[target.scorer]
     shipped = weights_dir / f"{target.name}.safetensors"
     candidate = shipped_form(run, shipped)

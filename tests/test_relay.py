@@ -293,6 +293,28 @@ def test_a_leg_carried_by_a_trade_ships_and_says_why_on_the_card(tiny_world, mon
     assert verdict["judged"] and verdict["trade"] == {"guard": "g", "gain": 0.05, "cost": 0.2}
 
 
+def test_a_run_stopped_before_its_end_is_refused_not_shipped(tiny_world, monkeypatch):
+    """Its best.safetensors has no leg on its card: judging it raises before anything is scored,
+    where it once shipped over the shipped card's last leg and took that leg's metric."""
+    tmp, wdir, imgs, _ = tiny_world
+    monkeypatch.setitem(relay.SCORERS, "flat", lambda model, data: relay.Score(1.0))
+    t = target(scorer="flat", steps=4, set=(f"data.train={imgs}", "data.val="))
+    relay.run_relay({"enhance": t}, 1e6, out_dir=tmp / "r5", weights_dir=wdir)
+    run = tmp / "r5" / "tiny"
+    # as a run killed before its end: best.safetensors, whose card has the config but no legs
+    card = json.loads((run / "model.json").read_text())
+    card["training"].pop("legs")
+    (run / "best.json").write_text(json.dumps(card))
+    (run / "model.safetensors").rename(run / "best.safetensors")
+    (run / "model.json").unlink()
+    before = (wdir / "enhance.json").read_text()
+    scored = []
+    monkeypatch.setitem(relay.SCORERS, "up", lambda m, d: scored.append(m) or relay.Score(2.0))
+    with pytest.raises(ConfigError, match="no training legs"):
+        relay.judge_and_ship(run, target(scorer="up"), weights_dir=wdir)
+    assert scored == [] and (wdir / "enhance.json").read_text() == before
+
+
 def test_a_float16_model_ships_as_float16_scored_as_it_ships(tiny_world, monkeypatch):
     """A model stored as float16 (scripts/halve_weights.py) stays float16 when a leg ships: the
     judge scores the float16 copy of the run, that file is what ships, and the scorer's card
