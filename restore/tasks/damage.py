@@ -102,6 +102,9 @@ class DamageOptions:
     # (scripts/bench/crack_width.py), as a scan of a real print has them
     crack_width: tuple[float, float] | None = None
     scratch_width: tuple[float, float] | None = None
+    # weights of the print kinds the real-print samples are drawn as (OldPrintConfig.kind_probs:
+    # bw, sepia, cyanotype, colour, tinted); None keeps OldPrintConfig's
+    kind_probs: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
         for k in (
@@ -137,7 +140,7 @@ def damage_config(opts: DamageOptions) -> OldPhotoConfig:
 
 def print_config(opts: DamageOptions) -> OldPrintConfig:
     """The real-print damage used for training: OldPrintConfig's, with the print options of
-    ``opts`` (flaking, large and torn flakes, crazing, crack and scratch widths) where the recipe sets them."""
+    ``opts`` (flaking, large and torn flakes, crazing, crack and scratch widths, print kinds) where the recipe sets them."""
     given = {
         k: tuple(v) if isinstance(v, list) else v
         for k, v in (
@@ -146,6 +149,7 @@ def print_config(opts: DamageOptions) -> OldPrintConfig:
             ("crazing_strength", opts.crazing_strength),
             ("crack_width", opts.crack_width),
             ("scratch_width", opts.scratch_width),
+            ("kind_probs", opts.kind_probs),
             ("flaking_prob", opts.flaking_prob),
         )
         if v is not None

@@ -219,6 +219,19 @@ def test_recipe_sets_the_crack_and_scratch_widths_of_the_print_damage(image_dir,
         create_task(tiny_damage_cfg(image_dir, tmp_path, "task_args.crack_width=[5.0, 1.0]"))
 
 
+def test_recipe_sets_the_print_kinds(image_dir, tmp_path):
+    """task_args.kind_probs reaches OldPrintConfig; a wrong count is refused."""
+    from restore.data.old_print import OldPrintConfig
+
+    weights = "task_args.kind_probs=[0.3, 0.2, 0.05, 0.3, 0.15]"
+    task = create_task(tiny_damage_cfg(image_dir, tmp_path, weights))
+    assert task.prints.kind_probs == (0.3, 0.2, 0.05, 0.3, 0.15)
+    default = create_task(tiny_damage_cfg(image_dir, tmp_path))
+    assert default.prints.kind_probs == OldPrintConfig().kind_probs
+    with pytest.raises(ValueError, match="kind_probs"):
+        create_task(tiny_damage_cfg(image_dir, tmp_path, "task_args.kind_probs=[1.0, 1.0]"))
+
+
 def test_recipe_sets_how_often_prints_flake(image_dir, tmp_path):
     """task_args.flaking_prob reaches OldPrintConfig.flaking_prob; left out of the options (None),
     OldPrintConfig's default stays."""
