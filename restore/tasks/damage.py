@@ -140,7 +140,8 @@ def damage_config(opts: DamageOptions) -> OldPhotoConfig:
 
 def print_config(opts: DamageOptions) -> OldPrintConfig:
     """The real-print damage used for training: OldPrintConfig's, with the print options of
-    ``opts`` (flaking, large and torn flakes, crazing, crack and scratch widths, print kinds) where the recipe sets them."""
+    ``opts`` (flaking, large and torn flakes, crazing, crack and scratch widths, print kinds)
+    where the recipe sets them."""
     given = {
         k: tuple(v) if isinstance(v, list) else v
         for k, v in (

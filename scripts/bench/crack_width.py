@@ -80,8 +80,9 @@ def main() -> int:
                     got["raw"].append(recall(pr.raw_mask(x), mask))
                     got["used"].append(recall(pr.detect_mask(x), mask))
             for which, vals in got.items():
-                rows.append({"model": name, "kind": kind, "mask": which, "widths": widths})
-                rows[-1]["recall"] = vals
+                rows.append(
+                    {"model": name, "kind": kind, "mask": which, "widths": widths, "recall": vals}
+                )
                 cells = " | ".join(f"{v:.3f}" for v in vals)
                 print(f"| {name} | {kind} | {which} | {cells} |", flush=True)
     print(f"({clean.shape[0]} crops of 256 px, sepia)")
