@@ -128,9 +128,15 @@ class TrainConfig:
         "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs"
     ] = "default"
     progress: bool = True
+    # wall-clock budget of the run in seconds (0: none). At the end of the lr warm-up (or step
+    # 25) the run measures its pace and sets train.steps to what fits (never more than asked);
+    # past the budget it stops at that step, validates, checkpoints and exports
+    max_seconds: float = 0.0
 
     def __post_init__(self) -> None:
         _positive(self, "steps", "log_every", "sample_every", "val_every", "ckpt_every", "echo")
+        if self.max_seconds < 0:
+            raise ConfigError(f"train.max_seconds must be >= 0, got {self.max_seconds}")
         if self.d_warmup_steps < 0:
             raise ConfigError(f"train.d_warmup_steps must be >= 0, got {self.d_warmup_steps}")
         if not 0.0 <= self.ema_decay < 1.0:

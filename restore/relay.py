@@ -8,6 +8,9 @@ A leg, for each model picked:
    first, as many as the time budget holds (each leg's time is estimated from the card's last leg).
 2. **train**: ``restore train RECIPE --from NAME`` (a fresh optimiser and warm-up on the shipped
    weights), one model at a time with every core: on a 2-core CPU parallel runs thrash. Each leg
+   gets its planned share of the budget as ``train.max_seconds``: at the end of its warm-up it
+   re-plans its steps at the pace it runs at now, and past its share it stops (a leg run beside
+   other work once took twice the card's pace: :mod:`restore.train_clock`). Each leg
    draws its own data seed (:func:`leg_seed`, written into the leg's command on the card): with
    the recipe's fixed seed a leg that was not shipped was repeated bit for bit by the next session
    (face, sessions 12 and 13: the same +2.211 dB twice), and a shipped one met the same batches
@@ -591,7 +594,8 @@ def run_relay(
         sets = (
             *arch,
             *t.set,
-            f"train.steps={p.steps}",
+            f"train.steps={t.steps}",
+            f"train.max_seconds={max(1, round(p.seconds))}",
             f"train.seed={leg_seed() if seed is None else seed}",
         )
         cfg = load_config(
@@ -610,7 +614,7 @@ def run_relay(
         )
         res = train(cfg, device=device, init_from=start, command=cmd)
         rep = judge_and_ship(res.out_dir, t, weights_dir=weights_dir, metrics_dir=metrics_dir)
-        rep.steps, rep.seconds = p.steps, time.perf_counter() - t0
+        rep.steps, rep.seconds = res.step, time.perf_counter() - t0
         reports.append(rep)
         if rep.shipped and benchmarks is not None:
             update_benchmarks(benchmarks, relay_table(weights_dir, targets))

@@ -44,6 +44,7 @@ from restore.train_checkpoint import (
     save_checkpoint,
     unwrap,
 )
+from restore.train_clock import Clock, keep_to_clock
 from restore.train_data import KeyedDataset, StepBatches, to_device
 from restore.train_log import CsvLog, mean_across_ranks, progress, save_samples, tensorboard
 
@@ -232,6 +233,7 @@ def train(
         n_d_only = tc.d_warmup_steps or (min(200, tc.steps // 10) if init_from else 0)
         d_only = range(tc.gan_start, tc.gan_start + n_d_only)
     wall0 = time.perf_counter()
+    clock = Clock(tc.max_seconds, cfg.optim.warmup_steps, start) if tc.max_seconds > 0 else None
     sums: dict[str, Tensor] = {}
     n_logged, t0 = 0, time.perf_counter()
     first_bad = torch.full((), -1, dtype=torch.long, device=dev)
@@ -295,11 +297,12 @@ def train(
             sums[k] = sums[k] + v.float() if k in sums else v.float()
         n_logged += 1
         done = step + 1
+        if clock is not None:  # train.max_seconds: re-plan the steps once, stop at the budget
+            cfg, command = keep_to_clock(clock, cfg, done, d_only, info, out_dir, command)
+            tc = cfg.train
+        last = done >= tc.steps
         boundary = (
-            done % tc.log_every == 0
-            or done == tc.steps
-            or done % tc.ckpt_every == 0
-            or dev.type == "cpu"
+            done % tc.log_every == 0 or last or done % tc.ckpt_every == 0 or dev.type == "cpu"
         )
         if boundary and int(first_bad) >= 0:
             where = f"; resume from the last good checkpoint {last_ckpt}" if last_ckpt else ""
@@ -309,7 +312,7 @@ def train(
             )
 
         # 5f. logging, samples, validation, checkpoints (rank 0 writes)
-        if done % tc.log_every == 0 or done == tc.steps:
+        if done % tc.log_every == 0 or last:
             row = {k: float(v) / n_logged for k, v in sums.items()}
             if info.enabled:
                 row = mean_across_ranks(row, dev)
@@ -330,9 +333,9 @@ def train(
             bar.set_postfix(
                 {k: f"{v:.4g}" for k, v in row.items() if k not in ("step", "lr_g", "it_s")}
             )
-        if info.is_main and (done % tc.sample_every == 0 or done == tc.steps):
+        if info.is_main and (done % tc.sample_every == 0 or last):
             save_samples(out_dir / "samples" / f"step_{done:07d}.png", task.samples(batch, out))
-        if done % tc.val_every == 0 or done == tc.steps:
+        if done % tc.val_every == 0 or last:
             metrics = _validate(task, nets, emas, g_keys) if info.is_main else {}
             if metrics and info.is_main:
                 log.info("step %d validation: %s", done, metrics)
@@ -341,13 +344,15 @@ def train(
                 best = _track_best(
                     task, cfg, metrics, best, out_dir, done, _eval_modules(nets, emas, g_keys)
                 )
-        if done % tc.ckpt_every == 0 or done == tc.steps:
+        if done % tc.ckpt_every == 0 or last:
             if info.is_main:
                 last_ckpt = save_checkpoint(
                     out_dir, done, cfg, nets, emas, opts, gen, {"best": best}
                 )
             barrier(info)
         bar.update(1)
+        if last:
+            break
     bar.close()
 
     # 6. the inference weights of the final generator (EMA when on)

@@ -189,6 +189,7 @@ def tiny_world(tmp_path, monkeypatch):
     (wdir / "enhance.safetensors").write_bytes(res.weights.read_bytes())
     c = json.loads(res.weights.with_suffix(".json").read_text())
     c["note"] = "first leg's note"
+    c["training"]["legs"][0]["seconds"] = 80.0  # 10 s a step: the relay's plan paces by it
     (wdir / "enhance.json").write_text(json.dumps(c))
     calls = []
 
@@ -231,7 +232,10 @@ def test_a_whole_leg_trains_judges_and_ships(tiny_world):
     legs = new["training"]["legs"]
     assert [leg["leg"] for leg in legs] == [1, 2] and legs[1]["metric"] == {"m": 2.0, "guard": 5.0}
     assert "--set=train.seed=7" in legs[1]["command"]  # the leg's own data seed, rerunnable
-    assert json.loads((tmp / "relay" / "tiny" / "config.json").read_text())["train"]["seed"] == 7
+    run_cfg = json.loads((tmp / "relay" / "tiny" / "config.json").read_text())["train"]
+    assert run_cfg["seed"] == 7
+    # the leg's share of the budget (6 steps at the card's 10 s a step) bounds its wall time
+    assert run_cfg["max_seconds"] == 60 and "--set=train.max_seconds=60" in legs[1]["command"]
     assert legs[0]["note"] == "first leg's note" and "note" not in new
     assert new["training"]["totals"]["steps"] == 8 + 6
     assert new["relay"]["value"] == 2.0 and new["relay"]["remaining"] == pytest.approx(1.8)

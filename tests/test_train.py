@@ -1,7 +1,9 @@
-"""The one training loop: end to end, exact resume, non-finite losses, CLI, torchrun (gloo)."""
+"""The one training loop: end to end, exact resume, non-finite losses, CLI, torchrun (gloo),
+train.max_seconds."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -13,10 +15,12 @@ import pytest
 import torch
 from PIL import Image
 
+import restore.train
 from restore.config import load_config
 from restore.core.checkpoint import load_tensors
 from restore.errors import CheckpointError, TrainingError
 from restore.train import train
+from restore.train_clock import Clock
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = REPO / "configs" / "tiny.yaml"
@@ -315,3 +319,73 @@ def test_torchrun_two_gloo_processes_and_resume(image_dir, tmp_path):
     r = _cli(*base, "--resume", str(run))
     assert r.returncode == 0, r.stderr[-4000:]
     assert json.loads((run / "checkpoints" / "latest.json").read_text())["step"] == 8
+
+
+def _card(run: Path) -> dict:
+    return json.loads((run / "model.json").read_text())
+
+
+def test_a_replanned_run_is_the_run_its_card_command_names(image_dir, tmp_path, monkeypatch):
+    # each call of the clock is one second later: the run re-plans at the end of its 30-step
+    # warm-up to far fewer than the 400 steps asked
+    calls = iter(range(10**6))
+    monkeypatch.setattr(restore.train, "Clock", functools.partial(Clock, now=lambda: next(calls)))
+    sets = [
+        "train.steps=400",
+        "optim.warmup_steps=30",
+        "train.val_every=1000",
+        "train.sample_every=1000",
+        "train.ckpt_every=1000",
+        "train.log_every=10",
+    ]
+    res = train(
+        tiny_cfg(image_dir, tmp_path / "a", *sets, "train.max_seconds=80"),
+        command="restore train X",
+    )
+    assert 30 < res.step < 100
+    run = tmp_path / "a" / "tiny"
+    leg = _card(run)["training"]["legs"][-1]
+    assert leg["steps"] == res.step
+    assert leg["command"] == (
+        f"restore train X --set=train.steps={res.step} --set=train.max_seconds=0"
+    )
+    assert json.loads((run / "config.json").read_text())["train"]["steps"] == res.step
+    # the same recipe with the card's settings and no budget: the same weights, bit for bit
+    monkeypatch.undo()
+    again = train(tiny_cfg(image_dir, tmp_path / "b", *sets, f"train.steps={res.step}"))
+    assert again.step == res.step
+    a = load_tensors(run / "model.safetensors")[0]
+    b = load_tensors(tmp_path / "b" / "tiny" / "model.safetensors")[0]
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_a_run_past_its_budget_stops_and_exports(image_dir, tmp_path, monkeypatch):
+    # no time passes until the 40th call, then the budget is spent at once
+    calls = iter(range(10**6))
+    monkeypatch.setattr(
+        restore.train,
+        "Clock",
+        functools.partial(Clock, now=lambda: 0.0 if next(calls) < 40 else 1e9),
+    )
+    res = train(
+        tiny_cfg(
+            image_dir,
+            tmp_path,
+            "train.steps=400",
+            "train.max_seconds=60",
+            "train.ckpt_every=1000",
+            "train.val_every=1000",
+            "train.sample_every=1000",
+        ),
+        command="restore train X",
+    )
+    assert 25 < res.step < 60
+    run = tmp_path / "tiny"
+    leg = _card(run)["training"]["legs"][-1]
+    assert leg["steps"] == res.step
+    assert leg["command"] == (
+        f"restore train X  # stopped at step {res.step} of 400 by train.max_seconds"
+    )
+    latest = json.loads((run / "checkpoints" / "latest.json").read_text())
+    assert latest["step"] == res.step
+    assert (run / "model.safetensors").is_file()
