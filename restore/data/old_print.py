@@ -235,6 +235,10 @@ class OldPrintConfig:
     crack_prob: float = 0.35
     crack_cell: tuple[float, float] = (0.05, 0.18)
     crack_width: tuple[float, float] = (0.7, 2.5)
+    # how much of the picture a crack's / scratch's core replaces (crack_network's and scratches'
+    # strength): the detector trained on these finds a 2 px scratch a third replaced almost
+    # never (scripts/bench/crack_width.py --strengths), as a thin scratch on a small scan is
+    crack_strength: tuple[float, float] = (0.75, 1.0)
     crack_coverage: tuple[float, float] = (0.3, 0.9)
     fold_prob: float = 0.3
     fold_count: tuple[int, int] = (1, 2)
@@ -242,6 +246,7 @@ class OldPrintConfig:
     scratch_prob: float = 0.5
     scratch_count: tuple[int, int] = (1, 6)
     scratch_width: tuple[float, float] = (0.7, 3.0)
+    scratch_strength: tuple[float, float] = (0.7, 1.0)
     # crumple creases and crazing: jagged branching cracks (real_old/bzz12366/22, /30), which
     # neither the cells of crack_network nor the smooth arcs of scratches look like
     crazing_prob: float = 0.45
@@ -292,7 +297,8 @@ class OldPrintConfig:
                 check_range(f.name, v)
         check_range("jpeg_range", self.jpeg_range, 1.0, 100.0)
         check_range("tone_strength", self.tone_strength, 0.0, 1.0)
-        check_range("crazing_strength", self.crazing_strength, MASK_AT, 1.0)
+        for k in ("crazing_strength", "crack_strength", "scratch_strength"):
+            check_range(k, getattr(self, k), MASK_AT, 1.0)
         if self.tear_corners[1] > 4:
             raise ValueError(f"tear_corners allows at most 4 corners, got {self.tear_corners!r}")
 
@@ -393,7 +399,13 @@ def old_print_damage(
     hole(
         c.crack_prob,
         lambda x: crack_network(
-            x, g, cell=c.crack_cell, width=c.crack_width, coverage=c.crack_coverage, paper_yellow=yl
+            x,
+            g,
+            cell=c.crack_cell,
+            width=c.crack_width,
+            coverage=c.crack_coverage,
+            paper_yellow=yl,
+            strength=c.crack_strength,
         ),
     )
     hole(
@@ -402,7 +414,14 @@ def old_print_damage(
     )
     hole(
         c.scratch_prob,
-        lambda x: scratches(x, g, count=c.scratch_count, width=c.scratch_width, paper_yellow=yl),
+        lambda x: scratches(
+            x,
+            g,
+            count=c.scratch_count,
+            width=c.scratch_width,
+            paper_yellow=yl,
+            strength=c.scratch_strength,
+        ),
     )
     hole(
         c.crazing_prob,

@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 
 from restore.data.old_print_fields import (
+    MASK_AT,
     at_least_float32,
     check_counts,
     check_images,
@@ -65,6 +66,7 @@ def crack_network(
     coverage: tuple[float, float] = (0.3, 0.9),
     light_prob: float = 0.75,
     paper_yellow: tuple[float, float] = (0.02, 0.2),
+    strength: tuple[float, float] = (0.75, 1.0),
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Crack networks: the edges of two nested Voronoi tilings, bent, partly present, tapered.
 
@@ -82,11 +84,15 @@ def crack_network(
         coverage: range of the fraction of large-cell edges that are cracked.
         light_prob: probability that an image's cracks are light.
         paper_yellow: range of the cream tint of the exposed paper (0 = neutral).
+        strength: range of how much of the picture a crack's core replaces, per image (below 1
+            the picture shows through: a faint crack's, or one thinner than a pixel of the scan);
+            the mask keeps the pixels replaced at least ``MASK_AT``.
 
     Returns:
         ``(damaged, mask)``. Shape: (B, 3, H, W), (B, 1, H, W).
     """
     check_images(img)
+    check_range("strength", strength, MASK_AT, 1.0)
     check_range("cell", cell, 0.01, 1.0)
     check_range("width", width, 0.0)
     check_range("coverage", coverage, 0.0, 1.0)
@@ -118,7 +124,7 @@ def crack_network(
         cover((half * along + chips) * taper1, edge1),
         cover((half * 0.6 * along + chips) * taper2, edge2),
     )
-    alpha = alpha * uniform(g, n, 0.75, 1.0, x).view(n, 1, 1, 1)
+    alpha = alpha * uniform(g, n, *strength, x).view(n, 1, 1, 1)
     return paint(x, alpha, fill_colour(g, n, x, light_prob, paper_yellow))
 
 

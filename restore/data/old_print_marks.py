@@ -58,6 +58,7 @@ def scratches(
     curved_prob: float = 0.35,
     light_prob: float = 0.8,
     paper_yellow: tuple[float, float] = (0.02, 0.2),
+    strength: tuple[float, float] = (0.7, 1.0),
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Straight and curved scratches: thin arcs with tapered ends, varying width and gaps.
 
@@ -74,11 +75,15 @@ def scratches(
         curved_prob: share of curved scratches.
         light_prob: probability that an image's scratches are light.
         paper_yellow: range of the cream tint of the paper.
+        strength: range of how much of the picture a scratch's core replaces, per image (below 1
+            the picture shows through: a faint scratch's, or one thinner than a pixel of the scan);
+            the mask keeps the pixels replaced at least ``MASK_AT``.
 
     Returns:
         ``(damaged, mask)``. Shape: (B, 3, H, W), (B, 1, H, W).
     """
     check_images(img)
+    check_range("strength", strength, MASK_AT, 1.0)
     check_counts("count", count)
     check_range("width", width, 0.0)
     check_range("length", length, 0.0, 4.0)
@@ -88,7 +93,7 @@ def scratches(
     x, (n, _, h, w) = img.clamp(0, 1), img.shape
     k, kmax = draw_counts(g, n, count, x)
     alpha = _arcs(x, g, k, kmax, width, length, (curved_prob, 0.25, 1.5), max(h, w), gaps=True)
-    alpha = alpha * uniform(g, n, 0.7, 1.0, x).view(n, 1, 1, 1)
+    alpha = alpha * uniform(g, n, *strength, x).view(n, 1, 1, 1)
     return paint(x, alpha, fill_colour(g, n, x, light_prob, paper_yellow))
 
 

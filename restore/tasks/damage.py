@@ -102,6 +102,10 @@ class DamageOptions:
     # (scripts/bench/crack_width.py), as a scan of a real print has them
     crack_width: tuple[float, float] | None = None
     scratch_width: tuple[float, float] | None = None
+    # how much of the picture their cores replace (OldPrintConfig.crack_strength,
+    # scratch_strength); None keeps OldPrintConfig's
+    crack_strength: tuple[float, float] | None = None
+    scratch_strength: tuple[float, float] | None = None
     # weights of the print kinds the real-print samples are drawn as (OldPrintConfig.kind_probs:
     # bw, sepia, cyanotype, colour, tinted); None keeps OldPrintConfig's
     kind_probs: tuple[float, ...] | None = None
@@ -140,8 +144,8 @@ def damage_config(opts: DamageOptions) -> OldPhotoConfig:
 
 def print_config(opts: DamageOptions) -> OldPrintConfig:
     """The real-print damage used for training: OldPrintConfig's, with the print options of
-    ``opts`` (flaking, large and torn flakes, crazing, crack and scratch widths, print kinds)
-    where the recipe sets them."""
+    ``opts`` (flaking, large and torn flakes, crazing, crack and scratch widths and strengths,
+    print kinds) where the recipe sets them."""
     given = {
         k: tuple(v) if isinstance(v, list) else v
         for k, v in (
@@ -150,6 +154,8 @@ def print_config(opts: DamageOptions) -> OldPrintConfig:
             ("crazing_strength", opts.crazing_strength),
             ("crack_width", opts.crack_width),
             ("scratch_width", opts.scratch_width),
+            ("crack_strength", opts.crack_strength),
+            ("scratch_strength", opts.scratch_strength),
             ("kind_probs", opts.kind_probs),
             ("flaking_prob", opts.flaking_prob),
         )

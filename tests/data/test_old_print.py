@@ -409,19 +409,21 @@ def test_crazing_light_cracks_are_paper_and_dark_ones_dirt():
     assert down.max() < 0.5 and down.mean() < 0.4
 
 
-def test_faint_crazing_lets_the_picture_show_through():
+@pytest.mark.parametrize("draw", ["crazing", "crack_network", "scratches"])
+def test_faint_cracks_let_the_picture_show_through(draw):
     """strength scales how much of the picture a crack replaces: on black, with the same draws,
     the faint cracks' brightest pixel is that fraction of the strong ones', and their mask (the
     pixels replaced at least MASK_AT) lies inside the strong mask."""
+    fn = getattr(P, draw)
     x = torch.zeros(2, 3, 96, 96)
     kw = dict(light_prob=1.0, paper_yellow=(0.0, 0.0), width=(3.0, 3.0))
-    strong, m1 = P.crazing(x, _gen(15), strength=(1.0, 1.0), **kw)
-    faint, m2 = P.crazing(x, _gen(15), strength=(0.4, 0.4), **kw)
+    strong, m1 = fn(x, _gen(15), strength=(1.0, 1.0), **kw)
+    faint, m2 = fn(x, _gen(15), strength=(0.4, 0.4), **kw)
     ratio = faint.amax((1, 2, 3)) / strong.amax((1, 2, 3))
     torch.testing.assert_close(ratio, torch.full((2,), 0.4), atol=1e-4, rtol=0)
     assert (m2 <= m1).all() and 0 < float(m2.sum()) < float(m1.sum())
     with pytest.raises(ValueError, match="strength"):
-        P.crazing(x, _gen(0), strength=(0.1, 0.5))  # under MASK_AT nothing would be masked
+        fn(x, _gen(0), strength=(0.1, 0.5))  # under MASK_AT nothing would be masked
 
 
 def test_bundled_creases_run_parallel():

@@ -219,6 +219,22 @@ def test_recipe_sets_the_crack_and_scratch_widths_of_the_print_damage(image_dir,
         create_task(tiny_damage_cfg(image_dir, tmp_path, "task_args.crack_width=[5.0, 1.0]"))
 
 
+def test_recipe_sets_the_crack_and_scratch_strengths_of_the_print_damage(image_dir, tmp_path):
+    """task_args.crack_strength / scratch_strength reach OldPrintConfig; left out, the draws'
+    old ranges stay; a strength under MASK_AT (nothing masked) is refused."""
+    from restore.data.old_print import OldPrintConfig
+
+    extra = ("task_args.crack_strength=[0.35, 1.0]", "task_args.scratch_strength=[0.4, 0.9]")
+    task = create_task(tiny_damage_cfg(image_dir, tmp_path, *extra))
+    assert task.prints.crack_strength == (0.35, 1.0)
+    assert task.prints.scratch_strength == (0.4, 0.9)
+    default = create_task(tiny_damage_cfg(image_dir, tmp_path))
+    assert default.prints.crack_strength == OldPrintConfig().crack_strength == (0.75, 1.0)
+    assert default.prints.scratch_strength == OldPrintConfig().scratch_strength == (0.7, 1.0)
+    with pytest.raises(ValueError, match="scratch_strength"):
+        create_task(tiny_damage_cfg(image_dir, tmp_path, "task_args.scratch_strength=[0.1, 1.0]"))
+
+
 def test_recipe_sets_the_print_kinds(image_dir, tmp_path):
     """task_args.kind_probs reaches OldPrintConfig; a wrong count is refused."""
     from restore.data.old_print import OldPrintConfig
