@@ -8,7 +8,8 @@ A leg, for each model picked:
    first, as many as the time budget holds (each leg's time is estimated from the card's last leg).
 2. **train**: ``restore train RECIPE --from NAME`` (a fresh optimiser and warm-up on the shipped
    weights), one model at a time with every core: on a 2-core CPU parallel runs thrash. Each leg
-   gets its planned share of the budget as ``train.max_seconds``: at the end of its warm-up it
+   gets its planned share of the budget (or what the legs before it left: the budget is one
+   deadline, :data:`MIN_SHARE`) as ``train.max_seconds``: at the end of its warm-up it
    re-plans its steps at the pace it runs at now, and past its share it stops (a leg run beside
    other work once took twice the card's pace: :mod:`restore.train_clock`). Each leg
    draws its own data seed (:func:`leg_seed`, written into the leg's command on the card): with
@@ -61,6 +62,9 @@ log = logging.getLogger(__name__)
 
 #: A guard set (every data set after the first) may lose at most this much, in the metric's unit.
 GUARD_DB = 0.05
+#: A leg whose planned time is cut below this share by the legs before it (their overrun, their
+#: scoring) is skipped: the budget is a deadline for the whole relay, not per leg.
+MIN_SHARE = 0.25
 #: A leg never gets fewer steps than this when the budget shortens it (below it, skip the model).
 MIN_STEPS = 300
 
@@ -587,15 +591,23 @@ def run_relay(
             for p in legs
         ]
     reports = []
+    deadline = time.perf_counter() + budget_s
     for p in legs:
         t = targets[p.name]
         t0 = time.perf_counter()
+        # the leg's share, or what an earlier leg's overrun (or its scoring) left of the budget
+        share = min(p.seconds, deadline - t0)
+        if share < p.seconds * MIN_SHARE:
+            reports.append(
+                LegReport(p.name, 0, False, f"skipped: {share:.0f} s of the budget left")
+            )
+            continue
         arch = architecture_overrides(cards[p.name])
         sets = (
             *arch,
             *t.set,
             f"train.steps={t.steps}",
-            f"train.max_seconds={max(1, round(p.seconds))}",
+            f"train.max_seconds={max(1, round(share))}",
             f"train.seed={leg_seed() if seed is None else seed}",
         )
         cfg = load_config(

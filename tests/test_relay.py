@@ -247,6 +247,25 @@ def test_a_whole_leg_trains_judges_and_ships(tiny_world):
     assert "| `enhance` | 2 | 14 | " in bench.read_text() and "torch threads |" in bench.read_text()
 
 
+@pytest.mark.parametrize(("spent", "share"), [(20.0, 40), (50.0, 30), (75.0, None)])
+def test_the_budget_is_a_deadline_for_the_whole_relay(tiny_world, monkeypatch, spent, share):
+    """A leg gets its planned time (4 steps at the card's 10 s) or what is left of the budget
+    (80 s) when it starts, whichever is less; under a quarter of its plan, it is skipped."""
+    import types
+
+    tmp, wdir, imgs, _ = tiny_world
+    clock = iter([0.0, spent, spent + 1.0])  # the relay's start, the leg's start, its end
+    monkeypatch.setattr(relay, "time", types.SimpleNamespace(perf_counter=lambda: next(clock)))
+    t = target(scorer="fake", steps=4, set=(f"data.train={imgs}", "data.val="))
+    reps = relay.run_relay({"enhance": t}, 80.0, out_dir=tmp / "rd", weights_dir=wdir, seed=1)
+    run = tmp / "rd" / "tiny" / "config.json"
+    if share is None:
+        assert [(r.steps, r.shipped) for r in reps] == [(0, False)]
+        assert reps[0].reason == "skipped: 5 s of the budget left" and not run.exists()
+    else:
+        assert json.loads(run.read_text())["train"]["max_seconds"] == share
+
+
 def test_a_leg_that_is_not_better_is_not_shipped(tiny_world, monkeypatch):
     tmp, wdir, imgs, _ = tiny_world
     monkeypatch.setitem(relay.SCORERS, "flat", lambda model, data: relay.Score(1.0))
