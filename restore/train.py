@@ -44,7 +44,7 @@ from restore.train_checkpoint import (
     save_checkpoint,
     unwrap,
 )
-from restore.train_clock import Clock, keep_to_clock
+from restore.train_clock import Clock, keep_to_clock, resumed_length
 from restore.train_data import KeyedDataset, StepBatches, to_device
 from restore.train_log import CsvLog, mean_across_ranks, progress, save_samples, tensorboard
 
@@ -182,6 +182,8 @@ def train(
         start, best = int(meta["step"]), meta.get("best")
         if info.is_main:
             log.info("resumed from %s at step %d", path, start)
+        cfg = resumed_length(cfg, meta)
+        tc = cfg.train
     last_ckpt: Path | None = None
     if info.enabled:
         nets = {

@@ -11,15 +11,18 @@ keep to its budget in two ways:
    command with ``--set train.steps=N``: the card's leg records that command.
 2. **Stop at the budget:** past it, the run ends at the step it is on (validates, checkpoints and
    exports as at its last step); the leg's command says where it stopped.
+3. **Resume the re-planned length:** a run resumed by the same budgeted command keeps the
+   ``train.steps`` it re-planned (:func:`resumed_length`); its clock starts again at the resume.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -136,3 +139,17 @@ def from_rank0(value: int, info: DistInfo) -> int:
     t = torch.tensor([value], dtype=torch.long, device=info.device)
     torch.distributed.broadcast(t, src=0)
     return int(t.item())
+
+
+def resumed_length(cfg: Config, meta: Mapping[str, Any]) -> Config:
+    """``cfg`` for a run resumed from a checkpoint with metadata ``meta``: a run that re-planned
+    its ``train.steps`` under ``train.max_seconds`` and is resumed by the same budgeted command
+    keeps the re-planned length (its learning-rate schedule), since a resumed run past the
+    re-plan step does not re-plan. Any other resume keeps ``cfg`` (``--set train.steps=N``
+    without a budget still ends a run at N)."""
+    saved = (meta.get("config") or {}).get("train") or {}
+    steps = saved.get("steps")
+    if cfg.train.max_seconds > 0 and saved.get("max_seconds", 0) > 0 and steps != cfg.train.steps:
+        log.info("resumed a re-planned run: train.steps %d -> %d", cfg.train.steps, steps)
+        return replace(cfg, train=replace(cfg.train, steps=int(steps)))
+    return cfg

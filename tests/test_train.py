@@ -389,3 +389,25 @@ def test_a_run_past_its_budget_stops_and_exports(image_dir, tmp_path, monkeypatc
     latest = json.loads((run / "checkpoints" / "latest.json").read_text())
     assert latest["step"] == res.step
     assert (run / "model.safetensors").is_file()
+
+
+def test_a_replanned_run_resumed_by_its_command_keeps_its_length(image_dir, tmp_path, monkeypatch):
+    """Killed after its re-plan and resumed by the same budgeted command, a run trains to the
+    re-planned steps, bit for bit as the uninterrupted run; without a budget, the command's
+    steps count (as the GPU call's export of a stopped leg needs)."""
+    calls = iter(range(10**6))
+    fake = functools.partial(Clock, now=lambda: next(calls))
+    monkeypatch.setattr(restore.train, "Clock", fake)
+    sets = ["train.steps=400", "optim.warmup_steps=30", "train.val_every=1000",
+            "train.sample_every=1000", "train.ckpt_every=10", "train.keep_checkpoints=50",
+            "train.max_seconds=80"]  # fmt: skip
+    full = train(tiny_cfg(image_dir, tmp_path / "a", *sets))
+    ck = tmp_path / "a" / "tiny" / "checkpoints" / "step_0000040.safetensors"
+    monkeypatch.undo()  # the resumed run's own clock: the real one, far from its 80 s
+    again = train(tiny_cfg(image_dir, tmp_path / "b", *sets), resume=ck)
+    assert again.step == full.step < 100
+    a = load_tensors(tmp_path / "a" / "tiny" / "model.safetensors")[0]
+    b = load_tensors(tmp_path / "b" / "tiny" / "model.safetensors")[0]
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    unbudgeted = [s for s in sets if not s.startswith("train.max_seconds")] + ["train.steps=50"]
+    assert train(tiny_cfg(image_dir, tmp_path / "c", *unbudgeted), resume=ck).step == 50
