@@ -39,6 +39,7 @@ LAYERS = {
     "restore.train_checkpoint": 5,
     "restore.train_data": 5,
     "restore.train_log": 5,
+    "restore.train_clock": 5,
     "restore.continuation": 5,
     "restore.relay": 6,
     "restore.relay_scoring": 6,
