@@ -8,8 +8,8 @@ A leg, for each model picked:
    first, as many as the time budget holds (each leg's time is estimated from the card's last leg).
 2. **train**: ``restore train RECIPE --from NAME`` (a fresh optimiser and warm-up on the shipped
    weights), one model at a time with every core: on a 2-core CPU parallel runs thrash. Each leg
-   gets its planned share of the budget (or what the legs before it left: the budget is one
-   deadline, :data:`MIN_SHARE`) as ``train.max_seconds``: at the end of its warm-up it
+   gets what is left of the budget less the later legs' planned time (the budget is one
+   deadline: :func:`leg_share`) as ``train.max_seconds``: at the end of its warm-up it
    re-plans its steps at the pace it runs at now, and past its share it stops (a leg run beside
    other work once took twice the card's pace: :mod:`restore.train_clock`). Each leg
    draws its own data seed (:func:`leg_seed`, written into the leg's command on the card): with
@@ -62,8 +62,8 @@ log = logging.getLogger(__name__)
 
 #: A guard set (every data set after the first) may lose at most this much, in the metric's unit.
 GUARD_DB = 0.05
-#: A leg whose planned time is cut below this share by the legs before it (their overrun, their
-#: scoring) is skipped: the budget is a deadline for the whole relay, not per leg.
+#: A leg whose time is cut below this share of its plan by the legs before it (their overrun,
+#: their scoring) is skipped: the budget is a deadline for the whole relay, not per leg.
 MIN_SHARE = 0.25
 #: A leg never gets fewer steps than this when the budget shortens it (below it, skip the model).
 MIN_STEPS = 300
@@ -554,6 +554,20 @@ def leg_seed(now: float | None = None) -> int:
     return int(time.time() if now is None else now) % 1_000_000
 
 
+def leg_share(left: float, planned: float, later: float) -> float | None:
+    """Seconds a leg may train (its ``train.max_seconds``): what is ``left`` before the relay's
+    deadline less the ``later`` legs' planned seconds, or None (skip it) when that is under
+    :data:`MIN_SHARE` of its own ``planned`` seconds. A leg that runs faster than its card's
+    pace trains all its steps in less; one that runs slower re-plans into its share.
+
+    Example:
+        >>> leg_share(600.0, 200.0, 300.0), leg_share(600.0, 400.0, 560.0)
+        (300.0, None)
+    """
+    share = left - later
+    return share if share >= planned * MIN_SHARE else None
+
+
 def run_relay(
     targets: Mapping[str, Target],
     budget_s: float,
@@ -592,15 +606,13 @@ def run_relay(
         ]
     reports = []
     deadline = time.perf_counter() + budget_s
-    for p in legs:
+    for i, p in enumerate(legs):
         t = targets[p.name]
         t0 = time.perf_counter()
-        # the leg's share, or what an earlier leg's overrun (or its scoring) left of the budget
-        share = min(p.seconds, deadline - t0)
-        if share < p.seconds * MIN_SHARE:
-            reports.append(
-                LegReport(p.name, 0, False, f"skipped: {share:.0f} s of the budget left")
-            )
+        share = leg_share(deadline - t0, p.seconds, sum(q.seconds for q in legs[i + 1 :]))
+        if share is None:
+            left = deadline - t0
+            reports.append(LegReport(p.name, 0, False, f"skipped: {left:.0f} s of the budget left"))
             continue
         arch = architecture_overrides(cards[p.name])
         sets = (

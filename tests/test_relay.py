@@ -234,8 +234,9 @@ def test_a_whole_leg_trains_judges_and_ships(tiny_world):
     assert "--set=train.seed=7" in legs[1]["command"]  # the leg's own data seed, rerunnable
     run_cfg = json.loads((tmp / "relay" / "tiny" / "config.json").read_text())["train"]
     assert run_cfg["seed"] == 7
-    # the leg's share of the budget (6 steps at the card's 10 s a step) bounds its wall time
-    assert run_cfg["max_seconds"] == 60 and "--set=train.max_seconds=60" in legs[1]["command"]
+    # the only leg may use the whole budget (it is planned at 6 steps x the card's 10 s)
+    assert run_cfg["max_seconds"] == pytest.approx(1e6, abs=600)
+    assert f"--set=train.max_seconds={run_cfg['max_seconds']:.0f}" in legs[1]["command"]
     assert legs[0]["note"] == "first leg's note" and "note" not in new
     assert new["training"]["totals"]["steps"] == 8 + 6
     assert new["relay"]["value"] == 2.0 and new["relay"]["remaining"] == pytest.approx(1.8)
@@ -247,10 +248,17 @@ def test_a_whole_leg_trains_judges_and_ships(tiny_world):
     assert "| `enhance` | 2 | 14 | " in bench.read_text() and "torch threads |" in bench.read_text()
 
 
-@pytest.mark.parametrize(("spent", "share"), [(20.0, 40), (50.0, 30), (75.0, None)])
+def test_a_leg_gets_the_budget_left_less_the_later_legs_plans():
+    assert relay.leg_share(left=900.0, planned=300.0, later=400.0) == 500.0
+    assert relay.leg_share(left=900.0, planned=300.0, later=0.0) == 900.0  # the last leg: all
+    assert relay.leg_share(left=470.0, planned=300.0, later=400.0) is None  # 70 s: under 75
+    assert relay.leg_share(left=475.0, planned=300.0, later=400.0) == 75.0  # a quarter: it runs
+
+
+@pytest.mark.parametrize(("spent", "share"), [(20.0, 60), (50.0, 30), (75.0, None)])
 def test_the_budget_is_a_deadline_for_the_whole_relay(tiny_world, monkeypatch, spent, share):
-    """A leg gets its planned time (4 steps at the card's 10 s) or what is left of the budget
-    (80 s) when it starts, whichever is less; under a quarter of its plan, it is skipped."""
+    """The one leg (planned at 4 steps x the card's 10 s) gets what is left of the budget (80 s)
+    when it starts; under a quarter of its plan, it is skipped."""
     import types
 
     tmp, wdir, imgs, _ = tiny_world
