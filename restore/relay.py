@@ -609,9 +609,9 @@ def run_relay(
     for i, p in enumerate(legs):
         t = targets[p.name]
         t0 = time.perf_counter()
-        share = leg_share(deadline - t0, p.seconds, sum(q.seconds for q in legs[i + 1 :]))
+        left = deadline - t0
+        share = leg_share(left, p.seconds, sum(q.seconds for q in legs[i + 1 :]))
         if share is None:
-            left = deadline - t0
             reports.append(LegReport(p.name, 0, False, f"skipped: {left:.0f} s of the budget left"))
             continue
         arch = architecture_overrides(cards[p.name])

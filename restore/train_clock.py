@@ -100,7 +100,8 @@ def keep_to_clock(
 ) -> tuple[Config, str | None]:
     """``cfg`` and the leg's command after step ``done`` under ``train.max_seconds``
     (:mod:`restore.train_clock`): ``train.steps`` re-planned once, or cut to ``done`` when the
-    budget is spent. All ranks take rank 0's decision."""
+    budget is spent (checked at every step, or at log steps under DDP). All ranks take rank 0's
+    decision."""
     tc = cfg.train
     steps = clock.replan(done, tc.steps)
     if steps is not None:
@@ -122,7 +123,9 @@ def keep_to_clock(
             if info.is_main:
                 ckpt.atomic_write_json(out_dir / "config.json", to_dict(cfg))
         return cfg, command
-    if done < tc.steps and from_rank0(int(clock.over()), info):
+    # under DDP the ranks agree at log steps only (a broadcast every step would sync the host)
+    check = not info.enabled or done % tc.log_every == 0
+    if done < tc.steps and check and from_rank0(int(clock.over()), info):
         log.info(
             "train.max_seconds=%g spent: stopped at step %d of %d", tc.max_seconds, done, tc.steps
         )
