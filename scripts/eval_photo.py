@@ -581,6 +581,11 @@ def main() -> int:
         action="store_true",
         help="no missing-corner rule (restore.photo.corners), the detector alone",
     )
+    ap.add_argument(
+        "--no-lines",
+        action="store_true",
+        help="no long-line rule (restore.photo.lines): as before 2026-12-02 session 16",
+    )
     args = ap.parse_args()
     t_start = time.perf_counter()
     torch.set_num_threads(args.threads)
@@ -606,6 +611,8 @@ def main() -> int:
         options["detect_pyramid"] = False
     if args.no_corners:
         options["detect_corners"] = False
+    if args.no_lines:
+        options["detect_lines"] = False
     if args.detect_flips is not None:
         options["detect_flips"] = args.detect_flips
     if args.detect_grey is not None:

@@ -78,6 +78,7 @@ def main() -> int:
     ap.add_argument("--tol", type=int, default=2, help="match distance in pixels")
     ap.add_argument("--dilate", type=parse_dilate, help="as eval_photo.py's --dilate")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--no-lines", action="store_true", help="as eval_photo.py's")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     options: dict[str, Any] = {"threshold": args.threshold, "dilate": args.dilate}
@@ -85,6 +86,8 @@ def main() -> int:
         options["detect_flips"] = args.detect_flips
     if args.detect_grey is not None:
         options["detect_grey"] = args.detect_grey
+    if args.no_lines:
+        options["detect_lines"] = False
     models = dict(s.split("=", 1) for s in args.model)
     pr = PhotoRestorer(device="cpu", models=models, **options)
     tiles: list[np.ndarray] = []

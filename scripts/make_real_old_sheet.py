@@ -142,6 +142,7 @@ def main() -> int:
     )
     ap.add_argument("--detect-grey", type=float, metavar="LEVELS", help="as eval_photo.py's")
     ap.add_argument("--threshold", type=float, default=None, help="damage threshold")
+    ap.add_argument("--no-lines", action="store_true", help="as eval_photo.py's")
     args = ap.parse_args()
     t_start = time.perf_counter()
     torch.set_num_threads(args.threads)
@@ -151,6 +152,8 @@ def main() -> int:
         options["detect_flips"] = args.detect_flips
     if args.detect_grey is not None:
         options["detect_grey"] = args.detect_grey
+    if args.no_lines:
+        options["detect_lines"] = False
     pr = PhotoRestorer(device="cpu", models=models, **options)
     print(f"models: {pr.model_names}; warnings: {pr.warnings or 'none'}")
     paths = list_images(args.input)

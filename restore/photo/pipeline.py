@@ -6,8 +6,10 @@ The stages, in order (each can be switched off):
    picture (probability > threshold, grown by a few pixels; the large regions it finds on the
    photo at half size are added, and on a large scan what it finds at the scale it was trained
    at: :mod:`restore.photo.scales`; torn-off corners are found by a rule:
-   :mod:`restore.photo.corners`; bands along the edges, a print's margin, are left out:
-   :mod:`restore.photo.margins`); a given ``mask`` replaces it.
+   :mod:`restore.photo.corners`; long light lines, folds and scratches across the print that the
+   detector sees under its threshold, by another: :mod:`restore.photo.lines`; bands along the
+   edges, a print's margin, are left out: :mod:`restore.photo.margins`); a given ``mask``
+   replaces it.
 2. ``inpaint``  the ``inpaint`` model fills the masked pixels (``cv2.inpaint`` Telea stands in,
    with a note in the report, when no inpaint model is shipped in this installation).
 3. ``enhance``  the ``enhance`` model undoes fading and colour casts: its tone change is applied
@@ -113,6 +115,9 @@ class PhotoRestorer:
             is also looked at in grey, and the detector's larger probability counts; 0 turns it
             off (default :data:`restore.photo.stages.GREY_LOOK`). The detector runs twice on
             such photos.
+        detect_lines: the long light lines (folds, scratches across the print) that the
+            detector's map follows, even under its threshold, join the mask
+            (:mod:`restore.photo.lines`).
         enhance_local: share of the enhance model's local change (grain, JPEG) kept, in [0, 1];
             its tone change is always applied (default :data:`restore.photo.global_tone.PIPELINE_LOCAL`).
         enhance_side: on a photo whose shorter side is at least twice this, the enhance curve is
@@ -180,6 +185,7 @@ class PhotoRestorer:
         detect_pyramid: bool = True,
         detect_flips: int = FLIPS,
         detect_grey: float = GREY_LOOK,
+        detect_lines: bool = True,
         enhance_side: int | None = WORKING_SIDE,
         fix_casts: bool = False,
     ) -> None:
@@ -200,6 +206,7 @@ class PhotoRestorer:
         if not detect_grey >= 0:
             raise ValueError(f"detect_grey must be >= 0 (levels; 0: off), got {detect_grey!r}")
         self.detect_grey = float(detect_grey)
+        self.detect_lines = bool(detect_lines)
         self.enhance_side = enhance_side
         self.fix_casts = bool(fix_casts)
         self.force_colorize = colorize == "force"
@@ -319,6 +326,7 @@ class PhotoRestorer:
             self.detect_pyramid,
             self.detect_flips,
             self.detect_grey,
+            self.detect_lines,
         )
 
     def raw_mask(self, x: Tensor) -> Tensor:

@@ -158,6 +158,7 @@ def detect_damage(
     pyramid: bool = True,
     flips: int | None = None,
     grey_look: float = 0.0,
+    lines: bool = False,
 ) -> Tensor:
     """The damage mask (B, 1, H, W) in {0, 1} of photos x (B, 3, H, W) in [0, 1]: ``model``'s
     probability above ``threshold`` (with ``half_size``, large regions found at half size too,
@@ -174,7 +175,10 @@ def detect_damage(
     stray less than that many 8-bit levels from its tone (:func:`restore.photo.tone.colour_spread`:
     a B&W, toned, faded or lightly tinted print) is also looked at in grey (its BT.601 luma), and
     the larger of the two probabilities counts: the detector misses the cracks of some tinted
-    prints that it finds in their grey (docs/BENCHMARKS.md, "Looking at a print in grey too")."""
+    prints that it finds in their grey (docs/BENCHMARKS.md, "Looking at a print in grey too").
+    With ``lines``, the long light lines (folds, scratches) that the detector's probability
+    follows, even under the threshold, join the mask before the faces' protection
+    (:func:`restore.photo.lines.long_lines`)."""
     from restore.photo.growth import grow_like_damage
     from restore.photo.margins import drop_edge_bands
     from restore.photo.scales import FLIPS, damage_probability, flip_average
@@ -202,6 +206,12 @@ def detect_damage(
             prob = prob.clone()
             prob[few] = torch.maximum(prob[few], grey.to(prob))
     mask = grown(prob, threshold)
+    if lines:  # long light lines the detector sees under its threshold
+        from restore.photo.lines import long_lines
+
+        found = long_lines(x, prob)
+        if found.any():
+            mask = torch.maximum(mask, grown(found.to(prob), 0.5).to(mask))
     if protect_faces and mask.any():  # face detection only when there is something to protect
         from restore.faces.detect import detect_faces
         from restore.faces.protect import keep_thin_in_faces

@@ -1,7 +1,7 @@
 """Speed of `restore photo` end to end (detect, inpaint, enhance) on a 1024x768 photo, CPU.
 
     python scripts/bench/photo.py [--runs 5] [--threads 2] [--detect-flips 1 2 4]
-                                  [--detect-grey 0 10]
+                                  [--detect-grey 0 10] [--lines on off]
 
 The photo is assets/old_photo.jpg resized to 1024x768. Times are wall-clock medians over
 ``--runs`` runs after one warm-up (models loaded once, as `restore enhance --task photo` does;
@@ -11,7 +11,7 @@ the one-off load time is printed apart). Side by side, the classical pipeline on
 detector averages (``PhotoRestorer(detect_flips=)``), run by run in turn, side by side;
 ``--detect-grey`` the same for ``PhotoRestorer(detect_grey=)`` (0: the detector looks at the
 photo alone; else a print under that colour spread is also looked at in grey: the photo here is
-a sepia print, so it is).
+a sepia print, so it is); ``--lines`` the same for ``PhotoRestorer(detect_lines=)``.
 """
 
 from __future__ import annotations
@@ -60,6 +60,13 @@ def main() -> int:
         metavar="LEVELS",
         help="PhotoRestorer(detect_grey=) values; several are timed side by side",
     )
+    ap.add_argument(
+        "--lines",
+        nargs="+",
+        choices=["on", "off"],
+        default=["on"],
+        help="PhotoRestorer(detect_lines=): the long-line rule; both are timed side by side",
+    )
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     from eval_photo import classical
@@ -73,11 +80,17 @@ def main() -> int:
     models = dict(m.split("=", 1) for m in args.model)
     t0 = time.perf_counter()
     prs = {
-        f"{f} / {g:g}": PhotoRestorer(
-            device="cpu", models=models, tile=args.tile, detect_flips=f, detect_grey=g
+        f"{f} / {g:g} / {ln}": PhotoRestorer(
+            device="cpu",
+            models=models,
+            tile=args.tile,
+            detect_flips=f,
+            detect_grey=g,
+            detect_lines=ln == "on",
         )
         for f in args.detect_flips
         for g in args.detect_grey
+        for ln in args.lines
     }
     load_s = time.perf_counter() - t0
     for pr in prs.values():
@@ -104,7 +117,7 @@ def main() -> int:
     print(f"machine: {cpu_name()}, {args.threads} threads, torch {torch.__version__}")
     names = next(iter(prs.values())).model_names
     print(f"models: {names}; load once: {load_s:.2f} s")
-    print("| 1024x768, CPU | detector views / grey look | median s | min s | max s |")
+    print("| 1024x768, CPU | detector views / grey look / lines | median s | min s | max s |")
     print("|---|---:|---|---|---|")
     for (f, name), ts in stages.items():
         print(f"| {name} | {f} | {med(ts):.3f} | {min(ts):.3f} | {max(ts):.3f} |")
