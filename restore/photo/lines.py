@@ -112,7 +112,7 @@ def ridge_response(lum: np.ndarray) -> np.ndarray:
             np.maximum(best, np.minimum(s - lo, s - hi), out=best)
     best[:_BORDER] = best[-_BORDER:] = 0
     best[:, :_BORDER] = best[:, -_BORDER:] = 0
-    return np.maximum(best, 0)
+    return best
 
 
 def _along(img: np.ndarray, seg: np.ndarray, offsets: tuple[int, ...] | list[int]) -> np.ndarray:
@@ -152,7 +152,7 @@ def _kept(seg: np.ndarray, cand: np.ndarray, img: np.ndarray, prob: np.ndarray) 
 def _one(img: np.ndarray, prob: np.ndarray) -> np.ndarray:
     """The line mask (H x W bool) of one photo ``img`` (H x W x 3 float32) with the detector's
     probability ``prob`` (H x W), both at the working size."""
-    lum = img @ np.array([0.299, 0.587, 0.114], np.float32)
+    lum = img @ np.array([0.299, 0.587, 0.114], np.float32)  # BT.601, as rgb_to_gray
     r = ridge_response(lum)
     pos = r[r > 0]
     t = max(MIN_RIDGE, CONTRAST * float(np.median(pos))) if pos.size else MIN_RIDGE
