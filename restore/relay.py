@@ -15,7 +15,11 @@ A leg, for each model picked:
    draws its own data seed (:func:`leg_seed`, written into the leg's command on the card): with
    the recipe's fixed seed a leg that was not shipped was repeated bit for bit by the next session
    (face, sessions 12 and 13: the same +2.211 dB twice), and a shipped one met the same batches
-   in the same order again.
+   in the same order again. Each refused leg lowers the learning rates of the model's later legs
+   (:func:`cooled_lrs`, the card's ``relay.cooling``): the recipe's warm-up to its full rate
+   throws a model near its optimum out of it, and a short leg does not bring it back
+   (inpainting: three legs in a row from leg 12 refused, sessions 15 and 16; the fourth, at 1/8
+   of the rates, gained).
 3. **judge**: the new weights and the shipped ones are scored by the task's protocol in the same
    run. A leg ships only if its headline metric is higher and no guard set lost more than
    ``GUARD_DB``; or, where its row has a :class:`Trade`, if that guard rose enough while the
@@ -67,6 +71,11 @@ GUARD_DB = 0.05
 MIN_SHARE = 0.25
 #: A leg never gets fewer steps than this when the budget shortens it (below it, skip the model).
 MIN_STEPS = 300
+#: After each refused leg, that model's later legs train at this share of the learning rates
+#: before (:func:`cooled_lrs`) ...
+COOLING = 0.5
+#: ... down to at most this many halvings.
+MAX_COOLING = 3
 
 
 @dataclass(frozen=True)
@@ -360,7 +369,7 @@ def ship(
                 **eval_metrics(target, new),
                 **new.card,
             },
-            "relay": relay_section(target, new),
+            "relay": relay_section(target, new, cooling(old)),
         }
     )
     if card.get("note") and legs and "note" not in legs[0]:
@@ -504,7 +513,7 @@ def judge_and_ship(
         note = why if forced or not new.value > old.value else None
         ship(candidate, target, new, weights_dir=weights_dir, metrics_dir=metrics_dir, note=note)
     else:  # the shipped model's value as it scores today (the pipeline around it may have moved)
-        record_value(target.name, target, old, weights_dir)
+        record_value(target.name, target, old, weights_dir, refused=True)
     return LegReport(target.name, 0, ok, why, old.value, new.value)
 
 
@@ -520,8 +529,9 @@ def architecture_overrides(card: Mapping[str, Any]) -> list[str]:
     return out
 
 
-def relay_section(target: Target, score: Score) -> dict[str, Any]:
-    """A card's ``relay`` section: the headline value, guards, baseline, target and its source."""
+def relay_section(target: Target, score: Score, cool: int = 0) -> dict[str, Any]:
+    """A card's ``relay`` section: the headline value, guards, baseline, target and its source,
+    and the learning-rate cooling of the model's next leg (``cool``, kept only when set)."""
     return {
         "metric": target.metric,
         "value": score.value,
@@ -530,17 +540,47 @@ def relay_section(target: Target, score: Score) -> dict[str, Any]:
         "target": target.target,
         "source": target.source,
         "remaining": round(target.remaining(score.value), 4),
+        **({"cooling": cool} if cool else {}),
     }
 
 
-def record_value(name: str, target: Target, score: Score, weights_dir: Path = WEIGHTS_DIR) -> None:
+def record_value(
+    name: str, target: Target, score: Score, weights_dir: Path = WEIGHTS_DIR, refused: bool = False
+) -> None:
     """Write a measured headline value into a shipped card's ``relay`` section (weights untouched),
-    so the next :func:`plan` knows how far each model still has to go. The card is rewritten in
-    the current format (:func:`restore.models.read_card` upgrades an older one)."""
+    so the next :func:`plan` knows how far each model still has to go; with ``refused`` (a leg
+    was not shipped), cool the model's later legs one step more (:func:`cooled_lrs`). The card
+    is rewritten in the current format (:func:`restore.models.read_card` upgrades an older one)."""
     path = weights_dir / f"{name}.json"
     card = read_card(path)
-    card["relay"] = relay_section(target, score)
+    card["relay"] = relay_section(target, score, min(cooling(card) + int(refused), MAX_COOLING))
     atomic_write_json(path, strip_machine_paths(card))
+
+
+def cooling(card: Mapping[str, Any]) -> int:
+    """How many times the model's learning rates are halved for its next leg (the card's
+    ``relay.cooling``; 0 when absent)."""
+    return int((card.get("relay") or {}).get("cooling", 0))
+
+
+def cooled_lrs(cfg: Any, card: Mapping[str, Any]) -> list[str]:
+    """``--set`` strings for a leg's learning rates: the recipe's (``cfg.optim``) times
+    :data:`COOLING` for each refused leg so far (the card's ``relay.cooling``, at most
+    :data:`MAX_COOLING`); none for a model never refused. A shipped leg keeps the cooling: the
+    rate that gained suits the model now, and the recipe's full rate is what threw it out (a
+    step decay across legs).
+
+    Example:
+        >>> from types import SimpleNamespace as N
+        >>> cfg = N(optim=N(lr_g=4e-4, lr_d=2e-4))
+        >>> cooled_lrs(cfg, {"relay": {"cooling": 2}}), cooled_lrs(cfg, {"relay": {}})
+        (['optim.lr_g=0.0001', 'optim.lr_d=5e-05'], [])
+    """
+    n = min(cooling(card), MAX_COOLING)
+    if n <= 0:
+        return []
+    f = COOLING**n
+    return [f"optim.lr_g={cfg.optim.lr_g * f:.6g}", f"optim.lr_d={cfg.optim.lr_d * f:.6g}"]
 
 
 def leg_seed(now: float | None = None) -> int:
@@ -618,6 +658,7 @@ def run_relay(
         sets = (
             *arch,
             *t.set,
+            *cooled_lrs(load_config(t.recipe, [*arch, *t.set]), cards[p.name]),
             f"train.steps={t.steps}",
             f"train.max_seconds={max(1, round(share))}",
             f"train.seed={leg_seed() if seed is None else seed}",

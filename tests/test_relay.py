@@ -484,3 +484,26 @@ def test_plan_paces_a_cpu_leg_by_cpu_legs_only():
     ts = {"b": target("b")}
     assert relay.plan(ts, {"b": gpu_only}, budget_s=600.0)[0].steps == 600
     assert relay.plan(ts, {"b": gpu_only}, budget_s=600.0, gpu=True)[0].steps == 1000
+
+
+def test_refused_legs_cool_the_later_legs_learning_rates(tiny_world, monkeypatch):
+    """Each refused leg halves the later legs' learning rates (at most three times); a shipped
+    leg keeps the rates it gained at."""
+    from restore.config import load_config
+
+    tmp, wdir, imgs, _ = tiny_world
+    base = load_config(REPO / "configs" / "tiny.yaml").optim
+    monkeypatch.setitem(relay.SCORERS, "flat", lambda model, data: relay.Score(1.0))
+    sets = (f"data.train={imgs}", "data.val=")
+    lrs = []
+    for i, scorer in enumerate(["flat", "fake", "flat", "flat", "flat", "flat", "fake"]):
+        t = target(scorer=scorer, steps=2, set=sets)
+        relay.run_relay({"enhance": t}, 1e6, out_dir=tmp / f"c{i}", weights_dir=wdir, seed=1)
+        cfg = json.loads((tmp / f"c{i}" / "tiny" / "config.json").read_text())["optim"]
+        lrs.append((cfg["lr_g"] / base.lr_g, cfg["lr_d"] / base.lr_d))
+        card = json.loads((wdir / "enhance.json").read_text())
+        assert card["relay"].get("cooling", 0) == [1, 1, 2, 3, 3, 3, 3][i]
+    want = [1, 0.5, 0.5, 0.25, 0.125, 0.125, 0.125]
+    assert [g for g, _ in lrs] == pytest.approx(want) and [d for _, d in lrs] == pytest.approx(want)
+    leg = card["training"]["legs"][-1]  # the shipped leg's command names its rates: rerunnable
+    assert f"--set=optim.lr_g={base.lr_g * 0.125:.6g}" in leg["command"]
