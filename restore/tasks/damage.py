@@ -24,6 +24,7 @@ from torch import Tensor, nn
 from torch.utils.data import Dataset
 
 from restore.core.layers import to_signed
+from restore.core.tiling import unet_bytes_per_pixel
 from restore.data.color import rgb_to_gray
 from restore.data.degrade import OldPhotoConfig, old_photo_damage
 from restore.data.degrade.ops import add_gaussian_noise, gaussian_blur, jpeg, uniform
@@ -339,7 +340,14 @@ class DamageTask(Task):
         return sample_grid(batch["input"], prob, batch["mask"].expand(-1, 3, -1, -1))
 
     def inference_config(self) -> dict[str, Any]:
-        return {"threshold": self.opts.threshold, "dilate": self.opts.dilate, "output_rgb": True}
+        return {
+            "threshold": self.opts.threshold,
+            "dilate": self.opts.dilate,
+            "output_rgb": True,
+            "bytes_per_pixel": unet_bytes_per_pixel(
+                self.cfg.model.generator_args.get("base_channels", 64)
+            ),
+        }
 
     @classmethod
     def evaluate(

@@ -17,6 +17,7 @@ from torch import Tensor, nn
 from torch.utils.data import Dataset
 
 from restore.core.layers import to_signed, to_unit
+from restore.core.tiling import unet_bytes_per_pixel
 from restore.data.degrade import OldPhotoConfig, old_photo_damage
 from restore.data.old_print import HOLE_EFFECTS, OldPrintConfig, old_print_damage
 from restore.errors import ConfigError
@@ -141,7 +142,12 @@ class EnhanceTask(Task):
         return sample_grid(batch["input"], out["fake"].clamp(0, 1), batch["target"])
 
     def inference_config(self) -> dict[str, Any]:
-        return {"residual": self.opts.residual}
+        return {
+            "residual": self.opts.residual,
+            "bytes_per_pixel": unet_bytes_per_pixel(
+                self.cfg.model.generator_args.get("base_channels", 64)
+            ),
+        }
 
     @classmethod
     def predictor(cls, card: Mapping[str, Any], modules: Mapping[str, nn.Module]) -> Predictor:

@@ -1,7 +1,7 @@
 """Speed of `restore photo` end to end (detect, inpaint, enhance) on a 1024x768 photo, CPU.
 
     python scripts/bench/photo.py [--runs 5] [--threads 2] [--detect-flips 1 2 4]
-                                  [--detect-grey 0 10] [--lines on off]
+                                  [--detect-grey 0 10] [--lines on off] [--tile auto 704]
 
 The photo is assets/old_photo.jpg resized to 1024x768. Times are wall-clock medians over
 ``--runs`` runs after one warm-up (models loaded once, as `restore enhance --task photo` does;
@@ -11,7 +11,9 @@ the one-off load time is printed apart). Side by side, the classical pipeline on
 detector averages (``PhotoRestorer(detect_flips=)``), run by run in turn, side by side;
 ``--detect-grey`` the same for ``PhotoRestorer(detect_grey=)`` (0: the detector looks at the
 photo alone; else a print under that colour spread is also looked at in grey: the photo here is
-a sepia print, so it is); ``--lines`` the same for ``PhotoRestorer(detect_lines=)``.
+a sepia print, so it is); ``--lines`` the same for ``PhotoRestorer(detect_lines=)``; ``--tile``
+the same for the models' tile side (``PhotoRestorer(tile=)``; ``auto``: from the card's
+``bytes_per_pixel`` and the memory free, as `restore photo` does).
 """
 
 from __future__ import annotations
@@ -43,7 +45,12 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--model", action="append", default=[], metavar="STAGE=MODEL")
-    ap.add_argument("--tile", type=int, default=None, help="tile side (default: automatic)")
+    ap.add_argument(
+        "--tile",
+        nargs="+",
+        default=["auto"],
+        help="tile sides (px, or auto); several are timed side by side",
+    )
     ap.add_argument(
         "--detect-flips",
         type=int,
@@ -80,10 +87,10 @@ def main() -> int:
     models = dict(m.split("=", 1) for m in args.model)
     t0 = time.perf_counter()
     prs = {
-        f"{f} / {g:g} / {ln}": PhotoRestorer(
+        f"{f} / {g:g} / {ln} / {t}": PhotoRestorer(
             device="cpu",
             models=models,
-            tile=args.tile,
+            tile=None if t == "auto" else int(t),
             detect_flips=f,
             detect_grey=g,
             detect_lines=ln == "on",
@@ -91,6 +98,7 @@ def main() -> int:
         for f in args.detect_flips
         for g in args.detect_grey
         for ln in args.lines
+        for t in args.tile
     }
     load_s = time.perf_counter() - t0
     for pr in prs.values():
@@ -117,7 +125,9 @@ def main() -> int:
     print(f"machine: {cpu_name()}, {args.threads} threads, torch {torch.__version__}")
     names = next(iter(prs.values())).model_names
     print(f"models: {names}; load once: {load_s:.2f} s")
-    print("| 1024x768, CPU | detector views / grey look / lines | median s | min s | max s |")
+    print(
+        "| 1024x768, CPU | detector views / grey look / lines / tile | median s | min s | max s |"
+    )
     print("|---|---:|---|---|---|")
     for (f, name), ts in stages.items():
         print(f"| {name} | {f} | {med(ts):.3f} | {min(ts):.3f} | {max(ts):.3f} |")

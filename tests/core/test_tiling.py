@@ -53,3 +53,22 @@ def test_uint8_streaming_equals_the_float_path_exactly():
             .astype(dtype)
         )
         np.testing.assert_array_equal(res, expect)
+
+
+def test_the_detector_and_enhance_run_a_1024_px_photo_untiled(monkeypatch):
+    """Their cards size tiles from the U-Net's measured memory (unet_bytes_per_pixel): with 8 GiB
+    free a 1024 x 768 photo runs in one piece, as untiled, where the 4096 B/px default cut it
+    into 704-px tiles whose borders changed the detector's map."""
+    import restore
+    from restore.core import tiling
+
+    monkeypatch.setattr(tiling, "_available_ram", lambda: 8.0 * 1024**3)
+    x = torch.rand(1, 3, 768, 1024, generator=torch.Generator().manual_seed(0))
+    for name in ("damage", "enhance"):
+        r = restore.load(name, device="cpu")
+        assert r.inference["bytes_per_pixel"] == tiling.unet_bytes_per_pixel(16) == 512
+        auto = r.run_tensor(x)
+        r.tile = 0
+        assert torch.equal(auto, r.run_tensor(x))
+        r.tile = tiling.auto_tile(torch.device("cpu"), 4096, 32)  # the default's tile: 704
+        assert r.tile == 704 and not torch.equal(auto, r.run_tensor(x))
