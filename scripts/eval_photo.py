@@ -65,11 +65,13 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "scripts"))
 
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
+from photo_options import add_detection_options, detection_options, stage_models  # noqa: E402
 
 from restore.core.atomic import atomic_write_json  # noqa: E402
 from restore.data.color import rgb_to_gray  # noqa: E402
@@ -498,8 +500,7 @@ def main() -> int:
     ap.add_argument("--json", type=Path, help="write every per-image row here")
     ap.add_argument("--skip-harm", action="store_true", help="no do-no-harm / grey rows")
     ap.add_argument("--figures", action="store_true", help="write docs/img/photo_*.jpg")
-    ap.add_argument("--model", action="append", default=[], metavar="STAGE=MODEL")
-    ap.add_argument("--threads", type=int, default=2)
+    add_detection_options(ap)
     ap.add_argument(
         "--faces",
         choices=["default", "on", "off"],
@@ -548,21 +549,6 @@ def main() -> int:
         help="on large photos, detect at full and half size only (restore.photo.scales)",
     )
     ap.add_argument(
-        "--detect-flips",
-        type=int,
-        choices=[1, 2, 4],
-        default=None,
-        help="mirror views the detector's map is averaged over (default: restore photo's, "
-        "restore.photo.scales.FLIPS; 1 = the photo alone, as before 2026-11-30 session 5)",
-    )
-    ap.add_argument(
-        "--detect-grey",
-        type=float,
-        default=None,
-        metavar="LEVELS",
-        help="also look at prints whose colours stray less than this many levels from their cast in grey (PhotoRestorer(detect_grey=); 0: off; default: restore photo's)",
-    )
-    ap.add_argument(
         "--dilate",
         type=parse_dilate,
         default=None,
@@ -571,27 +557,18 @@ def main() -> int:
         "the neighbours that look like the damage (restore.photo.growth, an experiment)",
     )
     ap.add_argument(
-        "--threshold",
-        type=float,
-        default=None,
-        help="damage probability threshold (default: restore photo's; 0.4 on the mean of 4 views)",
-    )
-    ap.add_argument(
         "--no-corners",
         action="store_true",
         help="no missing-corner rule (restore.photo.corners), the detector alone",
-    )
-    ap.add_argument(
-        "--no-lines",
-        action="store_true",
-        help="no long-line rule (restore.photo.lines): as before 2026-12-02 session 16",
     )
     args = ap.parse_args()
     t_start = time.perf_counter()
     torch.set_num_threads(args.threads)
     cv2.setNumThreads(args.threads)
-    models = dict(s.split("=", 1) for s in args.model)
-    options: dict[str, Any] = {} if args.faces == "default" else {"faces": args.faces == "on"}
+    models = stage_models(args)
+    options = detection_options(args)
+    if args.faces != "default":
+        options["faces"] = args.faces == "on"
     if args.enhance_local is not None:
         options["enhance_local"] = args.enhance_local
     if args.enhance_gate is not None:
@@ -611,16 +588,8 @@ def main() -> int:
         options["detect_pyramid"] = False
     if args.no_corners:
         options["detect_corners"] = False
-    if args.no_lines:
-        options["detect_lines"] = False
-    if args.detect_flips is not None:
-        options["detect_flips"] = args.detect_flips
-    if args.detect_grey is not None:
-        options["detect_grey"] = args.detect_grey
     if args.dilate is not None:
         options["dilate"] = args.dilate
-    if args.threshold is not None:
-        options["threshold"] = args.threshold
     pr = PhotoRestorer(device="cpu", models=models, **options)
     print(f"models: {pr.model_names}; warnings: {pr.warnings or 'none'}")
     kinds = ["own", "holdout"] if args.damage == "both" else [args.damage]

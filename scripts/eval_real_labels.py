@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -35,6 +34,7 @@ sys.path.insert(0, str(REPO))
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from photo_options import add_detection_options, detection_options, stage_models  # noqa: E402
 
 from restore.core.atomic import atomic_write_json  # noqa: E402
 from restore.data.io import write_image  # noqa: E402
@@ -71,24 +71,15 @@ def main() -> int:
     ap.add_argument("--input", type=Path, default=REAL_OLD, help="folder the labels' paths are in")
     ap.add_argument("--json", type=Path, help="write the scores here")
     ap.add_argument("--sheet", type=Path, help="write the overlays here (JPEG)")
-    ap.add_argument("--model", action="append", default=[], metavar="STAGE=MODEL")
-    ap.add_argument("--detect-flips", type=int, choices=[1, 2, 4], default=None)
-    ap.add_argument("--detect-grey", type=float, metavar="LEVELS", help="as eval_photo.py's")
-    ap.add_argument("--threshold", type=float, default=None, help="damage threshold")
     ap.add_argument("--tol", type=int, default=2, help="match distance in pixels")
     ap.add_argument("--dilate", type=parse_dilate, help="as eval_photo.py's --dilate")
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--no-lines", action="store_true", help="as eval_photo.py's")
+    add_detection_options(ap)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    options: dict[str, Any] = {"threshold": args.threshold, "dilate": args.dilate}
-    if args.detect_flips is not None:
-        options["detect_flips"] = args.detect_flips
-    if args.detect_grey is not None:
-        options["detect_grey"] = args.detect_grey
-    if args.no_lines:
-        options["detect_lines"] = False
-    models = dict(s.split("=", 1) for s in args.model)
+    options = detection_options(args)
+    if args.dilate is not None:
+        options["dilate"] = args.dilate
+    models = stage_models(args)
     pr = PhotoRestorer(device="cpu", models=models, **options)
     tiles: list[np.ndarray] = []
 

@@ -35,6 +35,7 @@ sys.path.insert(0, str(REPO))
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from photo_options import add_detection_options, detection_options, stage_models  # noqa: E402
 
 from restore.core.atomic import atomic_write_json  # noqa: E402
 from restore.data.color import rgb_to_gray  # noqa: E402
@@ -126,34 +127,17 @@ def main() -> int:
     ap.add_argument("--input", type=Path, default=REAL_OLD, help="folder of scans (recursive)")
     ap.add_argument("--out", type=Path, default=REPO / "docs" / "img" / "real_old_before_after.jpg")
     ap.add_argument("--json", type=Path, help="write the per-print numbers here")
-    ap.add_argument("--model", action="append", default=[], metavar="STAGE=MODEL")
     ap.add_argument(
         "--max-side", type=int, default=0, help="restore at most this long side (0: full size)"
     )
     ap.add_argument("--height", type=int, default=210, help="thumbnail height in pixels")
     ap.add_argument("--width", type=int, default=1600, help="sheet width in pixels (at most)")
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument(
-        "--detect-flips",
-        type=int,
-        choices=[1, 2, 4],
-        default=None,
-        help="mirror views the detector averages (default: restore photo's)",
-    )
-    ap.add_argument("--detect-grey", type=float, metavar="LEVELS", help="as eval_photo.py's")
-    ap.add_argument("--threshold", type=float, default=None, help="damage threshold")
-    ap.add_argument("--no-lines", action="store_true", help="as eval_photo.py's")
+    add_detection_options(ap)
     args = ap.parse_args()
     t_start = time.perf_counter()
     torch.set_num_threads(args.threads)
-    models = dict(s.split("=", 1) for s in args.model)
-    options: dict[str, Any] = {"threshold": args.threshold}
-    if args.detect_flips is not None:
-        options["detect_flips"] = args.detect_flips
-    if args.detect_grey is not None:
-        options["detect_grey"] = args.detect_grey
-    if args.no_lines:
-        options["detect_lines"] = False
+    models = stage_models(args)
+    options = detection_options(args)
     pr = PhotoRestorer(device="cpu", models=models, **options)
     print(f"models: {pr.model_names}; warnings: {pr.warnings or 'none'}")
     paths = list_images(args.input)

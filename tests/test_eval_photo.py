@@ -132,3 +132,40 @@ def test_groups_per_set_all_and_base():
         ("own", "Set14", 0),
         ("own", "all", 1),
     ]
+
+
+@pytest.mark.parametrize("script", ["eval_photo", "eval_real_labels", "make_real_old_sheet"])
+def test_the_photo_scripts_share_one_definition_of_the_detection_flags(script, monkeypatch):
+    """The three scripts whose numbers are compared take the same detection flags and turn them
+    into the same PhotoRestorer keywords (scripts/photo_options.py)."""
+    import argparse
+
+    import photo_options as po
+
+    mod = ev
+    if script != "eval_photo":
+        spec = importlib.util.spec_from_file_location(script, REPO / "scripts" / f"{script}.py")
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)  # type: ignore[union-attr]
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    def fake_restorer(**kw):
+        seen.update(kw)
+        raise Stop
+
+    monkeypatch.setattr(mod, "PhotoRestorer", fake_restorer)
+    flags = ["--detect-flips", "2", "--detect-grey", "0", "--threshold", "0.3", "--no-lines"]
+    threads = str(torch.get_num_threads())  # the scripts set it: leave the session's as it is
+    monkeypatch.setattr(
+        sys, "argv", [script, *flags, "--model", "detect=RUN", "--threads", threads]
+    )
+    with pytest.raises(Stop):
+        mod.main()
+    ap = argparse.ArgumentParser()
+    po.add_detection_options(ap)
+    want = po.detection_options(ap.parse_args(flags))
+    assert want == {"detect_flips": 2, "detect_grey": 0.0, "threshold": 0.3, "detect_lines": False}
+    assert {k: seen[k] for k in want} == want and seen["models"] == {"detect": "RUN"}

@@ -1,0 +1,80 @@
+"""The detection options that scripts/eval_photo.py, scripts/eval_real_labels.py and
+scripts/make_real_old_sheet.py share: defined once, so a flag means the same in all three and
+their numbers compare.
+
+    ap = argparse.ArgumentParser()
+    add_detection_options(ap)
+    args = ap.parse_args()
+    pr = PhotoRestorer(device="cpu", models=stage_models(args), **detection_options(args))
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def add_detection_options(ap: argparse.ArgumentParser) -> None:
+    """``--model``, ``--threads``, ``--detect-flips``, ``--detect-grey``, ``--threshold`` and
+    ``--no-lines`` (each defaults to `restore photo`'s own setting)."""
+    ap.add_argument("--model", action="append", default=[], metavar="STAGE=MODEL")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument(
+        "--detect-flips",
+        type=int,
+        choices=[1, 2, 4],
+        default=None,
+        help="mirror views the detector's map is averaged over (default: restore photo's, "
+        "restore.photo.scales.FLIPS; 1 = the photo alone, as before 2026-11-30 session 5)",
+    )
+    ap.add_argument(
+        "--detect-grey",
+        type=float,
+        default=None,
+        metavar="LEVELS",
+        help="also look at prints whose colours stray less than this many levels from their "
+        "cast in grey (PhotoRestorer(detect_grey=); 0: off; default: restore photo's)",
+    )
+    ap.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="damage probability threshold (default: restore photo's; 0.4 on the mean of 4 views)",
+    )
+    ap.add_argument(
+        "--no-lines",
+        action="store_true",
+        help="no long-line rule (restore.photo.lines): as before 2026-12-02 session 16",
+    )
+
+
+def detection_options(args: argparse.Namespace) -> dict[str, Any]:
+    """``PhotoRestorer`` keywords for the options :func:`add_detection_options` added (only
+    those given, so the rest keep their defaults).
+
+    Example:
+        >>> ap = argparse.ArgumentParser()
+        >>> add_detection_options(ap)
+        >>> detection_options(ap.parse_args(["--detect-flips", "2", "--no-lines"]))
+        {'detect_flips': 2, 'detect_lines': False}
+    """
+    options: dict[str, Any] = {}
+    if args.detect_flips is not None:
+        options["detect_flips"] = args.detect_flips
+    if args.detect_grey is not None:
+        options["detect_grey"] = args.detect_grey
+    if args.threshold is not None:
+        options["threshold"] = args.threshold
+    if args.no_lines:
+        options["detect_lines"] = False
+    return options
+
+
+def stage_models(args: argparse.Namespace) -> dict[str, str]:
+    """``--model STAGE=MODEL`` options as ``PhotoRestorer(models=)``.
+
+    Example:
+        >>> stage_models(argparse.Namespace(model=["detect=runs/x/damage"]))
+        {'detect': 'runs/x/damage'}
+    """
+    return dict(s.split("=", 1) for s in args.model)
