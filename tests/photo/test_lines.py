@@ -137,3 +137,45 @@ def test_detect_damage_adds_the_lines_grown_like_the_rest():
     grown = cv2.dilate(on.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
     assert not (m & ~grown).any()
     assert m[20:220].sum(1).max() <= 2 + 2 * 2 + 2  # the line's 2 px, its 2 px band, 1 grown
+
+
+def _fold(x: torch.Tensor, col: int, ridge: int, side: int, strength: float = 0.4):
+    """x with a vertical fold at column ``col``: a light ridge ``ridge`` px wide and, on ``side``
+    (+1 right, -1 left, 0 none), a blurred shadow darkening the picture by up to ``strength``
+    (the held-out generator's folds, restore.eval.holdout_damage). Returns the photo, the ridge's
+    pixels and the shadow's (where it darkens by more than 0.15)."""
+    h, w = x.shape[-2:]
+    shade = np.zeros((h, w), np.float32)
+    if side:
+        c = col + side * (ridge // 2 + 4)
+        shade[:, c - 2 : c + 3] = 1.0
+        shade = cv2.GaussianBlur(shade, (0, 0), 1.5) * strength
+    out = x * torch.from_numpy(1 - shade)
+    out, on = _line(out, (col, 0), (col, h - 1), ridge)
+    return out, on, (shade > 0.15) & ~on
+
+
+def test_a_folds_shadow_joins_the_line_on_its_side_only():
+    for side in (1, -1):
+        x, on, shadow = _fold(_picture(), 100, 3, side)
+        m = long_lines(x, _seen(on))[0, 0].numpy() > 0
+        rows = slice(20, 220)  # away from the ends of the segment
+        assert m[rows][shadow[rows]].mean() > 0.9  # the shadow is found
+        assert m[rows][on[rows]].mean() > 0.9  # and the ridge
+        # nothing on the other side beyond the ridge, nothing far out on the shadow's
+        away = np.zeros_like(on)
+        away[:, 100 - side * 4 :: -side] = True
+        away[:, 100 + side * 13 :: side] = True
+        assert not m[rows][away[rows]].any()
+
+
+def test_no_shadow_for_a_scratch_or_a_line_dark_on_both_sides():
+    x, on, _ = _fold(_picture(), 100, 3, 0)  # a scratch: no shadow
+    m = long_lines(x, _seen(on))[0, 0].numpy() > 0
+    assert not m[20:220, 104:].any() and not m[20:220, :97].any()
+    dark = _picture()
+    dark[..., :, 92:99] *= 0.6  # a dark band on both sides of the line: picture, not a fold
+    dark[..., :, 102:109] *= 0.6
+    x, on = _line(dark, (100, 0), (100, 239), 3)
+    m = long_lines(x, _seen(on))[0, 0].numpy() > 0
+    assert not m[20:220, 104:].any() and not m[20:220, :97].any()
