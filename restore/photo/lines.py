@@ -31,10 +31,6 @@ faces and backgrounds alike.
 4. its pixels are those within 2 px of a kept segment that are lighter than the picture around
    them (its median over 15 px) by :data:`HALF` of the line's own contrast: the line as wide as
    it is at half its contrast. The pipeline grows them as it grows the detector's mask.
-5. a fold's shadow: where the line's median profile across it dips on one side only, 1-10 px
-   out, by at least :data:`SHADOW` below the picture further out (:func:`shadow_band`), the
-   band of that dip joins the line's pixels. A fold is a light ridge with a dark shadow beside
-   it; a scratch has no shadow and gets none.
 
 Photos larger than :data:`WORK_SIDE` on their longer side are looked at shrunk to it (a scan's
 wide cracks become as wide as the ridge test sees), and the mask is brought back to full size.
@@ -70,9 +66,7 @@ __all__ = [
     "MIN_LENGTH",
     "MIN_RIDGE",
     "NEUTRAL",
-    "ONE_SIDED",
     "ON_LINE",
-    "SHADOW",
     "WORK_SIDE",
     "long_lines",
     "ridge_response",
@@ -100,18 +94,10 @@ EVIDENCE = 0.2
 HALF = 0.5
 #: Photos are looked at with their longer side at most this.
 WORK_SIDE = 1024
-#: A fold's shadow: the line's median profile across it is darker on one side, 1-10 px out, than
-#: the picture 11-14 px out on that side by at least this share (a relative dip) ...
-SHADOW = 0.1
-#: ... and the other side's dip is at most this share of it (a picture's dark band beside a light
-#: line, or a dark line on both sides, is not a fold's shadow).
-ONE_SIDED = 0.5
 _DISTANCES = (2, 3, 5)
 _BORDER = 6  # px at the photo's edges where the ridge test has no neighbours
 _OFFSETS_ALONE = [o for o in range(-20, 21) if abs(o) >= 4]
 _BESIDE = (-7, -6, -5, 5, 6, 7)
-_SHADE_IN = np.arange(1, 11)  # px out from the line where its shadow may lie
-_SHADE_REF = np.arange(11, 15)  # px out where the picture beside the shadow is
 
 
 def ridge_response(lum: np.ndarray) -> np.ndarray:
@@ -129,28 +115,19 @@ def ridge_response(lum: np.ndarray) -> np.ndarray:
     return best
 
 
-def _coords(
-    seg: np.ndarray, offsets, shape: tuple[int, ...], per_px: int = 1
-) -> tuple[np.ndarray, np.ndarray]:
-    """The (row, column) indices, each (len(offsets), n), of the points along segment ``seg``
-    (x1, y1, x2, y2), shifted by each offset (px) across it, in an image of ``shape`` (clipped to
-    it); n is ``per_px`` points per pixel of the segment's length."""
+def _along(img: np.ndarray, seg: np.ndarray, offsets: tuple[int, ...] | list[int]) -> np.ndarray:
+    """(len(offsets), n) samples of ``img`` (H x W [x C]) along segment ``seg`` (x1, y1, x2, y2),
+    shifted by each offset (px) across it; n is the segment's length in pixels."""
     x1, y1, x2, y2 = seg
     n = max(2, int(np.hypot(x2 - x1, y2 - y1)))
-    t = np.linspace(0.0, 1.0, n * per_px)
+    t = np.linspace(0.0, 1.0, n)
     px, py = x1 + (x2 - x1) * t, y1 + (y2 - y1) * t
     nx, ny = -(y2 - y1) / n, (x2 - x1) / n
-    h, w = shape[:2]
+    h, w = img.shape[:2]
     o = np.asarray(offsets, np.float64)[:, None]
     xs = np.clip(np.round(px + nx * o).astype(np.intp), 0, w - 1)
     ys = np.clip(np.round(py + ny * o).astype(np.intp), 0, h - 1)
-    return ys, xs
-
-
-def _along(img: np.ndarray, seg: np.ndarray, offsets) -> np.ndarray:
-    """(len(offsets), n) samples of ``img`` (H x W [x C]) along segment ``seg`` (x1, y1, x2, y2),
-    shifted by each offset (px) across it; n is the segment's length in pixels."""
-    return img[_coords(seg, offsets, img.shape)]
+    return img[ys, xs]
 
 
 def _chroma(rgb: np.ndarray) -> np.ndarray:
@@ -170,45 +147,6 @@ def _kept(seg: np.ndarray, cand: np.ndarray, img: np.ndarray, prob: np.ndarray) 
     if float((line_c - beside_c).mean()) > NEUTRAL:
         return False
     return float(_along(prob, seg, (-2, -1, 0, 1, 2)).max(0).mean()) >= EVIDENCE
-
-
-def shadow_band(lum: np.ndarray, seg: np.ndarray) -> tuple[float, float] | None:
-    """The offsets (px across segment ``seg``, signed as :func:`_along`'s) between which a fold's
-    shadow lies beside the light line, or None when there is none: the line's median profile
-    across it, as a relative dip below the picture 11-14 px out on the same side, reaches
-    :data:`SHADOW` 1-10 px out on one side only (:data:`ONE_SIDED`); the band is the run of
-    offsets around that peak where the dip is at least :data:`HALF` of it. A median over the
-    line's length: the picture beside it varies, a fold's shadow keeps its place.
-
-    Example:
-        >>> lum = np.full((60, 60), 0.6, np.float32)
-        >>> lum[:, 30:32] = 0.9  # a light vertical line
-        >>> lum[:, 33:37] = 0.4  # its shadow, to the right
-        >>> shadow_band(lum, np.array([31.0, 5.0, 31.0, 55.0]))  # drawn downwards: right is -x
-        (-5.0, -2.0)
-    """
-    out = np.concatenate([-_SHADE_REF[::-1], -_SHADE_IN[::-1], _SHADE_IN, _SHADE_REF])
-    prof = np.median(_along(lum, seg, out), axis=1)
-    k, r = len(_SHADE_IN), len(_SHADE_REF)
-    dips = {}
-    for sign, inner, ref in (
-        (-1, prof[r : r + k][::-1], prof[:r]),
-        (1, prof[-r - k : -r], prof[-r:]),
-    ):
-        base = max(float(np.median(ref)), 0.05)
-        dips[sign] = 1.0 - inner / base  # at offsets 1..10 out
-    best = max(dips, key=lambda g: float(dips[g].max()))
-    dip, other = dips[best], float(dips[-best].max())
-    peak = float(dip.max())
-    if peak < SHADOW or other > ONE_SIDED * peak:
-        return None
-    i = j = int(dip.argmax())
-    while i > 0 and dip[i - 1] >= HALF * peak:
-        i -= 1
-    while j < k - 1 and dip[j + 1] >= HALF * peak:
-        j += 1
-    lo, hi = float(_SHADE_IN[i]), float(_SHADE_IN[j])
-    return (lo, hi) if best > 0 else (-hi, -lo)
 
 
 def _one(img: np.ndarray, prob: np.ndarray) -> np.ndarray:
@@ -260,10 +198,6 @@ def _one(img: np.ndarray, prob: np.ndarray) -> np.ndarray:
         cv2.line(band, p1, p2, 1, 5)
         box = (slice(y0, y0 + band.shape[0]), slice(x0, x0 + band.shape[1]))
         found[box] |= (band > 0) & (lift[box] >= max(MIN_RIDGE, HALF * peak))
-        shade = shadow_band(lum, seg)
-        if shade is not None:  # the band of offsets, every half pixel
-            band_o = np.arange(shade[0] - 0.5, shade[1] + 0.75, 0.5)
-            found[_coords(seg, band_o, found.shape, per_px=2)] = True
     return found
 
 
