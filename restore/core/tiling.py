@@ -248,10 +248,11 @@ def tiled_apply(
 
 def unet_bytes_per_pixel(base_channels: int) -> int:
     """An estimate, with room to spare, of a U-Net's peak float32 activation memory per input
-    pixel at inference: 32 bytes per channel of its first level. Measured peak RSS growth on the
-    CPU (``/proc`` ``ru_maxrss``, untiled 1024 and 2048 px squares): 141-200 B/px for the damage
-    detector and 158-160 for enhance, both with 16 base channels (this gives 512).
-    :func:`auto_tile` sizes tiles with it, so a photo that fits in memory runs untiled.
+    pixel at inference: 32 bytes per channel of its first level. Measured on the CPU
+    (``scripts/bench/tile_memory.py``: peak resident memory growth, untiled 1024 and 2048 px
+    squares): 129-158 B/px for the damage detector and 147-198 for enhance, both with 16 base
+    channels (this gives 512). :func:`auto_tile` sizes tiles with it, so a photo that fits in
+    memory runs untiled.
 
     Example:
         >>> unet_bytes_per_pixel(16)
