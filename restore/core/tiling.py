@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import torch
 import torch.nn.functional as F
@@ -246,19 +246,20 @@ def tiled_apply(
     return out
 
 
-def unet_bytes_per_pixel(base_channels: int) -> int:
+def unet_bytes_per_pixel(generator_args: Mapping[str, Any]) -> int:
     """An estimate, with room to spare, of a U-Net's peak float32 activation memory per input
-    pixel at inference: 32 bytes per channel of its first level. Measured on the CPU
+    pixel at inference, from its ``model.generator_args``: 32 bytes per channel of its first
+    level (``base_channels``; the U-Net's default, 64, when unset). Measured on the CPU
     (``scripts/bench/tile_memory.py``: peak resident memory growth, untiled 1024 and 2048 px
     squares): 129-158 B/px for the damage detector and 147-198 for enhance, both with 16 base
     channels (this gives 512). :func:`auto_tile` sizes tiles with it, so a photo that fits in
     memory runs untiled.
 
     Example:
-        >>> unet_bytes_per_pixel(16)
-        512
+        >>> unet_bytes_per_pixel({"base_channels": 16}), unet_bytes_per_pixel({})
+        (512, 2048)
     """
-    return 32 * int(base_channels)
+    return 32 * int(generator_args.get("base_channels", 64))
 
 
 def auto_tile(

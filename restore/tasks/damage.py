@@ -344,9 +344,7 @@ class DamageTask(Task):
             "threshold": self.opts.threshold,
             "dilate": self.opts.dilate,
             "output_rgb": True,
-            "bytes_per_pixel": unet_bytes_per_pixel(
-                self.cfg.model.generator_args.get("base_channels", 64)
-            ),
+            "bytes_per_pixel": unet_bytes_per_pixel(self.cfg.model.generator_args),
         }
 
     @classmethod

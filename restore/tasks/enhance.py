@@ -144,9 +144,7 @@ class EnhanceTask(Task):
     def inference_config(self) -> dict[str, Any]:
         return {
             "residual": self.opts.residual,
-            "bytes_per_pixel": unet_bytes_per_pixel(
-                self.cfg.model.generator_args.get("base_channels", 64)
-            ),
+            "bytes_per_pixel": unet_bytes_per_pixel(self.cfg.model.generator_args),
         }
 
     @classmethod

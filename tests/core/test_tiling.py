@@ -66,7 +66,11 @@ def test_the_detector_and_enhance_run_a_1024_px_photo_untiled(monkeypatch):
     x = torch.rand(1, 3, 768, 1024, generator=torch.Generator().manual_seed(0))
     for name in ("damage", "enhance"):
         r = restore.load(name, device="cpu")
-        assert r.inference["bytes_per_pixel"] == tiling.unet_bytes_per_pixel(16) == 512
+        assert (
+            r.inference["bytes_per_pixel"]
+            == tiling.unet_bytes_per_pixel({"base_channels": 16})
+            == 512
+        )
         auto = r.run_tensor(x)
         r.tile = 0
         assert torch.equal(auto, r.run_tensor(x))
