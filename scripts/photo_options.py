@@ -15,8 +15,8 @@ from typing import Any
 
 
 def add_detection_options(ap: argparse.ArgumentParser) -> None:
-    """``--model``, ``--threads``, ``--detect-flips``, ``--detect-grey``, ``--threshold`` and
-    ``--no-lines`` (each defaults to `restore photo`'s own setting)."""
+    """``--model``, ``--threads``, ``--detect-flips``, ``--detect-grey``, ``--threshold``,
+    ``--coarse`` and ``--no-lines`` (each defaults to `restore photo`'s own setting)."""
     ap.add_argument("--model", action="append", default=[], metavar="STAGE=MODEL")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument(
@@ -40,6 +40,13 @@ def add_detection_options(ap: argparse.ArgumentParser) -> None:
         type=float,
         default=None,
         help="damage probability threshold (default: restore photo's; 0.4 on the mean of 4 views)",
+    )
+    ap.add_argument(
+        "--coarse",
+        default=None,
+        metavar="MODEL",
+        help="coarse detector for large flakes (restore.photo.coarse): a shipped name, weights or "
+        "run folder; 'none' switches it off (default: restore photo's)",
     )
     ap.add_argument(
         "--no-lines",
@@ -67,6 +74,8 @@ def detection_options(args: argparse.Namespace) -> dict[str, Any]:
         options["threshold"] = args.threshold
     if args.no_lines:
         options["detect_lines"] = False
+    if args.coarse is not None:
+        options["detect_coarse"] = None if args.coarse == "none" else args.coarse
     return options
 
 

@@ -118,6 +118,10 @@ class PhotoRestorer:
         detect_lines: the long light lines (folds, scratches across the print) that the
             detector's map follows, even under its threshold, join the mask
             (:mod:`restore.photo.lines`).
+        detect_coarse: the coarse detector (a shipped name, weights path, run folder or loaded
+            Restorer; ``None``: none): what it finds on the photo shrunk to a print's scale
+            (large flakes of emulsion) joins the mask (:mod:`restore.photo.coarse`). A name
+            that is not available is skipped with a warning.
         enhance_local: share of the enhance model's local change (grain, JPEG) kept, in [0, 1];
             its tone change is always applied (default :data:`restore.photo.global_tone.PIPELINE_LOCAL`).
         enhance_side: on a photo whose shorter side is at least twice this, the enhance curve is
@@ -186,6 +190,7 @@ class PhotoRestorer:
         detect_flips: int = FLIPS,
         detect_grey: float = GREY_LOOK,
         detect_lines: bool = True,
+        detect_coarse: str | os.PathLike[str] | Any | None = None,
         enhance_side: int | None = WORKING_SIDE,
         fix_casts: bool = False,
     ) -> None:
@@ -254,6 +259,17 @@ class PhotoRestorer:
                     self.warnings.append(f"{stage}: skipped, model {spec!r} not available ({e})")
                 else:
                     raise ModelNotFoundError(f"{stage} stage: {e}") from e
+        self.coarse: Any = None
+        if detect_coarse is not None and "detect" in self.models:
+            try:
+                self.coarse = load_stage_model(detect_coarse, self.device, tile)
+                self.model_names["coarse"] = (
+                    str(detect_coarse)
+                    if isinstance(detect_coarse, (str, os.PathLike))
+                    else repr(detect_coarse)
+                )
+            except ModelNotFoundError as e:
+                self.warnings.append(f"detect: no coarse detector, {detect_coarse!r}: {e}")
         for w in self.warnings:
             log.warning("%s", w)
         inf = getattr(self.models.get("detect"), "inference", None) or {}  # Restorer.inference
@@ -327,6 +343,7 @@ class PhotoRestorer:
             self.detect_flips,
             self.detect_grey,
             self.detect_lines,
+            self.coarse,
         )
 
     def raw_mask(self, x: Tensor) -> Tensor:
@@ -391,7 +408,8 @@ class PhotoRestorer:
         elif "detect" in self.models:
             t0 = time.perf_counter()
             m = self.detect_mask(x)
-            record("detect", True, t0)
+            coarse = self.model_names.get("coarse")
+            record("detect", True, t0, **({"coarse": coarse} if coarse else {}))
         else:
             m = None
             record("detect", False, reason="switched off")

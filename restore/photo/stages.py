@@ -159,6 +159,7 @@ def detect_damage(
     flips: int | None = None,
     grey_look: float = 0.0,
     lines: bool = False,
+    coarse: Any = None,
 ) -> Tensor:
     """The damage mask (B, 1, H, W) in {0, 1} of photos x (B, 3, H, W) in [0, 1]: ``model``'s
     probability above ``threshold`` (with ``half_size``, large regions found at half size too,
@@ -178,7 +179,10 @@ def detect_damage(
     prints that it finds in their grey (docs/BENCHMARKS.md, "Looking at a print in grey too").
     With ``lines``, the long light lines (folds, scratches) that the detector's probability
     follows, even under the threshold, join the mask before the faces' protection
-    (:func:`restore.photo.lines.long_lines`)."""
+    (:func:`restore.photo.lines.long_lines`). With a ``coarse`` model (the coarse detector,
+    :mod:`restore.photo.coarse`), what it finds on a print (colour spread under
+    :data:`restore.photo.coarse.COARSE_SPREAD`) shrunk to a print's scale (large flakes) joins
+    the mask the same way, before the faces' protection."""
     from restore.photo.growth import grow_like_damage
     from restore.photo.margins import drop_edge_bands
     from restore.photo.scales import FLIPS, damage_probability, flip_average
@@ -212,6 +216,15 @@ def detect_damage(
         found = long_lines(x, prob)
         if found.any():
             mask = torch.maximum(mask, grown(found.to(prob), 0.5).to(mask))
+    if coarse is not None:  # damage at a whole print's scale (large flakes)
+        from restore.photo.coarse import COARSE_SPREAD, COARSE_THRESHOLD, coarse_probability
+        from restore.photo.tone import colour_spread
+
+        prints = colour_spread(x) < COARSE_SPREAD  # B&W, toned, faded or tinted prints only
+        if prints.any():
+            big = coarse_probability(coarse, x[prints], flips=flips).to(prob)
+            mask = mask.clone()
+            mask[prints] = torch.maximum(mask[prints], grown(big, COARSE_THRESHOLD).to(mask))
     if protect_faces and mask.any():  # face detection only when there is something to protect
         from restore.faces.detect import detect_faces
         from restore.faces.protect import keep_thin_in_faces

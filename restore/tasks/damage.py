@@ -110,6 +110,11 @@ class DamageOptions:
     # weights of the print kinds the real-print samples are drawn as (OldPrintConfig.kind_probs:
     # bw, sepia, cyanotype, colour, tinted); None keeps OldPrintConfig's
     kind_probs: tuple[float, ...] | None = None
+    # a coarse detector: each damaged patch and its mask are shrunk by this factor (area mean;
+    # a pixel is damage where at least half of its area was) before the network sees them, so
+    # it learns the damage that is still there at a whole print's scale: large flakes, tears,
+    # dense crack fields, with the print around them in view (configs/damage_coarse.yaml)
+    downscale: int = 1
 
     def __post_init__(self) -> None:
         for k in (
@@ -131,6 +136,8 @@ class DamageOptions:
             raise ValueError(f"flaking_prob must be in [0, 1], got {self.flaking_prob}")
         if self.dilate < 0 or self.pos_weight <= 0:
             raise ValueError("dilate must be >= 0 and pos_weight > 0")
+        if self.downscale < 1:
+            raise ValueError(f"downscale must be >= 1, got {self.downscale}")
 
 
 def damage_config(opts: DamageOptions) -> OldPhotoConfig:
@@ -307,6 +314,7 @@ class DamageTask(Task):
             keep = keep[:, None, None, None]
             damaged = torch.where(keep, negatives, damaged)
             mask = torch.where(keep, torch.zeros_like(mask), mask)
+        damaged, mask = shrink_pair(damaged, mask, o.downscale)
         return {"input": damaged, "mask": mask}
 
     def forward(self, nets: Mapping[str, nn.Module], batch: Batch) -> Batch:
@@ -330,7 +338,7 @@ class DamageTask(Task):
         pairs = self.val_set.on(G)
         if pairs is None:
             return {}
-        damaged, mask = pairs
+        damaged, mask = shrink_pair(*pairs, self.opts.downscale)
         logits = per_image(lambda x: detect_logits(G, x), damaged)
         pred = binarize(torch.sigmoid(logits), self.opts.threshold)
         return mask_scores(pred, mask)
@@ -388,6 +396,21 @@ class DamageTask(Task):
             return torch.sigmoid(detect_logits(G, x)).expand(-1, 3, -1, -1)
 
         return Predictor(fn=fn, scale=1, multiple=multiple, tileable=True, halo=max(32, multiple))
+
+
+def shrink_pair(damaged: Tensor, mask: Tensor, factor: int) -> tuple[Tensor, Tensor]:
+    """Images and masks shrunk ``factor`` times (area mean; a mask pixel stays damage where at
+    least half of its area was): a coarse detector's view of the damage. ``factor`` 1: as given.
+
+    Example:
+        >>> m = torch.zeros(1, 1, 4, 4); m[..., :2, :2] = 1; m[..., 3, :] = 1  # a blob, a line
+        >>> shrink_pair(torch.zeros(1, 3, 4, 4), m, 2)[1][0, 0].tolist()
+        [[1.0, 0.0], [1.0, 1.0]]
+    """
+    if factor == 1:
+        return damaged, mask
+    small = F.avg_pool2d(damaged, factor)
+    return small, (F.avg_pool2d(mask, factor) >= 0.5).to(mask)
 
 
 def mix_print_damage(
@@ -504,4 +527,5 @@ __all__ = [
     "mask_scores",
     "mix_print_damage",
     "seeded_damage_set",
+    "shrink_pair",
 ]

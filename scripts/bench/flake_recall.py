@@ -1,6 +1,7 @@
 """How much of a large flaked patch a damage detector finds, on synthetic flakes and real ones.
 
     python scripts/bench/flake_recall.py [--model damage --model runs/leg20/damage ...]
+                                         [--coarse runs/coarse/damage-coarse ...]
 
 **synthetic**: the held-out photos (Set5 + Set14 HR, centre 256-px crops, made sepia) lose a few
 large flakes each (:func:`restore.data.old_print_holes.emulsion_flaking` with ``large_prob`` 1:
@@ -11,6 +12,12 @@ same crops before the flakes (false alarms).
 **real**: the hand-labelled prints (``labels/real_old.json``), the detector's map alone at full
 size: recall over the labelled pixels within 2 px, pooled (``raw`` of
 :func:`restore.evaluate.real_label_report`).
+
+``--coarse RUN``: the same rows for a coarse detector's map alone
+(:func:`restore.photo.coarse.coarse_probability`: the photo shrunk to a short side of
+:data:`restore.photo.coarse.COARSE_SIDE`, mean of 4 mirror views, > 0.5), before any rule of the
+pipeline (no colour gate, no face protection, no edge bands), so its recall on the real flakes is
+its own.
 
 Large flakes are the damage ``restore photo`` misses most on real prints
 (``scripts/eval_real_labels.py``; docs/BENCHMARKS.md, "Real damage, hand-labelled"): this
@@ -36,11 +43,29 @@ from restore.evaluate import real_label_report  # noqa: E402
 from restore.photo import PhotoRestorer  # noqa: E402
 
 
+class CoarseOnly:
+    """A coarse detector's thresholded map, answering as a PhotoRestorer's masks do."""
+
+    def __init__(self, name: str) -> None:
+        from restore.photo.stages import load_stage_model
+
+        self.model = load_stage_model(name, torch.device("cpu"))
+
+    def raw_mask(self, x: torch.Tensor) -> torch.Tensor:
+        from restore.photo.coarse import COARSE_THRESHOLD, coarse_probability
+
+        with torch.no_grad():
+            return (coarse_probability(self.model, x, flips=4) > COARSE_THRESHOLD).float()
+
+    detect_mask = raw_mask
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--model", action="append", default=[], help="detector(s); default damage")
+    ap.add_argument("--coarse", action="append", default=[], help="coarse detector(s), alone")
     ap.add_argument("--seed", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json", type=Path)
@@ -54,8 +79,9 @@ def main() -> int:
         "| detector | synthetic large flakes: recall | false alarms before them | real labels: recall (raw map) |"
     )
     print("|---|---:|---:|---:|")
-    for name in args.model or ["damage"]:
-        pr = PhotoRestorer(device="cpu", models={"detect": name})
+    detectors = [(n, PhotoRestorer(device="cpu", models={"detect": n})) for n in args.model]
+    detectors += [(f"{n} (coarse, alone)", CoarseOnly(n)) for n in args.coarse]
+    for name, pr in detectors or [("damage", PhotoRestorer(device="cpu"))]:
         with torch.no_grad():
             p = pr.raw_mask(flaked) > 0.5
             fa = pr.raw_mask(clean) > 0.5
