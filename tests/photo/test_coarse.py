@@ -107,3 +107,12 @@ def test_shrink_pair_keeps_what_covers_half_a_shrunk_pixel() -> None:
 def test_downscale_must_be_a_positive_factor() -> None:
     with pytest.raises(ValueError, match="downscale"):
         DamageOptions(downscale=0)
+
+
+def test_a_coarse_model_that_is_not_there_is_skipped_with_a_warning() -> None:
+    from restore.photo import PhotoRestorer
+
+    pr = PhotoRestorer(device="cpu", detect_coarse="no-such-coarse-model")
+    assert pr.coarse is None and "coarse" not in pr.model_names
+    assert any("no coarse detector" in w for w in pr.warnings)
+    assert PhotoRestorer(device="cpu").coarse is None  # off by default

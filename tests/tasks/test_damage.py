@@ -259,3 +259,20 @@ def test_recipe_sets_how_often_prints_flake(image_dir, tmp_path):
     assert print_config(DamageOptions()).flaking_prob == OldPrintConfig().flaking_prob
     with pytest.raises(ValueError, match="flaking_prob"):
         DamageOptions(flaking_prob=1.5)
+
+
+def test_the_coarse_recipe_shrinks_each_batch_and_its_mask(image_dir, tmp_path):
+    """configs/damage_coarse.yaml (task_args.downscale 2): the network sees each damaged patch
+    shrunk twice by area mean, and a mask pixel is damage where at least half of it was."""
+    from restore.tasks.damage import shrink_pair
+
+    cfg = tiny_damage_cfg(image_dir, tmp_path, "task_args.downscale=2", "data.patch_size=64")
+    assert load_config(REPO / "configs" / "damage_coarse.yaml").task_args["downscale"] == 2
+    task, plain = create_task(cfg), create_task(tiny_damage_cfg(image_dir, tmp_path / "p"))
+    raw = (torch.rand(2, 3, 64, 64, generator=torch.Generator().manual_seed(0)) * 255).byte()
+    small = task.make_batch(raw, torch.Generator().manual_seed(1))
+    full = plain.make_batch(raw, torch.Generator().manual_seed(1))  # the same draws, not shrunk
+    assert small["input"].shape == (2, 3, 32, 32) and small["mask"].shape == (2, 1, 32, 32)
+    want_x, want_m = shrink_pair(full["input"], full["mask"], 2)
+    assert torch.allclose(small["input"], want_x) and torch.equal(small["mask"], want_m)
+    assert set(small["mask"].unique().tolist()) <= {0.0, 1.0}
