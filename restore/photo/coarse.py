@@ -4,14 +4,14 @@ emulsion, tears), looked for on the photo shrunk to a short side of :data:`COARS
 The full-size detector (``damage``) finds cracks, scratches and dust, but a flake of emulsion
 that takes a fifth of a face (``real_old/bzz12366/15``) is wider than most of what it sees: it
 gives those flakes probability 0, at full and at half size, and its own synthetic large flakes
-drawn on that print too. The coarse model (``damage-coarse``, ``configs/damage_coarse.yaml``) is
-the same small U-Net trained on real-print damage shrunk twice, most of it flaked, so a flake is
+drawn on that print too. The coarse model (trained by ``configs/damage_coarse.yaml``; none is
+shipped, so ``restore photo`` runs without one unless given ``detect_coarse=RUN``) is the same
+small U-Net trained on real-print damage shrunk twice, most of it flaked, so a flake is
 a blob with its print around it. Its map, brought back to full size, joins the full-size mask
 where it is over :data:`COARSE_THRESHOLD`, grown and without edge bands like the rest
 (:func:`restore.photo.stages.detect_damage`). Measured by ``python scripts/eval_photo.py
-[--coarse none]`` and ``python scripts/eval_real_labels.py [--coarse none]`` (docs/BENCHMARKS.md,
-"A coarse detector for large flakes").
-
+--coarse RUN`` and ``python scripts/eval_real_labels.py --coarse RUN`` (docs/BENCHMARKS.md, "A
+coarse detector for large flakes").
 """
 
 from __future__ import annotations
@@ -70,5 +70,5 @@ def coarse_probability(model: Any, x: Tensor, side: int = COARSE_SIDE, flips: in
     small = F.interpolate(
         x, size=(hs, ws), mode=mode, **({} if mode == "area" else {"align_corners": False})
     )
-    p = flip_average(model, small.clamp(0, 1), flips)[:, :1]
-    return F.interpolate(p, size=(h, w), mode="bilinear", align_corners=False).clamp(0, 1)
+    p = flip_average(model, small, flips)[:, :1]  # area and bilinear stay within [0, 1]
+    return F.interpolate(p, size=(h, w), mode="bilinear", align_corners=False)

@@ -92,6 +92,11 @@ from restore.runtime import pick_device
 log = logging.getLogger(__name__)
 
 
+def _spec_name(spec: Any) -> str:
+    """How the report names a stage's model: its name or path as given, else its repr."""
+    return str(spec) if isinstance(spec, (str, os.PathLike)) else repr(spec)
+
+
 class PhotoRestorer:
     """The photo pipeline with its models loaded once; call :meth:`restore_tensor` per photo.
 
@@ -246,9 +251,7 @@ class PhotoRestorer:
                 continue
             try:
                 self.models[stage] = load_stage_model(spec, self.device, tile)
-                self.model_names[stage] = (
-                    str(spec) if isinstance(spec, (str, os.PathLike)) else repr(spec)
-                )
+                self.model_names[stage] = _spec_name(spec)
             except ModelNotFoundError as e:
                 if stage == "inpaint" and "inpaint" not in models:
                     self.model_names[stage] = CV2_INPAINT
@@ -263,11 +266,7 @@ class PhotoRestorer:
         if detect_coarse is not None and "detect" in self.models:
             try:
                 self.coarse = load_stage_model(detect_coarse, self.device, tile)
-                self.model_names["coarse"] = (
-                    str(detect_coarse)
-                    if isinstance(detect_coarse, (str, os.PathLike))
-                    else repr(detect_coarse)
-                )
+                self.model_names["coarse"] = _spec_name(detect_coarse)
             except ModelNotFoundError as e:
                 self.warnings.append(f"detect: no coarse detector, {detect_coarse!r}: {e}")
         for w in self.warnings:

@@ -200,11 +200,15 @@ def detect_damage(
         return flip_average(model, v, flips)
 
     prob = probability(x)
-    if grey_look > 0:
-        from restore.data.color import rgb_to_gray
+    spread = None  # each photo's colour spread, measured once for the grey look and the coarse
+    if grey_look > 0 or coarse is not None:
         from restore.photo.tone import colour_spread
 
-        few = colour_spread(x) < grey_look
+        spread = colour_spread(x)
+    if grey_look > 0:
+        from restore.data.color import rgb_to_gray
+
+        few = spread < grey_look
         if few.any():
             grey = probability(rgb_to_gray(x[few], keep_channels=True))
             prob = prob.clone()
@@ -218,12 +222,10 @@ def detect_damage(
             mask = torch.maximum(mask, grown(found.to(prob), 0.5).to(mask))
     if coarse is not None:  # damage at a whole print's scale (large flakes)
         from restore.photo.coarse import COARSE_SPREAD, COARSE_THRESHOLD, coarse_probability
-        from restore.photo.tone import colour_spread
 
-        prints = colour_spread(x) < COARSE_SPREAD  # B&W, toned, faded or tinted prints only
+        prints = spread < COARSE_SPREAD  # B&W, toned, faded or tinted prints only
         if prints.any():
             big = coarse_probability(coarse, x[prints], flips=flips).to(prob)
-            mask = mask.clone()
             mask[prints] = torch.maximum(mask[prints], grown(big, COARSE_THRESHOLD).to(mask))
     if protect_faces and mask.any():  # face detection only when there is something to protect
         from restore.faces.detect import detect_faces
