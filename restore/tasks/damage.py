@@ -115,6 +115,12 @@ class DamageOptions:
     # it learns the damage that is still there at a whole print's scale: large flakes, tears,
     # dense crack fields, with the print around them in view (configs/damage_coarse.yaml)
     downscale: int = 1
+    # share of the patches (damaged or not) whose photo first gets a few large blobs lifted most
+    # of the way to white with their detail kept (:func:`bright_regions`): white clothes, lit
+    # skin and highlights are scene content, not damage. Without them the coarse detector took
+    # every bright region of a print (a baby's white sleeve, a sailor's shirt, a lit face) for
+    # a flake: a flake is flat bare paper, a white shirt keeps its folds
+    bright_share: float = 0.0
 
     def __post_init__(self) -> None:
         for k in (
@@ -129,6 +135,7 @@ class DamageOptions:
             "clean_mild_share",
             "flaking_large_prob",
             "flaking_torn_prob",
+            "bright_share",
         ):
             if not 0.0 <= getattr(self, k) <= 1.0:
                 raise ValueError(f"{k} must be in [0, 1], got {getattr(self, k)}")
@@ -293,6 +300,8 @@ class DamageTask(Task):
 
     def make_batch(self, raw: Tensor, generator: torch.Generator) -> Batch:
         clean = unit_patches(raw, generator)
+        if self.opts.bright_share > 0:  # draws only then: other recipes repeat exactly
+            clean = bright_regions(clean, self.opts.bright_share, generator)
         damaged, mask = old_photo_damage(clean, generator=generator, config=self.damage)
         if self.opts.print_share > 0:
             damaged, mask = mix_print_damage(
@@ -495,6 +504,49 @@ def plain_negatives(
     return x
 
 
+#: Ranges of :func:`bright_regions`: the share of a photo lifted, how far towards white (1 =
+#: white), and the steepness of the blobs' rims (4: soft as a highlight, 40: crisp as a collar).
+BRIGHT_AREA = (0.03, 0.2)
+BRIGHT_LIFT = (0.35, 0.8)
+BRIGHT_RIM = (4.0, 40.0)
+
+
+def bright_regions(clean: Tensor, share: float, generator: torch.Generator) -> Tensor:
+    """Photos ``clean`` (B, 3, H, W) in [0, 1] with a random ``share`` of them given a few large
+    blobs (the shapes of :func:`restore.data.old_print_holes.emulsion_flaking`'s large flakes,
+    :data:`BRIGHT_AREA` of the photo in all) lifted part of the way to white
+    (:data:`BRIGHT_LIFT`) with their detail kept, at scale: the white clothes, lit skin and
+    highlights of a scene. A flake is flat bare paper; these keep their folds and features, so
+    a detector trained with them as undamaged content has to look inside a bright blob. A grey
+    photo stays grey.
+
+    Example:
+        >>> g = torch.Generator().manual_seed(0)
+        >>> x = torch.rand(2, 3, 64, 64) * 0.5
+        >>> y = bright_regions(x, 1.0, g)
+        >>> bool((y >= x).all()), bool((y > x + 0.1).any())
+        (True, True)
+    """
+    from restore.data.old_print_fields import fbm, pixel_generator, quantile_threshold
+
+    def lift(idx: Tensor) -> tuple[Tensor]:
+        y = clean[idx]
+        n, _, h, w = y.shape
+        gd, s = pixel_generator(generator, y), min(h, w)
+        cells = [s / 2**k for k in range(2, 8)] + [2.0]
+        c = torch.tensor(cells, device=y.device, dtype=y.dtype).view(1, -1)
+        size = uniform(generator, n, 0.12, 0.3, y).view(n, 1) * s
+        blob = torch.where(c >= size, (size / c) ** 0.5, (c / size) ** 2.5)
+        field = fbm(gd, n, h, w, cells, blob, y)
+        frac = uniform(generator, n, *BRIGHT_AREA, y)
+        steep = uniform(generator, n, *BRIGHT_RIM, y).view(n, 1, 1, 1)
+        alpha = (field - quantile_threshold(field, frac)).mul(steep).add(0.5).clamp(0, 1)
+        k = uniform(generator, n, *BRIGHT_LIFT, y).view(n, 1, 1, 1)
+        return (y + alpha * k * (1 - y),)  # 1 - (1 - y)(1 - k) inside: lifted, detail kept
+
+    return replace_share(share, generator, lift, clean)[0]
+
+
 def eval_damage_config() -> OldPhotoConfig:
     """The evaluation damage of issue 9: scratches + dust + grain + fading on every image."""
     return OldPhotoConfig.only("scratch", "dust", "grain", "fade")
@@ -516,6 +568,7 @@ __all__ = [
     "DamageOptions",
     "DamageTask",
     "binarize",
+    "bright_regions",
     "damage_config",
     "detect_logits",
     "dice_loss",

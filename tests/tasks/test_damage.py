@@ -276,3 +276,52 @@ def test_the_coarse_recipe_shrinks_each_batch_and_its_mask(image_dir, tmp_path):
     want_x, want_m = shrink_pair(full["input"], full["mask"], 2)
     assert torch.allclose(small["input"], want_x) and torch.equal(small["mask"], want_m)
     assert set(small["mask"].unique().tolist()) <= {0.0, 1.0}
+
+
+def test_bright_regions_lift_blobs_towards_white_and_keep_their_detail():
+    """Inside a blob the photo is lifted to 1 - (1 - x)(1 - k), k in BRIGHT_LIFT, so the
+    detail's contrast is kept, scaled by 1 - k; outside it is untouched; grey stays grey; the
+    blobs cover about BRIGHT_AREA of the photo; share 0 changes nothing."""
+    from restore.tasks.damage import BRIGHT_AREA, BRIGHT_LIFT, bright_regions
+
+    g = torch.Generator().manual_seed(0)
+    grey = torch.rand(3, 1, 96, 96, generator=g).expand(3, 3, 96, 96) * 0.6
+    y = bright_regions(grey, 1.0, torch.Generator().manual_seed(1))
+    assert torch.equal(y[:, 0], y[:, 1]) and torch.equal(y[:, 1], y[:, 2])
+    assert (y >= grey - 1e-6).all()
+    # where the photo changed, the lift k = (y - x) / (1 - x) is one value per photo at the
+    # blob's core (alpha 1) and never more than the largest lift
+    k = ((y - grey) / (1 - grey))[:, :1]
+    for i in range(3):
+        moved = k[i] > 1e-4
+        share = moved.float().mean().item()
+        assert BRIGHT_AREA[0] * 0.5 <= share <= BRIGHT_AREA[1] * 2, share
+        top = k[i][moved].max().item()
+        assert BRIGHT_LIFT[0] - 1e-4 <= top <= BRIGHT_LIFT[1] + 1e-4
+        core = (k[i] > top - 1e-4).squeeze(0)  # alpha 1: the detail scaled by exactly 1 - top
+        a, b = grey[i, 0][core], y[i, 0][core]
+        assert core.sum() > 20
+        assert torch.allclose(b - b.mean(), (a - a.mean()) * (1 - top), atol=1e-5)
+    same = torch.rand(2, 3, 16, 16)
+    assert torch.equal(bright_regions(same, 0.0, torch.Generator().manual_seed(5)), same)
+
+
+def test_bright_share_changes_the_photo_and_not_the_mask(image_dir, tmp_path):
+    """task_args.bright_share lifts blobs of the photo before any damage is drawn: they are scene
+    content, so an undamaged sample shows them with an empty mask."""
+    from restore.tasks.base import unit_patches
+    from restore.tasks.damage import bright_regions
+
+    plain = ["task_args.clean_share=1.0", "task_args.clean_print_share=0.0"]
+    plain += ["task_args.clean_grey_share=0.0", "task_args.clean_mild_share=0.0"]
+    cfg = tiny_damage_cfg(image_dir, tmp_path, "task_args.bright_share=1.0", *plain)
+    task = create_task(cfg)
+    raw = (torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(0)) * 200).byte()
+    batch = task.make_batch(raw, torch.Generator().manual_seed(1))
+    g = torch.Generator().manual_seed(1)
+    want = bright_regions(unit_patches(raw, g), 1.0, g)
+    assert torch.equal(batch["input"], want) and batch["mask"].sum() == 0
+    base = unit_patches(raw, torch.Generator().manual_seed(1))  # the same mirror draws
+    assert (want >= base).all() and (want > base + 0.05).any()
+    with pytest.raises(ValueError, match="bright_share"):
+        DamageOptions(bright_share=1.5)
