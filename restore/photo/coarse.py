@@ -4,34 +4,51 @@ emulsion, tears), looked for on the photo shrunk to a short side of :data:`COARS
 The full-size detector (``damage``) finds cracks, scratches and dust, but a flake of emulsion
 that takes a fifth of a face (``real_old/bzz12366/15``) is wider than most of what it sees: it
 gives those flakes probability 0, at full and at half size, and its own synthetic large flakes
-drawn on that print too. The coarse model (trained by ``configs/damage_coarse.yaml``; none is
-shipped, so ``restore photo`` runs without one unless given ``detect_coarse=RUN``) is the same
-small U-Net trained on real-print damage shrunk twice, most of it flaked, so a flake is
-a blob with its print around it. Its map, brought back to full size, joins the full-size mask
-where it is over :data:`COARSE_THRESHOLD`, grown and without edge bands like the rest
-(:func:`restore.photo.stages.detect_damage`). Measured by ``python scripts/eval_photo.py
---coarse RUN`` and ``python scripts/eval_real_labels.py --coarse RUN`` (docs/BENCHMARKS.md, "A
-coarse detector for large flakes").
+drawn on that print too. The coarse model (the shipped :data:`COARSE_MODEL`, trained by
+``configs/damage_coarse.yaml``; ``restore photo`` runs it by default) is the same small U-Net
+trained on real-print damage shrunk twice, most of it flaked, so a flake is a blob with its print
+around it. Only prints are given to it (colour spread under :data:`COARSE_SPREAD`).
+
+Its map alone also marks what is white and large: white clothes, lit skin, highlights. Where it
+is over :data:`COARSE_THRESHOLD`, a blob is kept only when it looks like a large flake of bare
+paper (:func:`fibrous`): at least :data:`COARSE_MIN_AREA` of the photo, and rougher than the
+photo (:data:`PAPER_TEXTURE`): the paper's fibres show where the smooth gelatin came off. The
+kept blobs, brought back to full size, grown and without edge bands like the rest, join the
+mask after the faces' protection (:func:`restore.photo.stages.detect_damage`): a flake off a face
+is paper, not skin. Measured by ``python scripts/eval_photo.py [--coarse none]``, ``python
+scripts/eval_real_labels.py [--coarse none]`` and ``python scripts/bench/flake_recall.py
+--coarse damage-coarse`` (docs/BENCHMARKS.md, "A coarse detector for large flakes" and "Bare
+paper is fibrous").
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import cv2
+import numpy as np
+import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 from restore.photo.scales import flip_average
 
 __all__ = [
+    "COARSE_MIN_AREA",
+    "COARSE_MODEL",
     "COARSE_MULTIPLE",
     "COARSE_SIDE",
     "COARSE_SPREAD",
     "COARSE_THRESHOLD",
+    "PAPER_TEXTURE",
     "coarse_probability",
     "coarse_size",
+    "fibrous",
+    "fine_texture",
 ]
 
+#: The shipped coarse detector, which ``restore photo`` runs by default.
+COARSE_MODEL = "damage-coarse"
 #: The short side (px) the photo is shrunk (or enlarged) to for the coarse detector: its 320-px
 #: training patches were shrunk to the same 160, and a print's flakes are a few percent of the whole.
 COARSE_SIDE = 160
@@ -43,6 +60,22 @@ COARSE_THRESHOLD = 0.5
 #: (:func:`restore.photo.tone.colour_spread`: B&W, toned, faded, tinted prints) are looked at:
 #: on colour photos the coarse model takes white clothes and highlights for flakes.
 COARSE_SPREAD = 6.0
+#: A coarse blob is kept only when its fine texture (:func:`fine_texture`, the median inside it)
+#: is at least this many times the photo's own (its median over the whole photo): bare paper is
+#: fibrous, the gelatin around it smooth, white clothes and lit skin included. On the real prints
+#: of ``../shared/data/real_old`` the flakes of ``bzz12366/15`` measured 1.2-1.6, the coarse
+#: model's white sleeves, shirts and lit faces 0.4-1.0 (docs/BENCHMARKS.md, "Bare paper is
+#: fibrous").
+PAPER_TEXTURE = 1.1
+#: ... and covers at least this share of the photo: large flakes are the coarse detector's job,
+#: small ones the full-size detector's. On clean photos the coarse model's blobs are highlights and
+#: bright edges, almost all under 0.1% of the photo and rough with the photo's own detail.
+COARSE_MIN_AREA = 0.004
+#: The photo's fine texture counts as at least this (luma in [0, 1], a quarter of an 8-bit level):
+#: on a noiseless synthetic photo any texture inside a blob is paper.
+TEXTURE_FLOOR = 1 / 1020
+#: Blobs are judged on the photo with its longer side at most this (px), as the line finder looks.
+TEXTURE_SIDE = 1024
 
 
 def coarse_size(h: int, w: int, side: int = COARSE_SIDE) -> tuple[int, int]:
@@ -72,3 +105,52 @@ def coarse_probability(model: Any, x: Tensor, side: int = COARSE_SIDE, flips: in
     )
     p = flip_average(model, small, flips)[:, :1]  # area and bilinear stay within [0, 1]
     return F.interpolate(p, size=(h, w), mode="bilinear", align_corners=False)
+
+
+def fine_texture(luma: np.ndarray) -> np.ndarray:
+    """|luma - its Gaussian blur (sigma 1.5 px)| per pixel of an H x W float32 luma: the grain,
+    fibres and fine detail of a photo, without its shading."""
+    return np.abs(luma - cv2.GaussianBlur(luma, (0, 0), 1.5))
+
+
+def fibrous(mask: Tensor, x: Tensor) -> Tensor:
+    """The connected blobs of ``mask`` (B, 1, H, W) in {0, 1} that look like large flakes of bare
+    paper on photos ``x`` (B, 3, H, W) in [0, 1]: at least :data:`COARSE_MIN_AREA` of the photo,
+    and their fine texture (:func:`fine_texture` of the BT.601 luma, the
+    median over the blob shrunk by 2 px) at least :data:`PAPER_TEXTURE` times the photo's median
+    (at least :data:`TEXTURE_FLOOR`). Judged on the photo shrunk to a longer side of
+    :data:`TEXTURE_SIDE`; the kept blobs come back at full size with their own edges."""
+    out = torch.zeros_like(mask)
+    h, w = mask.shape[-2:]
+    f = min(1.0, TEXTURE_SIDE / max(h, w))
+    size = (max(1, round(w * f)), max(1, round(h * f)))  # cv2's (width, height)
+    weights = np.array([0.299, 0.587, 0.114], np.float32)
+    for i in range(mask.shape[0]):
+        m = (mask[i, 0] > 0.5).cpu().numpy().astype(np.uint8)
+        if not m.any():
+            continue
+        img = x[i].detach().float().clamp(0, 1).permute(1, 2, 0).cpu().numpy()
+        if f < 1.0:
+            img = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
+            m = cv2.resize(m, size, interpolation=cv2.INTER_NEAREST)
+        tex = fine_texture(np.ascontiguousarray(img @ weights, np.float32))
+        base = max(float(np.median(tex)), TEXTURE_FLOOR)
+        n, labels = cv2.connectedComponents(m, connectivity=8)
+        inner_all = cv2.erode(m, np.ones((5, 5), np.uint8))
+        keep = np.zeros_like(m)
+        least = COARSE_MIN_AREA * m.size
+        for k in range(1, n):
+            blob = labels == k
+            if blob.sum() < least:
+                continue
+            inner = blob & (inner_all > 0)
+            inside = tex[inner if inner.any() else blob]
+            if float(np.median(inside)) >= PAPER_TEXTURE * base:
+                keep[blob] = 1
+        if not keep.any():
+            continue
+        if f < 1.0:  # a kept blob's full-size pixels: the mask's own, near the shrunk blob
+            keep = cv2.dilate(keep, np.ones((3, 3), np.uint8))
+            keep = cv2.resize(keep, (w, h), interpolation=cv2.INTER_NEAREST)
+        out[i, 0] = mask[i, 0] * torch.from_numpy(keep).to(mask)
+    return out

@@ -57,6 +57,7 @@ from torch import Tensor
 
 from restore.data.io import Image, from_tensor, to_tensor
 from restore.errors import ModelNotFoundError, RestoreError
+from restore.photo.coarse import COARSE_MODEL
 from restore.photo.global_tone import (
     PIPELINE_GATE,
     PIPELINE_LOCAL,
@@ -124,9 +125,10 @@ class PhotoRestorer:
             detector's map follows, even under its threshold, join the mask
             (:mod:`restore.photo.lines`).
         detect_coarse: the coarse detector (a shipped name, weights path, run folder or loaded
-            Restorer; ``None``: none): what it finds on the photo shrunk to a print's scale
-            (large flakes of emulsion) joins the mask (:mod:`restore.photo.coarse`). A name
-            that is not available is skipped with a warning.
+            Restorer; default the shipped :data:`restore.photo.coarse.COARSE_MODEL`; ``None``:
+            none): on a print, its blobs on the photo shrunk to a print's scale that look like
+            large flakes of bare paper join the mask, in faces too (:mod:`restore.photo.coarse`).
+            A name that is not available is skipped with a warning.
         enhance_local: share of the enhance model's local change (grain, JPEG) kept, in [0, 1];
             its tone change is always applied (default :data:`restore.photo.global_tone.PIPELINE_LOCAL`).
         enhance_side: on a photo whose shorter side is at least twice this, the enhance curve is
@@ -195,7 +197,7 @@ class PhotoRestorer:
         detect_flips: int = FLIPS,
         detect_grey: float = GREY_LOOK,
         detect_lines: bool = True,
-        detect_coarse: str | os.PathLike[str] | Any | None = None,
+        detect_coarse: str | os.PathLike[str] | Any | None = COARSE_MODEL,
         enhance_side: int | None = WORKING_SIDE,
         fix_casts: bool = False,
     ) -> None:

@@ -181,8 +181,9 @@ def detect_damage(
     follows, even under the threshold, join the mask before the faces' protection
     (:func:`restore.photo.lines.long_lines`). With a ``coarse`` model (the coarse detector,
     :mod:`restore.photo.coarse`), what it finds on a print (colour spread under
-    :data:`restore.photo.coarse.COARSE_SPREAD`) shrunk to a print's scale (large flakes) joins
-    the mask the same way, before the faces' protection."""
+    :data:`restore.photo.coarse.COARSE_SPREAD`) shrunk to a print's scale (large flakes) and
+    that looks like bare paper (fibrous: :func:`restore.photo.coarse.fibrous`) joins the mask,
+    grown the same way, after the faces' protection: a flake off a face is paper, not skin."""
     from restore.photo.growth import grow_like_damage
     from restore.photo.margins import drop_edge_bands
     from restore.photo.scales import FLIPS, damage_probability, flip_average
@@ -220,19 +221,30 @@ def detect_damage(
         found = long_lines(x, prob)
         if found.any():
             mask = torch.maximum(mask, grown(found.to(prob), 0.5).to(mask))
-    if coarse is not None:  # damage at a whole print's scale (large flakes)
-        from restore.photo.coarse import COARSE_SPREAD, COARSE_THRESHOLD, coarse_probability
+    paper = None  # bare paper at a whole print's scale (large flakes), joined after the faces
+    if coarse is not None:
+        from restore.photo.coarse import (
+            COARSE_SPREAD,
+            COARSE_THRESHOLD,
+            coarse_probability,
+            fibrous,
+        )
 
         prints = spread < COARSE_SPREAD  # B&W, toned, faded or tinted prints only
         if prints.any():
-            big = coarse_probability(coarse, x[prints], flips=flips).to(prob)
-            mask[prints] = torch.maximum(mask[prints], grown(big, COARSE_THRESHOLD).to(mask))
+            big = torch.zeros_like(prob)
+            found = binarize(coarse_probability(coarse, x[prints], flips=flips), COARSE_THRESHOLD)
+            big[prints] = fibrous(found, x[prints]).to(prob)
+            if big.any():
+                paper = grown(big, 0.5)
     if protect_faces and mask.any():  # face detection only when there is something to protect
         from restore.faces.detect import detect_faces
         from restore.faces.protect import keep_thin_in_faces
 
         boxes = [[f.box for f in detect_faces(x[i])] for i in range(x.shape[0])]
         mask = keep_thin_in_faces(mask, boxes, image=x)
+    if paper is not None:  # bare paper is not skin: a flake off a face is filled
+        mask = torch.maximum(mask, paper.to(mask))
     if corners:  # a missing corner is not a face, even where a face's box reaches into it
         from restore.photo.corners import missing_corners
 

@@ -239,7 +239,10 @@ BUILT_IN: tuple[TaskSpec, ...] = (
         onnx="x: photo (B,3,H,W) in [-1,1] -> damage logits (B,1,H,W); probability = sigmoid(y)",
         protocol="IoU / precision / recall / F1 of the thresholded mask on seeded synthetic "
         "damage (scratches, dust, grain, fading)",
-        models={"damage": "Find scratches, dust and creases (damage mask)."},
+        models={
+            "damage": "Find scratches, dust and creases (damage mask).",
+            "damage-coarse": "Find large flakes of emulsion on a whole print (coarse damage mask).",
+        },
         stages={"detect": "damage"},
     ),
     TaskSpec(

@@ -17,7 +17,8 @@ size: recall over the labelled pixels within 2 px, pooled (``raw`` of
 (:func:`restore.photo.coarse.coarse_probability`: the photo shrunk to a short side of
 :data:`restore.photo.coarse.COARSE_SIDE`, mean of 4 mirror views, > 0.5), before any rule of the
 pipeline (no colour gate, no face protection, no edge bands), so its recall on the real flakes is
-its own.
+its own; and a row of that map's blobs that ``restore photo`` keeps as bare paper (large and
+fibrous: :func:`restore.photo.coarse.fibrous`).
 
 Large flakes are the damage ``restore photo`` misses most on real prints
 (``scripts/eval_real_labels.py``; docs/BENCHMARKS.md, "Real damage, hand-labelled"): this
@@ -44,18 +45,22 @@ from restore.photo import PhotoRestorer  # noqa: E402
 
 
 class CoarseOnly:
-    """A coarse detector's thresholded map, answering as a PhotoRestorer's masks do."""
+    """A coarse detector's thresholded map, answering as a PhotoRestorer's masks do; with
+    ``paper``, only its blobs that look like large flakes of bare paper, as ``restore photo``
+    keeps them (:func:`restore.photo.coarse.fibrous`)."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, paper: bool = False) -> None:
         from restore.photo.stages import load_stage_model
 
         self.model = load_stage_model(name, torch.device("cpu"))
+        self.paper = paper
 
     def raw_mask(self, x: torch.Tensor) -> torch.Tensor:
-        from restore.photo.coarse import COARSE_THRESHOLD, coarse_probability
+        from restore.photo.coarse import COARSE_THRESHOLD, coarse_probability, fibrous
 
         with torch.no_grad():
-            return (coarse_probability(self.model, x, flips=4) > COARSE_THRESHOLD).float()
+            m = (coarse_probability(self.model, x, flips=4) > COARSE_THRESHOLD).float()
+        return fibrous(m, x) if self.paper else m
 
     detect_mask = raw_mask
 
@@ -80,7 +85,9 @@ def main() -> int:
     )
     print("|---|---:|---:|---:|")
     detectors = [(n, PhotoRestorer(device="cpu", models={"detect": n})) for n in args.model]
-    detectors += [(f"{n} (coarse, alone)", CoarseOnly(n)) for n in args.coarse]
+    for n in args.coarse:
+        detectors += [(f"{n} (coarse, alone)", CoarseOnly(n))]
+        detectors += [(f"{n} (coarse, large fibrous blobs)", CoarseOnly(n, paper=True))]
     for name, pr in detectors or [("damage", PhotoRestorer(device="cpu"))]:
         with torch.no_grad():
             p = pr.raw_mask(flaked) > 0.5

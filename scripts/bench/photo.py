@@ -2,6 +2,7 @@
 
     python scripts/bench/photo.py [--runs 5] [--threads 2] [--detect-flips 1 2 4]
                                   [--detect-grey 0 10] [--lines on off] [--tile auto 704]
+                                  [--coarse damage-coarse none]
 
 The photo is assets/old_photo.jpg resized to 1024x768. Times are wall-clock medians over
 ``--runs`` runs after one warm-up (models loaded once, as `restore enhance --task photo` does;
@@ -11,7 +12,8 @@ the one-off load time is printed apart). Side by side, the classical pipeline on
 detector averages (``PhotoRestorer(detect_flips=)``), run by run in turn, side by side;
 ``--detect-grey`` the same for ``PhotoRestorer(detect_grey=)`` (0: the detector looks at the
 photo alone; else a print under that colour spread is also looked at in grey: the photo here is
-a sepia print, so it is); ``--lines`` the same for ``PhotoRestorer(detect_lines=)``; ``--tile``
+a sepia print, so it is); ``--lines`` the same for ``PhotoRestorer(detect_lines=)``; ``--coarse`` for
+``PhotoRestorer(detect_coarse=)`` (a model, or ``none``); ``--tile``
 the same for the models' tile side (``PhotoRestorer(tile=)``; ``auto``: from the card's
 ``bytes_per_pixel`` and the memory free, as `restore photo` does).
 """
@@ -34,6 +36,7 @@ from common import cpu_name  # noqa: E402
 
 from restore.data.io import read_image, to_tensor  # noqa: E402
 from restore.photo import PhotoRestorer  # noqa: E402
+from restore.photo.coarse import COARSE_MODEL  # noqa: E402
 from restore.photo.scales import FLIPS  # noqa: E402
 from restore.photo.stages import GREY_LOOK  # noqa: E402
 
@@ -74,6 +77,13 @@ def main() -> int:
         default=["on"],
         help="PhotoRestorer(detect_lines=): the long-line rule; both are timed side by side",
     )
+    ap.add_argument(
+        "--coarse",
+        nargs="+",
+        default=[COARSE_MODEL],
+        metavar="MODEL",
+        help="PhotoRestorer(detect_coarse=): the coarse detector, or none; several side by side",
+    )
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     from eval_photo import classical
@@ -87,17 +97,19 @@ def main() -> int:
     models = dict(m.split("=", 1) for m in args.model)
     t0 = time.perf_counter()
     prs = {
-        f"{f} / {g:g} / {ln} / {t}": PhotoRestorer(
+        f"{f} / {g:g} / {ln} / {c} / {t}": PhotoRestorer(
             device="cpu",
             models=models,
             tile=None if t == "auto" else int(t),
             detect_flips=f,
             detect_grey=g,
             detect_lines=ln == "on",
+            detect_coarse=None if c == "none" else c,
         )
         for f in args.detect_flips
         for g in args.detect_grey
         for ln in args.lines
+        for c in args.coarse
         for t in args.tile
     }
     load_s = time.perf_counter() - t0
@@ -126,7 +138,7 @@ def main() -> int:
     names = next(iter(prs.values())).model_names
     print(f"models: {names}; load once: {load_s:.2f} s")
     print(
-        "| 1024x768, CPU | detector views / grey look / lines / tile | median s | min s | max s |"
+        "| 1024x768, CPU | detector views / grey look / lines / coarse / tile | median s | min s | max s |"
     )
     print("|---|---:|---|---|---|")
     for (f, name), ts in stages.items():

@@ -28,11 +28,14 @@ class _Nothing:
         return torch.zeros_like(x[:, :1])
 
 
-def _flake(h: int = 600, w: int = 400) -> torch.Tensor:
-    """A mid-grey print with one large paper-white patch (rows 100-299, columns 100-299)."""
-    x = torch.full((1, 3, h, w), 0.4)
-    x[..., 100:300, 100:300] = 0.97
-    return x
+def _flake(h: int = 600, w: int = 400, fibres: float = 0.04) -> torch.Tensor:
+    """A mid-grey print with a fine grain (+-0.01) and one large paper-white patch (rows 100-299,
+    columns 100-299) as rough as ``fibres`` (+-; bare paper), grey (R = G = B)."""
+    g = torch.Generator().manual_seed(0)
+    x = 0.4 + 0.02 * (torch.rand(1, 1, h, w, generator=g) - 0.5)
+    patch = 0.93 + 2 * fibres * (torch.rand(1, 1, 200, 200, generator=g) - 0.5)
+    x[..., 100:300, 100:300] = patch
+    return x.expand(1, 3, h, w).clone()
 
 
 @pytest.mark.parametrize(
@@ -115,4 +118,72 @@ def test_a_coarse_model_that_is_not_there_is_skipped_with_a_warning() -> None:
     pr = PhotoRestorer(device="cpu", detect_coarse="no-such-coarse-model")
     assert pr.coarse is None and "coarse" not in pr.model_names
     assert any("no coarse detector" in w for w in pr.warnings)
-    assert PhotoRestorer(device="cpu").coarse is None  # off by default
+    from restore.photo.coarse import COARSE_MODEL
+
+    on = PhotoRestorer(device="cpu")  # the shipped coarse detector by default
+    assert on.coarse is not None and on.model_names["coarse"] == COARSE_MODEL
+    assert on.coarse.card["name"] == "damage-coarse" and on.coarse.task == "damage"
+    assert PhotoRestorer(device="cpu", detect_coarse=None).coarse is None  # off on request
+
+
+def test_fine_texture_is_the_detail_a_gaussian_blur_takes_away() -> None:
+    """|luma - blur|, the blur as scipy's Gaussian of sigma 1.5 (cv2's kernel is cut at +-4
+    sigma as scipy's, with a reflected border): grain scores, shading does not."""
+    from scipy.ndimage import gaussian_filter
+
+    from restore.photo.coarse import fine_texture
+
+    g = torch.Generator().manual_seed(1)
+    luma = torch.rand(64, 80, generator=g).numpy().astype("float32")
+    want = abs(luma - gaussian_filter(luma, 1.5, mode="mirror", truncate=4.0))
+    got = fine_texture(luma)
+    assert got.shape == luma.shape
+    assert abs(got[8:-8, 8:-8] - want[8:-8, 8:-8]).max() < 1e-3
+    ramp = torch.linspace(0, 1, 80).expand(64, 80).numpy().astype("float32").copy()
+    assert float(fine_texture(ramp)[8:-8, 8:-8].max()) < 1e-4  # shading is no texture
+
+
+def test_fibrous_keeps_a_rough_paper_blob_and_drops_a_smooth_white_one() -> None:
+    """A blob counts as bare paper when its texture is at least PAPER_TEXTURE times the photo's:
+    a patch as rough as paper is kept, one as smooth as the print around it (a white shirt) goes,
+    on the photo as it is and shrunk for a large scan."""
+    from restore.photo.coarse import PAPER_TEXTURE, fibrous
+
+    region = torch.zeros(1, 1, 600, 400)
+    region[..., 100:300, 100:300] = 1
+    assert torch.equal(fibrous(region, _flake()), region)
+    assert not fibrous(region, _flake(fibres=0.01)).any()  # as smooth as the print's grain
+    assert PAPER_TEXTURE > 1.0
+    big = torch.nn.functional.interpolate(_flake(fibres=0.06), scale_factor=3.0, mode="nearest")
+    big_region = torch.nn.functional.interpolate(region, scale_factor=3.0, mode="nearest")
+    kept = fibrous(big_region, big)  # 1800 x 1200: judged at a longer side of 1024
+    assert torch.equal(kept, big_region)
+    two = region.clone()
+    two[..., 400:500, 100:300] = 1  # a second blob over the smooth print: dropped alone
+    kept = fibrous(two, _flake())
+    assert torch.equal(kept, region)
+
+
+def test_a_paper_blob_joins_the_mask_after_the_faces_protection(monkeypatch) -> None:
+    """The faces' protection keeps only thin defects in a face; a flake off the face is paper,
+    so the coarse blobs join after it (here a protection that clears every mask)."""
+    import restore.faces.detect as detect
+    import restore.faces.protect as protect
+
+    monkeypatch.setattr(detect, "detect_faces", lambda image: [])
+    monkeypatch.setattr(protect, "keep_thin_in_faces", lambda m, boxes, image=None: m * 0)
+    args = {**ARGS, "protect_faces": True}
+    x = _flake()
+    mask = detect_damage(_Bright(), x, 0.5, 0, coarse=_Bright(), **args)
+    assert float(mask[0, 0, 100:300, 100:300].mean()) > 0.97
+    assert not detect_damage(_Bright(), x, 0.5, 0, **args).any()  # the full-size mask is cleared
+
+
+def test_a_batch_of_a_colour_photo_and_a_print_grows_the_print_like_its_damage() -> None:
+    """dilate="like" grows the coarse blobs over the whole batch's photos, not only the prints'."""
+    colour = _flake()
+    colour[..., 0::2, :100] = torch.tensor([0.8, 0.2, 0.2]).view(1, 3, 1, 1)
+    colour[..., 1::2, :100] = torch.tensor([0.2, 0.55, 0.2]).view(1, 3, 1, 1)
+    both = torch.cat([colour, _flake()])
+    mask = detect_damage(_Nothing(), both, 0.5, "like", coarse=_Bright(), **ARGS)
+    assert not mask[0].any() and float(mask[1, 0, 100:300, 100:300].mean()) > 0.97

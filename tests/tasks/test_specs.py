@@ -146,6 +146,7 @@ def test_the_derived_tables_equal_the_lists_they_replaced():
         "inpaint",
         "colorize",
         "damage",
+        "damage-coarse",
         "face",
         "style-painting",
         "gen-mnist",
