@@ -14,7 +14,8 @@ is over :data:`COARSE_THRESHOLD`, a blob is kept only when it looks like a large
 paper (:func:`fibrous`): at least :data:`COARSE_MIN_AREA` of the photo, and rougher than the
 photo (:data:`PAPER_TEXTURE`): the paper's fibres show where the smooth gelatin came off. The
 kept blobs, brought back to full size, grown and without edge bands like the rest, join the
-mask after the faces' protection (:func:`restore.photo.stages.detect_damage`): a flake off a face
+mask, each as far as the map stays over :data:`COARSE_LOW` (:func:`reach`), after the faces'
+protection (:func:`restore.photo.stages.detect_damage`): a flake off a face
 is paper, not skin. Measured by ``python scripts/eval_photo.py [--coarse none]``, ``python
 scripts/eval_real_labels.py [--coarse none]`` and ``python scripts/bench/flake_recall.py
 --coarse damage-coarse`` (docs/BENCHMARKS.md, "A coarse detector for large flakes" and "Bare
@@ -34,6 +35,7 @@ from torch import Tensor
 from restore.photo.scales import flip_average
 
 __all__ = [
+    "COARSE_LOW",
     "COARSE_MIN_AREA",
     "COARSE_MODEL",
     "COARSE_MULTIPLE",
@@ -45,6 +47,7 @@ __all__ = [
     "coarse_size",
     "fibrous",
     "fine_texture",
+    "reach",
 ]
 
 #: The shipped coarse detector, which ``restore photo`` runs by default.
@@ -56,6 +59,10 @@ COARSE_SIDE = 160
 COARSE_MULTIPLE = 16
 #: Coarse probability over which a pixel is damage.
 COARSE_THRESHOLD = 0.5
+#: A kept blob (:func:`fibrous`) reaches as far as the coarse map stays over this (hysteresis, as
+#: Canny's edges): the map is over 0.5 on the middle of a large flake and falls off towards its
+#: rim, so without it the mask covered two thirds of ``real_old/bzz12366/15``'s flakes.
+COARSE_LOW = 0.3
 #: Only photos whose colours stray less than this many 8-bit levels from their tone
 #: (:func:`restore.photo.tone.colour_spread`: B&W, toned, faded, tinted prints) are looked at:
 #: on colour photos the coarse model takes white clothes and highlights for flakes.
@@ -153,4 +160,26 @@ def fibrous(mask: Tensor, x: Tensor) -> Tensor:
             keep = cv2.dilate(keep, np.ones((3, 3), np.uint8))
             keep = cv2.resize(keep, (w, h), interpolation=cv2.INTER_NEAREST)
         out[i, 0] = mask[i, 0] * torch.from_numpy(keep).to(mask)
+    return out
+
+
+def reach(kept: Tensor, prob: Tensor, low: float = COARSE_LOW) -> Tensor:
+    """``kept`` (B, 1, H, W) in {0, 1} grown over the connected regions of ``prob`` (B, 1, H, W)
+    over ``low`` that it touches (hysteresis): a blob reaches as far as the map stays over
+    ``low``; regions over ``low`` that no kept blob touches stay out.
+
+    Example:
+        >>> p = torch.tensor([[[[0.9, 0.4, 0.35, 0.1, 0.4]]]])
+        >>> reach((p > 0.5).float(), p)[0, 0, 0].tolist()
+        [1.0, 1.0, 1.0, 0.0, 0.0]
+    """
+    out = kept.clone()
+    for i in range(kept.shape[0]):
+        seed = kept[i, 0].cpu().numpy() > 0.5
+        if not seed.any():
+            continue
+        n, labels = cv2.connectedComponents((prob[i, 0] > low).cpu().numpy().astype(np.uint8))
+        touched = np.unique(labels[seed])
+        grown = np.isin(labels, touched[touched > 0]) | seed
+        out[i, 0] = torch.from_numpy(grown).to(kept)
     return out

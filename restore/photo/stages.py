@@ -182,7 +182,8 @@ def detect_damage(
     (:func:`restore.photo.lines.long_lines`). With a ``coarse`` model (the coarse detector,
     :mod:`restore.photo.coarse`), what it finds on a print (colour spread under
     :data:`restore.photo.coarse.COARSE_SPREAD`) shrunk to a print's scale (large flakes) and
-    that looks like bare paper (fibrous: :func:`restore.photo.coarse.fibrous`) joins the mask,
+    that looks like bare paper (fibrous: :func:`restore.photo.coarse.fibrous`), as far as the
+    coarse map stays over :data:`restore.photo.coarse.COARSE_LOW` (:func:`restore.photo.coarse.reach`), joins the mask,
     grown the same way, after the faces' protection: a flake off a face is paper, not skin."""
     from restore.photo.growth import grow_like_damage
     from restore.photo.margins import drop_edge_bands
@@ -228,13 +229,15 @@ def detect_damage(
             COARSE_THRESHOLD,
             coarse_probability,
             fibrous,
+            reach,
         )
 
         prints = spread < COARSE_SPREAD  # B&W, toned, faded or tinted prints only
         if prints.any():
             big = torch.zeros_like(prob)
-            found = binarize(coarse_probability(coarse, x[prints], flips=flips), COARSE_THRESHOLD)
-            big[prints] = fibrous(found, x[prints]).to(prob)
+            p = coarse_probability(coarse, x[prints], flips=flips)
+            kept = fibrous(binarize(p, COARSE_THRESHOLD), x[prints])
+            big[prints] = reach(kept, p).to(prob)
             if big.any():
                 paper = grown(big, 0.5)
     if protect_faces and mask.any():  # face detection only when there is something to protect

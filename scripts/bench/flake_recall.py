@@ -46,8 +46,9 @@ from restore.photo import PhotoRestorer  # noqa: E402
 
 class CoarseOnly:
     """A coarse detector's thresholded map, answering as a PhotoRestorer's masks do; with
-    ``paper``, only its blobs that look like large flakes of bare paper, as ``restore photo``
-    keeps them (:func:`restore.photo.coarse.fibrous`)."""
+    ``paper``, only its blobs that look like large flakes of bare paper, each as far as the map
+    stays over :data:`restore.photo.coarse.COARSE_LOW`, as ``restore photo`` keeps them
+    (:func:`restore.photo.coarse.fibrous`, :func:`restore.photo.coarse.reach`)."""
 
     def __init__(self, name: str, paper: bool = False) -> None:
         from restore.photo.stages import load_stage_model
@@ -56,11 +57,12 @@ class CoarseOnly:
         self.paper = paper
 
     def raw_mask(self, x: torch.Tensor) -> torch.Tensor:
-        from restore.photo.coarse import COARSE_THRESHOLD, coarse_probability, fibrous
+        from restore.photo.coarse import COARSE_THRESHOLD, coarse_probability, fibrous, reach
 
         with torch.no_grad():
-            m = (coarse_probability(self.model, x, flips=4) > COARSE_THRESHOLD).float()
-        return fibrous(m, x) if self.paper else m
+            p = coarse_probability(self.model, x, flips=4)
+        m = (p > COARSE_THRESHOLD).float()
+        return reach(fibrous(m, x), p) if self.paper else m
 
     detect_mask = raw_mask
 

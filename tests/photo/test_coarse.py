@@ -187,3 +187,20 @@ def test_a_batch_of_a_colour_photo_and_a_print_grows_the_print_like_its_damage()
     both = torch.cat([colour, _flake()])
     mask = detect_damage(_Nothing(), both, 0.5, "like", coarse=_Bright(), **ARGS)
     assert not mask[0].any() and float(mask[1, 0, 100:300, 100:300].mean()) > 0.97
+
+
+def test_a_kept_blob_reaches_as_far_as_the_coarse_map_stays_over_its_low_threshold() -> None:
+    """Hysteresis: the kept blob grows over the region over COARSE_LOW that it touches (a
+    flake's rim, where the map falls off); a region over COARSE_LOW that no kept blob touches,
+    and the map under it, stay out."""
+    from restore.photo.coarse import COARSE_LOW, COARSE_THRESHOLD, reach
+
+    p = torch.zeros(1, 1, 40, 40)
+    p[..., 5:25, 5:25] = COARSE_LOW + 0.05  # the flake's rim
+    p[..., 10:20, 10:20] = COARSE_THRESHOLD + 0.3  # its middle, the kept blob
+    p[..., 30:38, 30:38] = COARSE_LOW + 0.1  # a faint blob elsewhere
+    kept = (p > COARSE_THRESHOLD).float()
+    want = torch.zeros_like(p)
+    want[..., 5:25, 5:25] = 1
+    assert torch.equal(reach(kept, p), want)
+    assert torch.equal(reach(torch.zeros_like(p), p), torch.zeros_like(p))
