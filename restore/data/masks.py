@@ -37,6 +37,7 @@ __all__ = [
     "box_masks",
     "dust_masks",
     "random_masks",
+    "regions_touching",
     "ring_outside",
     "scratch_masks",
     "stroke_masks",
@@ -408,6 +409,25 @@ def random_masks(
         else:
             out.append(_grow(h, w, hole_range, rng, makers[kind]()))
     return _to_tensor(out, device)
+
+
+def regions_touching(region: np.ndarray, seeds: np.ndarray) -> np.ndarray:
+    """The 8-connected regions of ``region`` (H x W bool) that hold at least one pixel of
+    ``seeds`` (H x W bool), as a bool array: hysteresis, as Canny's edges, where ``region`` is the
+    weak response and ``seeds`` the sure one. A one-pixel diagonal line is one region.
+
+    Example:
+        >>> r = np.array([[1, 1, 0, 1], [0, 0, 0, 1]], bool)
+        >>> regions_touching(r, np.array([[1, 0, 0, 0], [0, 0, 0, 0]], bool)).astype(int).tolist()
+        [[1, 1, 0, 0], [0, 0, 0, 0]]
+    """
+    from scipy import ndimage
+
+    labels, n = ndimage.label(region, structure=np.ones((3, 3), dtype=bool))
+    sure = np.zeros(n + 1, dtype=bool)
+    sure[np.unique(labels[seeds])] = True
+    sure[0] = False
+    return sure[labels]
 
 
 def ring_outside(region: np.ndarray) -> np.ndarray:

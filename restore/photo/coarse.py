@@ -165,7 +165,7 @@ def fibrous(mask: Tensor, x: Tensor) -> Tensor:
 
 def reach(kept: Tensor, prob: Tensor, low: float = COARSE_LOW) -> Tensor:
     """``kept`` (B, 1, H, W) in {0, 1} grown over the connected regions of ``prob`` (B, 1, H, W)
-    over ``low`` that it touches (hysteresis): a blob reaches as far as the map stays over
+    over ``low`` that it touches (hysteresis, :func:`restore.data.masks.regions_touching`): a blob reaches as far as the map stays over
     ``low``; regions over ``low`` that no kept blob touches stay out.
 
     Example:
@@ -173,13 +173,12 @@ def reach(kept: Tensor, prob: Tensor, low: float = COARSE_LOW) -> Tensor:
         >>> reach((p > 0.5).float(), p)[0, 0, 0].tolist()
         [1.0, 1.0, 1.0, 0.0, 0.0]
     """
+    from restore.data.masks import regions_touching
+
     out = kept.clone()
     for i in range(kept.shape[0]):
         seed = kept[i, 0].cpu().numpy() > 0.5
-        if not seed.any():
-            continue
-        n, labels = cv2.connectedComponents((prob[i, 0] > low).cpu().numpy().astype(np.uint8))
-        touched = np.unique(labels[seed])
-        grown = np.isin(labels, touched[touched > 0]) | seed
-        out[i, 0] = torch.from_numpy(grown).to(kept)
+        if seed.any():
+            grown = regions_touching(prob[i, 0].cpu().numpy() > low, seed) | seed
+            out[i, 0] = torch.from_numpy(grown).to(kept)
     return out

@@ -232,16 +232,10 @@ def binarize(
     """
     mask = prob[:, :1] > threshold
     if seed is not None and seed > threshold:
-        from scipy import ndimage
+        from restore.data.masks import regions_touching
 
         p = prob[:, :1].detach().float().cpu().numpy()
-        kept = []
-        for im in p[:, 0]:  # regions are 8-connected: a one-pixel diagonal crack is one region
-            labels, n = ndimage.label(im > threshold, structure=np.ones((3, 3), dtype=bool))
-            sure = np.zeros(n + 1, dtype=bool)
-            sure[np.unique(labels[im > seed])] = True
-            sure[0] = False
-            kept.append(sure[labels])
+        kept = [regions_touching(im > threshold, im > seed) for im in p[:, 0]]
         mask = torch.from_numpy(np.stack(kept)[:, None]).to(prob.device)
     return dilate(mask.float(), grow)
 
