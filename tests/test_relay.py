@@ -423,6 +423,38 @@ def test_generation_scorer_reads_the_confident_share_and_guards_entropy(monkeypa
     assert t.scorer == "generation" and t.target == 0.8
 
 
+def test_colorize_scorer_guards_colourfulness_and_refuses_a_greyer_leg(monkeypatch):
+    """The leg of 2026-12-03: +0.28 -> +0.66 dB over grey while the colourfulness ratio fell
+    0.72 -> 0.59, under issue 21's 0.6: refused by the colorize row's floor."""
+    from restore import relay_scoring
+
+    def fake_eval(ratios):
+        def run(model, data):
+            gain, ratio = ratios[model][data]
+            return {"bars": {"psnr_gain_db": gain, "colorfulness_ratio": ratio}}
+
+        return run
+
+    sets = ["val/Set14/x4/HR", "val/Set5/x4/HR"]
+    table = {
+        "old": {sets[0]: (0.276, 0.720), sets[1]: (2.43, 0.666)},
+        "grey": {sets[0]: (0.661, 0.594), sets[1]: (2.54, 0.527)},
+        "rich": {sets[0]: (0.40, 0.650), sets[1]: (2.50, 0.60)},
+    }
+    monkeypatch.setattr(relay_scoring, "evaluate_model", fake_eval(table))
+    score = relay_scoring.SCORERS["colorize"]
+    old, grey, rich = (score(m, sets) for m in ("old", "grey", "rich"))
+    assert old.value == 0.276 and old.guards[relay_scoring.COLOUR_GUARD] == 0.720
+    assert len(old.guards) == 2  # the other set's gain and the colourfulness
+    t = relay.load_targets(REPO / "configs" / "relay.yaml")["colorize"]
+    floors = dict(t.guard_floors)
+    assert floors == {relay_scoring.COLOUR_GUARD: 0.6}
+    ok, why = relay.judge(grey, old, t.guard_tolerance, floors)
+    assert not ok and "colourfulness ratio" in why and "0.7200 -> 0.5940" in why
+    # fell by more than the tolerance too, but stays over the bar: ships
+    assert relay.judge(rich, old, t.guard_tolerance, floors)[0]
+
+
 class FakeRestorer:
     def __init__(self, device, models):
         self.model_names = dict(models)
