@@ -16,7 +16,7 @@ from typing import Any
 
 def add_detection_options(ap: argparse.ArgumentParser) -> None:
     """``--model``, ``--threads``, ``--detect-flips``, ``--detect-grey``, ``--threshold``,
-    ``--coarse`` and ``--no-lines`` (each defaults to `restore photo`'s own setting)."""
+    ``--coarse``, ``--detect-levels`` and ``--no-lines`` (each defaults to `restore photo`'s own setting)."""
     ap.add_argument("--model", action="append", default=[], metavar="STAGE=MODEL")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument(
@@ -49,6 +49,13 @@ def add_detection_options(ap: argparse.ArgumentParser) -> None:
         "run folder; 'none' switches it off (default: restore photo's)",
     )
     ap.add_argument(
+        "--detect-levels",
+        choices=["on", "off"],
+        default=None,
+        help="the detector looks at each photo with its levels stretched "
+        "(PhotoRestorer(detect_levels=), restore.photo.levels; default: restore photo's)",
+    )
+    ap.add_argument(
         "--no-lines",
         action="store_true",
         help="no long-line rule (restore.photo.lines): as before 2026-12-02 session 16",
@@ -72,6 +79,8 @@ def detection_options(args: argparse.Namespace) -> dict[str, Any]:
         options["detect_grey"] = args.detect_grey
     if args.threshold is not None:
         options["threshold"] = args.threshold
+    if args.detect_levels is not None:
+        options["detect_levels"] = args.detect_levels == "on"
     if args.no_lines:
         options["detect_lines"] = False
     if args.coarse is not None:

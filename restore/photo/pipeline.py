@@ -8,8 +8,9 @@ The stages, in order (each can be switched off):
    at: :mod:`restore.photo.scales`; torn-off corners are found by a rule:
    :mod:`restore.photo.corners`; long light lines, folds and scratches across the print that the
    detector sees under its threshold, by another: :mod:`restore.photo.lines`; bands along the
-   edges, a print's margin, are left out: :mod:`restore.photo.margins`); a given ``mask``
-   replaces it.
+   edges, a print's margin, are left out: :mod:`restore.photo.margins`; a dim print is shown
+   to the detector brightened, its bare paper white: :mod:`restore.photo.levels`); a given
+   ``mask`` replaces it.
 2. ``inpaint``  the ``inpaint`` model fills the masked pixels (``cv2.inpaint`` Telea stands in,
    with a note in the report, when no inpaint model is shipped in this installation).
 3. ``enhance``  the ``enhance`` model undoes fading and colour casts: its tone change is applied
@@ -129,6 +130,9 @@ class PhotoRestorer:
             none): on a print, its blobs on the photo shrunk to a print's scale that look like
             large flakes of bare paper join the mask, in faces too (:mod:`restore.photo.coarse`).
             A name that is not available is skipped with a warning.
+        detect_levels: the detector looks at a dim print (its luma's 99.5% quantile, its bare
+            paper, under 0.8) brightened so that its paper is white, as it was in training
+            (:mod:`restore.photo.levels`); False: at the photo as it is.
         enhance_local: share of the enhance model's local change (grain, JPEG) kept, in [0, 1];
             its tone change is always applied (default :data:`restore.photo.global_tone.PIPELINE_LOCAL`).
         enhance_side: on a photo whose shorter side is at least twice this, the enhance curve is
@@ -198,6 +202,7 @@ class PhotoRestorer:
         detect_grey: float = GREY_LOOK,
         detect_lines: bool = True,
         detect_coarse: str | os.PathLike[str] | Any | None = COARSE_MODEL,
+        detect_levels: bool = True,
         enhance_side: int | None = WORKING_SIDE,
         fix_casts: bool = False,
     ) -> None:
@@ -219,6 +224,7 @@ class PhotoRestorer:
             raise ValueError(f"detect_grey must be >= 0 (levels; 0: off), got {detect_grey!r}")
         self.detect_grey = float(detect_grey)
         self.detect_lines = bool(detect_lines)
+        self.detect_levels = bool(detect_levels)
         self.enhance_side = enhance_side
         self.fix_casts = bool(fix_casts)
         self.force_colorize = colorize == "force"
@@ -345,6 +351,7 @@ class PhotoRestorer:
             self.detect_grey,
             self.detect_lines,
             self.coarse,
+            self.detect_levels,
         )
 
     def raw_mask(self, x: Tensor) -> Tensor:

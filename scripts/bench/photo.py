@@ -2,7 +2,7 @@
 
     python scripts/bench/photo.py [--runs 5] [--threads 2] [--detect-flips 1 2 4]
                                   [--detect-grey 0 10] [--lines on off] [--tile auto 704]
-                                  [--coarse damage-coarse none]
+                                  [--coarse damage-coarse none] [--levels on off]
 
 The photo is assets/old_photo.jpg resized to 1024x768. Times are wall-clock medians over
 ``--runs`` runs after one warm-up (models loaded once, as `restore enhance --task photo` does;
@@ -13,7 +13,9 @@ detector averages (``PhotoRestorer(detect_flips=)``), run by run in turn, side b
 ``--detect-grey`` the same for ``PhotoRestorer(detect_grey=)`` (0: the detector looks at the
 photo alone; else a print under that colour spread is also looked at in grey: the photo here is
 a sepia print, so it is); ``--lines`` the same for ``PhotoRestorer(detect_lines=)``; ``--coarse`` for
-``PhotoRestorer(detect_coarse=)`` (a model, or ``none``); ``--tile``
+``PhotoRestorer(detect_coarse=)`` (a model, or ``none``); ``--levels`` for
+``PhotoRestorer(detect_levels=)`` (the sample's paper is near white, so only the check costs);
+``--tile``
 the same for the models' tile side (``PhotoRestorer(tile=)``; ``auto``: from the card's
 ``bytes_per_pixel`` and the memory free, as `restore photo` does).
 """
@@ -84,6 +86,13 @@ def main() -> int:
         metavar="MODEL",
         help="PhotoRestorer(detect_coarse=): the coarse detector, or none; several side by side",
     )
+    ap.add_argument(
+        "--levels",
+        nargs="+",
+        choices=["on", "off"],
+        default=["on"],
+        help="PhotoRestorer(detect_levels=): a dim print brightened for the detector",
+    )
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     from eval_photo import classical
@@ -97,7 +106,7 @@ def main() -> int:
     models = dict(m.split("=", 1) for m in args.model)
     t0 = time.perf_counter()
     prs = {
-        f"{f} / {g:g} / {ln} / {c} / {t}": PhotoRestorer(
+        f"{f} / {g:g} / {ln} / {c} / {lv} / {t}": PhotoRestorer(
             device="cpu",
             models=models,
             tile=None if t == "auto" else int(t),
@@ -105,11 +114,13 @@ def main() -> int:
             detect_grey=g,
             detect_lines=ln == "on",
             detect_coarse=None if c == "none" else c,
+            detect_levels=lv == "on",
         )
         for f in args.detect_flips
         for g in args.detect_grey
         for ln in args.lines
         for c in args.coarse
+        for lv in args.levels
         for t in args.tile
     }
     load_s = time.perf_counter() - t0
@@ -138,7 +149,7 @@ def main() -> int:
     names = next(iter(prs.values())).model_names
     print(f"models: {names}; load once: {load_s:.2f} s")
     print(
-        "| 1024x768, CPU | detector views / grey look / lines / coarse / tile | median s | min s | max s |"
+        "| 1024x768, CPU | detector views / grey look / lines / coarse / levels / tile | median s | min s | max s |"
     )
     print("|---|---:|---|---|---|")
     for (f, name), ts in stages.items():
