@@ -231,7 +231,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="damage probability threshold (default 0.4, on the mean of the detector's four "
         "mirror views)",
     )
-    ph.add_argument("--dilate", type=int, help="pixels the damage mask grows by (default 1)")
+    ph.add_argument(
+        "--dilate",
+        type=int,
+        help="pixels the damage mask grows by (default 1 per 1024 px of the photo's longer side)",
+    )
     ph.add_argument("--tile", type=int, help="tile side for large images (default: automatic)")
     ph.add_argument(
         "--model",

@@ -517,3 +517,41 @@ def test_dilate_grows_everywhere_and_like_follows_the_scratch(models):
     for bad in (-1, 1.5, True, "wide"):
         with pytest.raises(ValueError, match="dilate"):
             PhotoRestorer(**opts, dilate=bad)
+
+
+class _WhiteLine:
+    """A detector that marks exactly the white pixels (> 0.95), its map on three channels as the
+    damage model's."""
+
+    def run_tensor(self, x):
+        return (x.mean(1, keepdim=True) > 0.95).to(x).expand(-1, 3, -1, -1)
+
+
+def _white_line_restorer(models, **kw) -> PhotoRestorer:
+    """restore photo with the white-line detector at full size only, one view, no faces or coarse."""
+    opts = dict(protect_faces=False, detect_half_size=False, detect_coarse=None, detect_flips=1)
+    return PhotoRestorer(device="cpu", models={**models, "detect": _WhiteLine()}, **opts, **kw)
+
+
+@pytest.mark.parametrize(
+    ("width", "given", "grown"), [(600, None, 1), (2200, None, 2), (2200, 1, 1)]
+)
+def test_the_mask_grows_with_the_photo_unless_told(models, width, given, grown):
+    """The card's 1 px of growth is for photos up to about 1024 px: a 2200-px wide photo grows
+    its mask 2 px (restore.photo.growth.scaled_dilate); a given ``dilate`` is kept as given."""
+    x = torch.full((1, 3, 64, width), 0.4)
+    x[..., 32, 50 : width - 50] = 1.0  # a 1-px white scratch
+    pr = _white_line_restorer(models, detect_corners=False, detect_lines=False, dilate=given)
+    m = pr.detect_mask(x)[0, 0]
+    col = m[:, width // 2]
+    assert col.nonzero().flatten().tolist() == list(range(32 - grown, 33 + grown))
+
+
+def test_full_size_only_detection_runs_with_every_rule(models):
+    """``detect_half_size=False`` with the long-line rule and the grey look on: the detector's map
+    (three channels) is cut to one before the rules see it (it raised a shape error)."""
+    x = torch.full((1, 3, 96, 128), 0.4)
+    x[..., 48, 10:118] = 1.0  # a long white scratch
+    m = _white_line_restorer(models).detect_mask(x)
+    assert m.shape == (1, 1, 96, 128)
+    assert m[0, 0, 47:50, 20:108].all() and not m[0, 0, :40].any()

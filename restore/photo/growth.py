@@ -40,7 +40,16 @@ from torch import Tensor
 
 from restore.tasks.damage import dilate
 
-__all__ = ["GROW_STEPS", "LIKENESS", "MIN_CONTRAST", "WINDOW", "grow_like_damage", "parse_dilate"]
+__all__ = [
+    "DILATE_SIDE",
+    "GROW_STEPS",
+    "LIKENESS",
+    "MIN_CONTRAST",
+    "WINDOW",
+    "grow_like_damage",
+    "parse_dilate",
+    "scaled_dilate",
+]
 
 #: Pixels the mask may grow by at most (one per step).
 GROW_STEPS = 3
@@ -107,6 +116,25 @@ def grow_like_damage(
             break
         m = torch.maximum(m, joins.float())
     return m
+
+
+#: The photo size the damage card's dilation was set at: a photo whose longer side is ``k`` times
+#: this (rounded) grows its mask ``k`` times as far by default (:func:`scaled_dilate`).
+DILATE_SIDE = 1024
+
+
+def scaled_dilate(pixels: int, h: int, w: int) -> int:
+    """``pixels`` of growth (the damage card's, for photos up to about :data:`DILATE_SIDE` px)
+    for an ``h`` x ``w`` photo: times its longer side over :data:`DILATE_SIDE`, rounded, at
+    least 1. A large scan or phone photo blurs each speck's and crack's edge over as many more
+    pixels, and a 1-px rim left the filled specks of a 4608-px phone photo outlined by their
+    halos (docs/BENCHMARKS.md, "The mask grows with the photo").
+
+    Example:
+        >>> scaled_dilate(1, 768, 1024), scaled_dilate(1, 2048, 1920), scaled_dilate(1, 3456, 4608)
+        (1, 2, 4)
+    """
+    return pixels * max(1, round(max(h, w) / DILATE_SIDE))
 
 
 def parse_dilate(value: str) -> int | str:

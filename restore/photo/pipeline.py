@@ -66,6 +66,7 @@ from restore.photo.global_tone import (
     check_gate,
     enhance_tone,
 )
+from restore.photo.growth import scaled_dilate
 from restore.photo.scales import FLIP_THRESHOLD, FLIPS, check_flips, flip_average
 from restore.photo.stages import (
     CV2_INPAINT,
@@ -162,7 +163,8 @@ class PhotoRestorer:
             model's card, 0.5; on the mean of several views
             :data:`restore.photo.scales.FLIP_THRESHOLD`, 0.4).
         dilate: pixels the detected mask grows by everywhere (default: the damage model's card,
-            1); ``"like"``: up to :data:`restore.photo.growth.GROW_STEPS` pixels into the
+            1, times the photo's longer side over 1024 px, rounded:
+            :func:`restore.photo.growth.scaled_dilate`; given, as given); ``"like"``: up to :data:`restore.photo.growth.GROW_STEPS` pixels into the
             neighbours that look like the damage (:func:`restore.photo.growth.grow_like_damage`;
             an experiment, not the default: see its module).
         tile: tile side passed to the models (``None``: automatic).
@@ -283,6 +285,7 @@ class PhotoRestorer:
         if threshold is None:  # the card's for one view, a lower one for the mean of several
             threshold = inf.get("threshold", 0.5) if self.detect_flips == 1 else FLIP_THRESHOLD
         self.threshold = float(threshold)
+        self.dilate_scaled = dilate is None  # the card's growth, scaled with each photo's size
         if dilate is None:
             dilate = int(inf.get("dilate", 1))
         ok = dilate == "like" or (isinstance(dilate, int) and not isinstance(dilate, bool))
@@ -338,11 +341,14 @@ class PhotoRestorer:
     def detect_mask(self, x: Tensor) -> Tensor:
         """The damage mask (B, 1, H, W) in {0, 1} of photos x (B, 3, H, W) in [0, 1]."""
         m = self.models["detect"]
+        d = self.dilate
+        if self.dilate_scaled and d != "like":
+            d = scaled_dilate(d, *x.shape[-2:])
         return detect_damage(
             m,
             x,
             self.threshold,
-            self.dilate,
+            d,
             self.protect_faces,
             self.detect_half_size,
             self.detect_corners,

@@ -202,7 +202,7 @@ def detect_damage(
     def probability(v: Tensor) -> Tensor:
         if half_size:
             return damage_probability(model, v, pyramid=pyramid, flips=flips, threshold=threshold)
-        return flip_average(model, v, flips)
+        return flip_average(model, v, flips)[:, :1]  # the detector's map is on 3 channels
 
     if levels:
         from restore.photo.levels import levelled
