@@ -177,7 +177,8 @@ def detect_damage(
     stray less than that many 8-bit levels from its tone (:func:`restore.photo.tone.colour_spread`:
     a B&W, toned, faded or lightly tinted print) is also looked at in grey (its BT.601 luma), and
     the larger of the two probabilities counts: the detector misses the cracks of some tinted
-    prints that it finds in their grey (docs/BENCHMARKS.md, "Looking at a print in grey too").
+    prints that it finds in their grey (docs/BENCHMARKS.md, "Looking at a print in grey too");
+    a photo already grey (R = G = B) is its own grey and is looked at once.
     With ``lines``, the long light lines (folds, scratches) that the detector's probability
     follows, even under the threshold, join the mask before the faces' protection
     (:func:`restore.photo.lines.long_lines`). With a ``coarse`` model (the coarse detector,
@@ -219,7 +220,9 @@ def detect_damage(
     if grey_look > 0:
         from restore.data.color import rgb_to_gray
 
-        few = spread < grey_look
+        # a photo already grey (R = G = B: a B&W file) is its own grey: no second look
+        grey_already = (x.amax(1) - x.amin(1)).flatten(1).amax(1) == 0
+        few = (spread < grey_look) & ~grey_already.to(spread.device)
         if few.any():
             grey = probability(rgb_to_gray(seen[few], keep_channels=True))
             prob = prob.clone()

@@ -13,7 +13,8 @@ detector averages (``PhotoRestorer(detect_flips=)``), run by run in turn, side b
 ``--detect-grey`` the same for ``PhotoRestorer(detect_grey=)`` (0: the detector looks at the
 photo alone; else a print under that colour spread is also looked at in grey: the photo here is
 a sepia print, so it is); ``--lines`` the same for ``PhotoRestorer(detect_lines=)``; ``--coarse`` for
-``PhotoRestorer(detect_coarse=)`` (a model, or ``none``); ``--levels`` for
+``PhotoRestorer(detect_coarse=)`` (a model, or ``none``); ``--grey`` times the sample
+made grey (R = G = B, as a B&W scan's file is); ``--levels`` for
 ``PhotoRestorer(detect_levels=)`` (the sample's paper is near white, so only the check costs);
 ``--tile``
 the same for the models' tile side (``PhotoRestorer(tile=)``; ``auto``: from the card's
@@ -93,6 +94,11 @@ def main() -> int:
         default=["on"],
         help="PhotoRestorer(detect_levels=): a dim print brightened for the detector",
     )
+    ap.add_argument(
+        "--grey",
+        action="store_true",
+        help="time the sample made grey (R = G = B), as a B&W scan's file is",
+    )
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     from eval_photo import classical
@@ -103,6 +109,10 @@ def main() -> int:
         interpolation=cv2.INTER_CUBIC,
     )
     x = to_tensor(px)
+    if args.grey:
+        from restore.data.color import rgb_to_gray
+
+        x = rgb_to_gray(x, keep_channels=True)
     models = dict(m.split("=", 1) for m in args.model)
     t0 = time.perf_counter()
     prs = {

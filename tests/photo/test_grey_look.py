@@ -70,3 +70,19 @@ def test_photo_restorer_checks_detect_grey() -> None:
 
     with pytest.raises(ValueError, match="detect_grey"):
         PhotoRestorer(detect_grey=-1.0, device="cpu")
+
+
+def test_a_photo_already_grey_is_looked_at_once() -> None:
+    """R = G = B: its grey is itself (to float rounding), so the detector runs once, and the
+    mask is the one the grey look gave before it was skipped."""
+    x = _print(torch.tensor([1.0, 1.0, 1.0]))
+    model = _GreyOnly()
+    mask = detect_damage(model, x, 0.5, 0, grey_look=6.0, **ARGS)
+    assert len(model.calls) == 1 and torch.equal(model.calls[0], x)
+    assert mask[0, 0, :, 20].all() and mask.sum() == 48
+    # in a batch with a tinted print, only the tinted one gets the second look
+    model = _GreyOnly()
+    both = torch.cat([x, _print(torch.tensor([0.95, 1.0, 0.85]))])
+    mask = detect_damage(model, both, 0.5, 0, grey_look=6.0, **ARGS)
+    assert [c.shape[0] for c in model.calls] == [2, 1]
+    assert mask[:, 0, :, 20].all() and mask.sum() == 2 * 48
