@@ -164,8 +164,9 @@ class PhotoRestorer:
             :data:`restore.photo.scales.FLIP_THRESHOLD`, 0.4).
         dilate: pixels the detected mask grows by everywhere (default: the damage model's card,
             1, times the photo's longer side over 1024 px, rounded:
-            :func:`restore.photo.growth.scaled_dilate`; given, as given); ``"like"``: up to :data:`restore.photo.growth.GROW_STEPS` pixels into the
-            neighbours that look like the damage (:func:`restore.photo.growth.grow_like_damage`;
+            :func:`restore.photo.growth.scaled_dilate`; given, as given); ``"like"``: up to
+            :data:`restore.photo.growth.GROW_STEPS` pixels into the neighbours that look like
+            the damage (:func:`restore.photo.growth.grow_like_damage`;
             an experiment, not the default: see its module).
         tile: tile side passed to the models (``None``: automatic).
         protect_faces: inside the faces found (:mod:`restore.faces.detect`), the detected mask
