@@ -555,3 +555,30 @@ def test_full_size_only_detection_runs_with_every_rule(models):
     m = _white_line_restorer(models).detect_mask(x)
     assert m.shape == (1, 1, 96, 128)
     assert m[0, 0, 47:50, 20:108].all() and not m[0, 0, :40].any()
+
+
+def test_the_report_says_how_far_the_mask_grew_and_how_the_detector_saw_each_photo(models):
+    """The detect stage's report: the growth used (scaled with the photo) and, per photo, the
+    gain a dim print was shown to the detector with (restore.photo.levels.paper_gain)."""
+    from restore.photo.levels import paper_gain
+
+    dim = torch.full((1, 3, 64, 2200), 0.3)
+    dim[..., 32, 50:2150] = 0.6  # a dim print's scratch: its paper at 0.6
+    bright = dim * 1.6  # the same print scanned with its paper white
+    x = torch.cat([dim, bright])
+    pr = _white_line_restorer(models, detect_corners=False, detect_lines=False)
+    with torch.no_grad():
+        _, report = pr.restore_tensor(x)
+    detect = next(s for s in report["stages"] if s["stage"] == "detect")
+    gain = float(paper_gain(dim)[0])
+    assert gain == pytest.approx(1 / 0.6, rel=1e-4)
+    assert detect["grown_px"] == 2 and detect["brightened"] == [round(gain, 3), 1.0]
+    # the dim print's scratch is found only because the detector saw it brightened
+    assert report["damaged_fraction"] > 0
+    off = _white_line_restorer(
+        models, detect_corners=False, detect_lines=False, detect_levels=False
+    )
+    with torch.no_grad():
+        mask = off.detect_mask(dim)
+    assert not mask.any()
+    assert "brightened" not in next(s for s in off.restore_tensor(dim)[1]["stages"])

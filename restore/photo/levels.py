@@ -37,7 +37,7 @@ from torch import Tensor
 
 from restore.data.color import rgb_to_gray
 
-__all__ = ["DIM", "HIGH", "MAX_GAIN", "SAMPLES", "levelled"]
+__all__ = ["DIM", "HIGH", "MAX_GAIN", "SAMPLES", "levelled", "paper_gain"]
 
 #: The luma quantile that becomes white: the lightest half percent of a print, its bare paper.
 HIGH = 0.995
@@ -52,14 +52,21 @@ MAX_GAIN = 4.0
 SAMPLES = 1 << 18
 
 
-def levelled(x: Tensor) -> Tensor:
-    """Photos ``x`` (B, 3, H, W) in [0, 1]; each whose luma's :data:`HIGH` quantile is under
-    :data:`DIM` multiplied so that it becomes 1 (by at most :data:`MAX_GAIN`) and clipped to
-    [0, 1], the others as they are."""
+def paper_gain(x: Tensor) -> Tensor:
+    """(B,) the gain :func:`levelled` gives each of photos ``x`` (B, 3, H, W) in [0, 1]: 1 over
+    its luma's :data:`HIGH` quantile where that is under :data:`DIM` (at most :data:`MAX_GAIN`),
+    else 1."""
     if x.dim() != 4 or x.shape[1] != 3:
         raise ValueError(f"expected photos (B, 3, H, W), got {tuple(x.shape)}")
     luma = rgb_to_gray(x.float()).flatten(1)
     step = max(1, luma.shape[1] // SAMPLES)
     hi = torch.quantile(luma[:, ::step], HIGH, dim=1)  # (B,)
-    gain = torch.where(hi < DIM, 1.0 / hi.clamp(min=1.0 / MAX_GAIN), torch.ones_like(hi))
+    return torch.where(hi < DIM, 1.0 / hi.clamp(min=1.0 / MAX_GAIN), torch.ones_like(hi))
+
+
+def levelled(x: Tensor) -> Tensor:
+    """Photos ``x`` (B, 3, H, W) in [0, 1]; each whose luma's :data:`HIGH` quantile is under
+    :data:`DIM` multiplied so that it becomes 1 (by at most :data:`MAX_GAIN`) and clipped to
+    [0, 1], the others as they are (:func:`paper_gain`)."""
+    gain = paper_gain(x)
     return (x * gain.view(-1, 1, 1, 1).to(x)).clamp(0, 1)

@@ -67,6 +67,7 @@ from restore.photo.global_tone import (
     enhance_tone,
 )
 from restore.photo.growth import scaled_dilate
+from restore.photo.levels import paper_gain
 from restore.photo.scales import FLIP_THRESHOLD, FLIPS, check_flips, flip_average
 from restore.photo.stages import (
     CV2_INPAINT,
@@ -342,14 +343,11 @@ class PhotoRestorer:
     def detect_mask(self, x: Tensor) -> Tensor:
         """The damage mask (B, 1, H, W) in {0, 1} of photos x (B, 3, H, W) in [0, 1]."""
         m = self.models["detect"]
-        d = self.dilate
-        if self.dilate_scaled and d != "like":
-            d = scaled_dilate(d, *x.shape[-2:])
         return detect_damage(
             m,
             x,
             self.threshold,
-            d,
+            self.grown_by(x),
             self.protect_faces,
             self.detect_half_size,
             self.detect_corners,
@@ -360,6 +358,12 @@ class PhotoRestorer:
             self.coarse,
             self.detect_levels,
         )
+
+    def grown_by(self, x: Tensor) -> int | Literal["like"]:
+        """The pixels the detected mask of photos ``x`` (B, 3, H, W) grows by (``dilate``)."""
+        if self.dilate_scaled and self.dilate != "like":
+            return scaled_dilate(self.dilate, *x.shape[-2:])
+        return self.dilate
 
     def raw_mask(self, x: Tensor) -> Tensor:
         """The detector's full-size map alone (mean of its mirror views), thresholded as
@@ -423,8 +427,12 @@ class PhotoRestorer:
         elif "detect" in self.models:
             t0 = time.perf_counter()
             m = self.detect_mask(x)
-            coarse = self.model_names.get("coarse")
-            record("detect", True, t0, **({"coarse": coarse} if coarse else {}))
+            said: dict[str, Any] = {"grown_px": self.grown_by(x)}
+            if self.model_names.get("coarse"):
+                said["coarse"] = self.model_names["coarse"]
+            if self.detect_levels:  # the gain each photo was shown to the detector with
+                said["brightened"] = [round(float(g), 3) for g in paper_gain(x)]
+            record("detect", True, t0, **said)
         else:
             m = None
             record("detect", False, reason="switched off")
