@@ -15,8 +15,8 @@ black, and the lightest half percent is clipped), by at most :data:`MAX_GAIN`, w
 is under :data:`DIM`. A photo whose paper is already near white (most flatbed scans and modern
 photos) is left as it is. A full stretch,
 the dark point to black too, was tried (a one-off variant) and not kept: it also raised the
-contrast of the picture, and the detector found about a third less of the hand-labelled damage
-of ``yasirgunes/f``. Only the detector sees the brightened copy: the rest of the pipeline restores the photo
+contrast of the picture, and the detector found clearly less of the hand-labelled damage of
+``yasirgunes/f``. Only the detector sees the brightened copy: the rest of the pipeline restores the photo
 itself.
 
 Measured by ``python scripts/eval_real_labels.py --detect-levels on|off``,
@@ -42,9 +42,9 @@ __all__ = ["DIM", "HIGH", "MAX_GAIN", "SAMPLES", "levelled", "paper_gain"]
 #: The luma quantile that becomes white: the lightest half percent of a print, its bare paper.
 HIGH = 0.995
 #: Only a photo whose :data:`HIGH` quantile is under this is brightened: a scan's paper, at
-#: 0.85-1, is left alone. Brightening every photo (a one-off variant) cost the held-out photos
-#: with independent damage about 0.2 dB: on ``Set5/005`` (paper at 0.96) a gain of 1.04 clipped
-#: a fold's light line flat, and the detector lost most of it.
+#: 0.85-1, is left alone. Brightening every photo (a one-off variant) lost a little on the
+#: held-out photos with independent damage: on ``Set5/005`` (paper at 0.96) the small gain
+#: clipped a fold's light line flat, and the detector lost most of it.
 DIM = 0.8
 #: A photo is stretched by at most this factor: a nearly flat photo is not blown up into its noise.
 MAX_GAIN = 4.0
