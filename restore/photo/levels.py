@@ -64,9 +64,10 @@ def paper_gain(x: Tensor) -> Tensor:
     return torch.where(hi < DIM, 1.0 / hi.clamp(min=1.0 / MAX_GAIN), torch.ones_like(hi))
 
 
-def levelled(x: Tensor) -> Tensor:
+def levelled(x: Tensor, gain: Tensor | None = None) -> Tensor:
     """Photos ``x`` (B, 3, H, W) in [0, 1]; each whose luma's :data:`HIGH` quantile is under
     :data:`DIM` multiplied so that it becomes 1 (by at most :data:`MAX_GAIN`) and clipped to
-    [0, 1], the others as they are (:func:`paper_gain`)."""
-    gain = paper_gain(x)
+    [0, 1], the others as they are. ``gain``: the (B,) gains if already measured
+    (:func:`paper_gain`)."""
+    gain = paper_gain(x) if gain is None else gain
     return (x * gain.view(-1, 1, 1, 1).to(x)).clamp(0, 1)

@@ -340,8 +340,11 @@ class PhotoRestorer:
         return call_model(self, image, **kwargs)
 
     # -- the tensor path ------------------------------------------------------------------------
-    def detect_mask(self, x: Tensor) -> Tensor:
-        """The damage mask (B, 1, H, W) in {0, 1} of photos x (B, 3, H, W) in [0, 1]."""
+    def detect_mask(self, x: Tensor, gains: Tensor | None = None) -> Tensor:
+        """The damage mask (B, 1, H, W) in {0, 1} of photos x (B, 3, H, W) in [0, 1]; ``gains``:
+        their :func:`restore.photo.levels.paper_gain` if already measured."""
+        if self.detect_levels and gains is None:
+            gains = paper_gain(x)
         m = self.models["detect"]
         return detect_damage(
             m,
@@ -356,7 +359,7 @@ class PhotoRestorer:
             self.detect_grey,
             self.detect_lines,
             self.coarse,
-            self.detect_levels,
+            gains if self.detect_levels else None,
         )
 
     def grown_by(self, x: Tensor) -> int | Literal["like"]:
@@ -426,12 +429,13 @@ class PhotoRestorer:
             record("detect", False, reason="mask given")
         elif "detect" in self.models:
             t0 = time.perf_counter()
-            m = self.detect_mask(x)
+            gains = paper_gain(x) if self.detect_levels else None
+            m = self.detect_mask(x, gains)
             said: dict[str, Any] = {"grown_px": self.grown_by(x)}
             if self.model_names.get("coarse"):
                 said["coarse"] = self.model_names["coarse"]
-            if self.detect_levels:  # the gain each photo was shown to the detector with
-                said["brightened"] = [round(float(g), 3) for g in paper_gain(x)]
+            if gains is not None:  # the gain each photo was shown to the detector with
+                said["brightened"] = [round(float(g), 3) for g in gains]
             record("detect", True, t0, **said)
         else:
             m = None

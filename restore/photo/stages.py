@@ -160,7 +160,7 @@ def detect_damage(
     grey_look: float = 0.0,
     lines: bool = False,
     coarse: Any = None,
-    levels: bool = False,
+    levels: Tensor | None = None,
 ) -> Tensor:
     """The damage mask (B, 1, H, W) in {0, 1} of photos x (B, 3, H, W) in [0, 1]: ``model``'s
     probability above ``threshold`` (with ``half_size``, large regions found at half size too,
@@ -187,8 +187,9 @@ def detect_damage(
     that looks like bare paper (fibrous: :func:`restore.photo.coarse.fibrous`), as far as the
     coarse map stays over :data:`restore.photo.coarse.COARSE_LOW` (:func:`restore.photo.coarse.reach`), joins the mask,
     grown the same way, after the faces' protection: a flake off a face is paper, not skin.
-    With ``levels``, the detector (at every size, in colour and in grey) looks at a dim print
-    brightened (:func:`restore.photo.levels.levelled`): its bare paper as white as a scan's."""
+    With ``levels``, the (B,) gains of :func:`restore.photo.levels.paper_gain`, the detector (at
+    every size, in colour and in grey) looks at each photo multiplied by its gain
+    (:func:`restore.photo.levels.levelled`): a dim print's bare paper as white as a scan's."""
     from restore.photo.growth import grow_like_damage
     from restore.photo.margins import drop_edge_bands
     from restore.photo.scales import FLIPS, damage_probability, flip_average
@@ -205,12 +206,9 @@ def detect_damage(
             return damage_probability(model, v, pyramid=pyramid, flips=flips, threshold=threshold)
         return flip_average(model, v, flips)[:, :1]  # the detector's map is on 3 channels
 
-    if levels:
-        from restore.photo.levels import levelled
+    from restore.photo.levels import levelled
 
-        seen = levelled(x)
-    else:
-        seen = x
+    seen = x if levels is None else levelled(x, levels)
     prob = probability(seen)
     spread = None  # each photo's colour spread, measured once for the grey look and the coarse
     if grey_look > 0 or coarse is not None:

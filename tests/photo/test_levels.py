@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from restore.photo.levels import DIM, HIGH, MAX_GAIN, levelled
+from restore.photo.levels import DIM, HIGH, MAX_GAIN, levelled, paper_gain
 from restore.photo.stages import detect_damage
 
 ARGS = dict(protect_faces=False, half_size=False, corners=False, flips=1)
@@ -76,7 +76,7 @@ def test_the_detector_finds_the_flake_of_a_dim_print_only_brightened() -> None:
     x = _dim_print()
     model = _White()
     assert not detect_damage(model, x, 0.5, 0, **ARGS).any()  # as it is: the flake is grey
-    mask = detect_damage(model, x, 0.5, 0, levels=True, **ARGS)
+    mask = detect_damage(model, x, 0.5, 0, levels=paper_gain(x), **ARGS)
     assert mask[..., 30:36, 40:46].all() and mask.sum() == 36  # the flake, all of it, and only it
     assert torch.equal(x, _dim_print())  # the photo itself is not changed
 
