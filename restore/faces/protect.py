@@ -21,26 +21,16 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
 from restore.data.color import rgb_to_gray
-from restore.data.masks import ring_outside
+from restore.data.masks import max_filter, ring_outside
 
 #: A blob on a face is bare paper only when it covers at least this share of the grown face box
 #: (eye whites and teeth are smaller).
 PAPER_AREA = 0.04
 #: ... and is this much brighter (luma, [0, 1]) than the picture 2 px outside it.
 PAPER_STEP = 0.15
-
-
-def max_filter(x: Tensor, kernel: int) -> Tensor:
-    """The maximum over a ``kernel`` x ``kernel`` square around each pixel (odd ``kernel``;
-    outside the image counts as nothing), as a column then a row pass: 2k comparisons per pixel
-    instead of k^2 (a 250-px opening on a face of a 4608 x 3456 scan took minutes)."""
-    pad = kernel // 2
-    y = F.max_pool2d(x, (kernel, 1), stride=1, padding=(pad, 0))
-    return F.max_pool2d(y, (1, kernel), stride=1, padding=(0, pad))
 
 
 def opening(mask: Tensor, kernel: int) -> Tensor:
@@ -116,4 +106,4 @@ def keep_thin_in_faces(
     return out
 
 
-__all__ = ["PAPER_AREA", "PAPER_STEP", "keep_thin_in_faces", "max_filter", "opening", "paper_blobs"]
+__all__ = ["PAPER_AREA", "PAPER_STEP", "keep_thin_in_faces", "opening", "paper_blobs"]

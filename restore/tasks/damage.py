@@ -28,6 +28,7 @@ from restore.core.tiling import unet_bytes_per_pixel
 from restore.data.color import rgb_to_gray
 from restore.data.degrade import OldPhotoConfig, old_photo_damage
 from restore.data.degrade.ops import add_gaussian_noise, gaussian_blur, jpeg, uniform
+from restore.data.masks import max_filter
 from restore.data.old_print import OldPrintConfig, old_print_damage
 from restore.errors import ConfigError
 from restore.tasks.base import (
@@ -208,8 +209,7 @@ def dilate(mask: Tensor, pixels: int) -> Tensor:
     """
     if pixels <= 0:
         return mask
-    k = 2 * pixels + 1
-    return F.max_pool2d(mask, k, stride=1, padding=pixels)
+    return max_filter(mask, 2 * pixels + 1)
 
 
 def binarize(

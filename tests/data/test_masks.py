@@ -7,6 +7,7 @@ from restore.data.masks import (
     blob_masks,
     box_masks,
     dust_masks,
+    max_filter,
     random_masks,
     scratch_masks,
     stroke_masks,
@@ -95,3 +96,21 @@ def test_bad_arguments():
         random_masks(1, 16, 16, kinds=("stroke", "circle"), generator=_gen(0))  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="positive"):
         box_masks(0, 16, 16, generator=_gen(0))
+
+
+def test_max_filter_is_the_square_max_pool():
+    import torch.nn.functional as F
+
+    g = torch.Generator().manual_seed(0)
+    binary = (torch.rand(2, 1, 37, 41, generator=g) > 0.9).float()
+    values = torch.rand(1, 3, 29, 23, generator=g)  # any float values, several channels
+    for x in (binary, values):
+        for k in (1, 3, 7, 15, 51):  # 51: wider than the image, the border counts as nothing
+            want = F.max_pool2d(x, k, stride=1, padding=k // 2)
+            got = max_filter(x, k)
+            assert got.dtype == x.dtype and torch.equal(got, want)
+
+
+def test_max_filter_refuses_an_even_kernel():
+    with pytest.raises(ValueError, match="odd"):
+        max_filter(torch.zeros(1, 1, 4, 4), 4)

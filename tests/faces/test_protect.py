@@ -61,18 +61,6 @@ def test_the_default_opening_scales_with_the_face():
     assert keep_thin_in_faces(m2, face, grow=0.0).sum() == 0
 
 
-def test_max_filter_is_the_square_max_pool():
-    import torch.nn.functional as F
-
-    from restore.faces.protect import max_filter
-
-    g = torch.Generator().manual_seed(0)
-    x = (torch.rand(2, 1, 37, 41, generator=g) > 0.9).float()
-    for k in (1, 3, 7, 15):
-        want = F.max_pool2d(x, k, stride=1, padding=k // 2)
-        assert torch.equal(max_filter(x, k), want)
-
-
 def _face_photo(edge: str) -> tuple[torch.Tensor, torch.Tensor]:
     """A 100 x 100 mid-grey "face" (0.45) with a 24 x 24 bright patch (0.9) whose border is a
     sharp step (``edge="sharp"``: flaked-off emulsion) or a 12-px ramp (``"soft"``: a lit cheek);
