@@ -15,7 +15,7 @@ from typing import Any
 
 
 def add_detection_options(ap: argparse.ArgumentParser) -> None:
-    """``--model``, ``--threads``, ``--detect-flips``, ``--detect-grey``, ``--threshold``,
+    """``--model``, ``--threads``, ``--detect-flips``, ``--scan-flips``, ``--detect-grey``, ``--threshold``,
     ``--coarse``, ``--detect-levels`` and ``--no-lines`` (each defaults to `restore photo`'s own setting)."""
     ap.add_argument("--model", action="append", default=[], metavar="STAGE=MODEL")
     ap.add_argument("--threads", type=int, default=2)
@@ -26,6 +26,15 @@ def add_detection_options(ap: argparse.ArgumentParser) -> None:
         default=None,
         help="mirror views the detector's map is averaged over (default: restore photo's, "
         "restore.photo.scales.FLIPS; 1 = the photo alone, as before 2026-11-30 session 5)",
+    )
+    ap.add_argument(
+        "--scan-flips",
+        type=int,
+        choices=[1, 2, 4],
+        default=None,
+        help="mirror views of a large scan's full-size map (PhotoRestorer(detect_scan_flips=); "
+        "default: restore photo's, restore.photo.scales.SCAN_FLIPS; 4: as before 2026-12-03 "
+        "session 22)",
     )
     ap.add_argument(
         "--detect-grey",
@@ -75,6 +84,8 @@ def detection_options(args: argparse.Namespace) -> dict[str, Any]:
     options: dict[str, Any] = {}
     if args.detect_flips is not None:
         options["detect_flips"] = args.detect_flips
+    if args.scan_flips is not None:
+        options["detect_scan_flips"] = args.scan_flips
     if args.detect_grey is not None:
         options["detect_grey"] = args.detect_grey
     if args.threshold is not None:

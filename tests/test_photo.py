@@ -490,6 +490,8 @@ def test_detect_flips_average_the_detectors_views(models):
     assert int(mask(detect_flips=2, threshold=0.5).sum()) == scratch
     with pytest.raises(ValueError, match="detect_flips"):
         PhotoRestorer(**opts, detect_flips=3)
+    with pytest.raises(ValueError, match="detect_scan_flips"):
+        PhotoRestorer(**opts, detect_scan_flips=3)
 
 
 def test_dilate_grows_everywhere_and_like_follows_the_scratch(models):

@@ -68,7 +68,7 @@ from restore.photo.global_tone import (
 )
 from restore.photo.growth import scaled_dilate
 from restore.photo.levels import paper_gain
-from restore.photo.scales import FLIP_THRESHOLD, FLIPS, check_flips, flip_average
+from restore.photo.scales import FLIP_THRESHOLD, FLIPS, SCAN_FLIPS, check_flips, flip_average
 from restore.photo.stages import (
     CV2_INPAINT,
     DEFAULT_MODELS,
@@ -119,6 +119,9 @@ class PhotoRestorer:
             or 4 (also upside down and both; default :data:`restore.photo.scales.FLIPS`): fewer
             false alarms on white dots and edges (:func:`restore.photo.scales.flip_average`);
             the detector runs that many times.
+        detect_scan_flips: the views of a large scan's full-size map (one looked at at 1/4 size
+            too; default :data:`restore.photo.scales.SCAN_FLIPS`, at most ``detect_flips``): the
+            scan's working level finds its damage, and its full size only adds specks.
         detect_grey: a photo whose colours stray less than this many 8-bit levels from its tone
             (:func:`restore.photo.tone.colour_spread`: B&W, toned, faded, lightly tinted prints)
             is also looked at in grey, and the detector's larger probability counts; 0 turns it
@@ -203,6 +206,7 @@ class PhotoRestorer:
         detect_corners: bool = True,
         detect_pyramid: bool = True,
         detect_flips: int = FLIPS,
+        detect_scan_flips: int = SCAN_FLIPS,
         detect_grey: float = GREY_LOOK,
         detect_lines: bool = True,
         detect_coarse: str | os.PathLike[str] | Any | None = COARSE_MODEL,
@@ -224,6 +228,7 @@ class PhotoRestorer:
         self.detect_corners = bool(detect_corners)
         self.detect_pyramid = bool(detect_pyramid)
         self.detect_flips = check_flips(detect_flips, "detect_flips")
+        self.detect_scan_flips = check_flips(detect_scan_flips, "detect_scan_flips")
         if not detect_grey >= 0:
             raise ValueError(f"detect_grey must be >= 0 (levels; 0: off), got {detect_grey!r}")
         self.detect_grey = float(detect_grey)
@@ -360,6 +365,7 @@ class PhotoRestorer:
             self.detect_lines,
             self.coarse,
             gains if self.detect_levels else None,
+            self.detect_scan_flips,
         )
 
     def grown_by(self, x: Tensor) -> int | Literal["like"]:

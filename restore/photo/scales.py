@@ -58,6 +58,7 @@ __all__ = [
     "LARGE_SHARE",
     "MIN_SIDE",
     "PYRAMID_SIDE",
+    "SCAN_FLIPS",
     "SUPPORT",
     "check_flips",
     "damage_probability",
@@ -76,6 +77,11 @@ EDGE_SHARE = 0.75
 SUPPORT = 0.04
 #: Mirror views the detector's map is averaged over (:func:`flip_average`).
 FLIPS = 4
+#: Mirror views of a large scan's full-size map (one with a pyramid beyond half size,
+#: :func:`levels`): there the detector is trusted whole at the scan's working level, and the
+#: full size only adds specks; 2 views mark almost the same mask as 4 at a third less time
+#: (docs/BENCHMARKS.md, "A large scan's full size in two views").
+SCAN_FLIPS = 2
 #: The damage threshold on a map averaged over more than one view (module docstring); a single
 #: view keeps its card's threshold.
 FLIP_THRESHOLD = 0.4
@@ -172,6 +178,7 @@ def damage_probability(
     pyramid: bool = True,
     flips: int = FLIPS,
     threshold: float = 0.5,
+    scan_flips: int | None = SCAN_FLIPS,
 ) -> Tensor:
     """The detector's damage probability (B, 1, H, W) of photos ``x`` (B, 3, H, W) in [0, 1]:
     its full-size map, raised inside the large regions (:func:`large_regions`) of each smaller
@@ -182,10 +189,14 @@ def damage_probability(
     the full-size map, so it is cut at the pipeline's ``threshold`` as that map is; the large
     regions of the levels between keep :func:`large_regions`' 0.5 (cut at 0.4 they cost the mildly
     degraded grey photos 0.2 dB for +0.07 dB on the independent damage: docs/BENCHMARKS.md).
+    On a large scan (a level of 1/4 or smaller) the full-size map is the mean over
+    ``min(flips, scan_flips)`` views (:data:`SCAN_FLIPS`; ``None``: ``flips``).
     ``model`` has ``run_tensor(x) -> probabilities``."""
-    prob = full = flip_average(model, x, flips)[:, :1]
     h, w = x.shape[-2:]
     ks = levels(h, w, pyramid)
+    scan = bool(ks) and ks[-1] >= 4
+    n = min(flips, check_flips(scan_flips, "scan_flips")) if scan and scan_flips else flips
+    prob = full = flip_average(model, x, n)[:, :1]
     for k in ks:
         small = F.interpolate(x, size=(h // k, w // k), mode="area")
         p = flip_average(model, small, flips)[:, :1]

@@ -161,12 +161,14 @@ def detect_damage(
     lines: bool = False,
     coarse: Any = None,
     levels: Tensor | None = None,
+    scan_flips: int | None = None,
 ) -> Tensor:
     """The damage mask (B, 1, H, W) in {0, 1} of photos x (B, 3, H, W) in [0, 1]: ``model``'s
     probability above ``threshold`` (with ``half_size``, large regions found at half size too,
     and with ``pyramid`` at smaller sizes on large scans:
     :func:`restore.photo.scales.damage_probability`; every map the mean over ``flips`` mirror
-    views, default :data:`restore.photo.scales.FLIPS`), grown by ``dilate`` pixels everywhere
+    views, default :data:`restore.photo.scales.FLIPS`; a large scan's full size ``scan_flips``,
+    default :data:`restore.photo.scales.SCAN_FLIPS`), grown by ``dilate`` pixels everywhere
     (``"like"``: into the neighbours that look like the damage,
     :func:`restore.photo.growth.grow_like_damage`), without the
     bands along the edges (a print's margin: :func:`restore.photo.margins.drop_edge_bands`);
@@ -192,7 +194,7 @@ def detect_damage(
     (:func:`restore.photo.levels.levelled`): a dim print's bare paper as white as a scan's."""
     from restore.photo.growth import grow_like_damage
     from restore.photo.margins import drop_edge_bands
-    from restore.photo.scales import FLIPS, damage_probability, flip_average
+    from restore.photo.scales import FLIPS, SCAN_FLIPS, damage_probability, flip_average
     from restore.tasks.damage import binarize
 
     def grown(p: Tensor, t: float) -> Tensor:  # thresholded, grown, without edge bands
@@ -200,10 +202,13 @@ def detect_damage(
         return drop_edge_bands(m, image=x)
 
     flips = FLIPS if flips is None else flips
+    scan_flips = SCAN_FLIPS if scan_flips is None else scan_flips
 
     def probability(v: Tensor) -> Tensor:
         if half_size:
-            return damage_probability(model, v, pyramid=pyramid, flips=flips, threshold=threshold)
+            return damage_probability(
+                model, v, pyramid=pyramid, flips=flips, threshold=threshold, scan_flips=scan_flips
+            )
         return flip_average(model, v, flips)[:, :1]  # the detector's map is on 3 channels
 
     from restore.photo.levels import levelled

@@ -9,6 +9,7 @@ from restore.photo.scales import (
     LARGE_SHARE,
     MIN_SIDE,
     PYRAMID_SIDE,
+    SCAN_FLIPS,
     SUPPORT,
     damage_probability,
     flip_average,
@@ -243,3 +244,23 @@ def test_a_scans_working_level_is_cut_at_the_pipelines_threshold():
     # below scan size, the half-size level's large regions keep the large-region rule's own 0.5
     x = torch.rand(1, 3, 256, 960)  # full size too wide for the stub's crack, half size not
     assert float(damage_probability(FaintStub(), x, flips=1, threshold=0.4).max()) == 0.0
+
+
+def test_a_large_scans_full_size_is_seen_in_scan_flips_views():
+    # a scan with a 1/4 level: its full size in SCAN_FLIPS (2) views, the smaller levels in all
+    # four; a photo without one (1024 x 768) keeps four views at full size
+    stub = SpeckStub()
+    damage_probability(stub, torch.rand(1, 3, 1536, 1600), flips=4)
+    assert SCAN_FLIPS == 2
+    assert stub.sizes == [(1536, 1600)] * 2 + [(768, 800)] * 4 + [(384, 400)] * 4
+    stub = SpeckStub()
+    damage_probability(stub, torch.rand(1, 3, 1536, 1600), flips=4, scan_flips=4)
+    assert stub.sizes[:5] == [(1536, 1600)] * 4 + [(768, 800)]
+    stub = SpeckStub()
+    damage_probability(stub, torch.rand(1, 3, 768, 1024), flips=4)
+    assert stub.sizes == [(768, 1024)] * 4 + [(384, 512)] * 4
+    stub = SpeckStub()  # never more views than flips
+    damage_probability(stub, torch.rand(1, 3, 1536, 1600), flips=1)
+    assert stub.sizes == [(1536, 1600), (768, 800), (384, 400)]
+    with pytest.raises(ValueError, match="scan_flips"):
+        damage_probability(SpeckStub(), torch.rand(1, 3, 1536, 1600), scan_flips=3)
