@@ -37,6 +37,14 @@ def add_detection_options(ap: argparse.ArgumentParser) -> None:
         "session 22)",
     )
     ap.add_argument(
+        "--grey-flips",
+        type=int,
+        choices=[1, 2, 4],
+        default=None,
+        help="mirror views of the grey look (PhotoRestorer(detect_grey_flips=); default: "
+        "restore photo's)",
+    )
+    ap.add_argument(
         "--detect-grey",
         type=float,
         default=None,
@@ -86,6 +94,8 @@ def detection_options(args: argparse.Namespace) -> dict[str, Any]:
         options["detect_flips"] = args.detect_flips
     if args.scan_flips is not None:
         options["detect_scan_flips"] = args.scan_flips
+    if args.grey_flips is not None:
+        options["detect_grey_flips"] = args.grey_flips
     if args.detect_grey is not None:
         options["detect_grey"] = args.detect_grey
     if args.threshold is not None:

@@ -72,6 +72,7 @@ from restore.photo.scales import FLIP_THRESHOLD, FLIPS, SCAN_FLIPS, check_flips,
 from restore.photo.stages import (
     CV2_INPAINT,
     DEFAULT_MODELS,
+    GREY_FLIPS,
     GREY_LOOK,
     OPTIONAL,
     STAGES,
@@ -208,6 +209,7 @@ class PhotoRestorer:
         detect_flips: int = FLIPS,
         detect_scan_flips: int = SCAN_FLIPS,
         detect_grey: float = GREY_LOOK,
+        detect_grey_flips: int = GREY_FLIPS,
         detect_lines: bool = True,
         detect_coarse: str | os.PathLike[str] | Any | None = COARSE_MODEL,
         detect_levels: bool = True,
@@ -232,6 +234,7 @@ class PhotoRestorer:
         if not detect_grey >= 0:
             raise ValueError(f"detect_grey must be >= 0 (levels; 0: off), got {detect_grey!r}")
         self.detect_grey = float(detect_grey)
+        self.detect_grey_flips = check_flips(detect_grey_flips, "detect_grey_flips")
         self.detect_lines = bool(detect_lines)
         self.detect_levels = bool(detect_levels)
         self.enhance_side = enhance_side
@@ -366,6 +369,7 @@ class PhotoRestorer:
             self.coarse,
             gains if self.detect_levels else None,
             self.detect_scan_flips,
+            self.detect_grey_flips,
         )
 
     def grown_by(self, x: Tensor) -> int | Literal["like"]:

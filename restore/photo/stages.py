@@ -141,6 +141,12 @@ def about_image(img: Image) -> dict[str, Any]:
     }
 
 
+#: Mirror views of the grey look (``detect_damage(grey_flips=)``): half of the colour look's four
+#: gave the same held-out gain and real-print recall at half the grey look's cost
+#: (docs/BENCHMARKS.md, "The grey look in two views").
+GREY_FLIPS = 2
+
+
 #: restore photo's ``detect_grey``: photos whose colours stray less than this many 8-bit levels
 #: from their tone (:func:`restore.photo.tone.colour_spread`) are also looked at in grey: two
 #: just-noticeable differences; B&W, toned and most faded or tinted prints, not colour photos.
@@ -162,6 +168,7 @@ def detect_damage(
     coarse: Any = None,
     levels: Tensor | None = None,
     scan_flips: int | None = None,
+    grey_flips: int | None = None,
 ) -> Tensor:
     """The damage mask (B, 1, H, W) in {0, 1} of photos x (B, 3, H, W) in [0, 1]: ``model``'s
     probability above ``threshold`` (with ``half_size``, large regions found at half size too,
@@ -204,12 +211,12 @@ def detect_damage(
     flips = FLIPS if flips is None else flips
     scan_flips = SCAN_FLIPS if scan_flips is None else scan_flips
 
-    def probability(v: Tensor) -> Tensor:
+    def probability(v: Tensor, views: int = flips) -> Tensor:
         if half_size:
             return damage_probability(
-                model, v, pyramid=pyramid, flips=flips, threshold=threshold, scan_flips=scan_flips
+                model, v, pyramid=pyramid, flips=views, threshold=threshold, scan_flips=scan_flips
             )
-        return flip_average(model, v, flips)[:, :1]  # the detector's map is on 3 channels
+        return flip_average(model, v, views)[:, :1]  # the detector's map is on 3 channels
 
     from restore.photo.levels import levelled
 
@@ -227,7 +234,10 @@ def detect_damage(
         grey_already = (x.amax(1) - x.amin(1)).flatten(1).amax(1) == 0
         few = (spread < grey_look) & ~grey_already.to(spread.device)
         if few.any():
-            grey = probability(rgb_to_gray(seen[few], keep_channels=True))
+            grey = probability(
+                rgb_to_gray(seen[few], keep_channels=True),
+                min(flips, GREY_FLIPS if grey_flips is None else grey_flips),
+            )
             prob = prob.clone()
             prob[few] = torch.maximum(prob[few], grey.to(prob))
     mask = grown(prob, threshold)
@@ -275,6 +285,7 @@ def detect_damage(
 __all__ = [
     "CV2_INPAINT",
     "DEFAULT_MODELS",
+    "GREY_FLIPS",
     "GREY_LOOK",
     "OPTIONAL",
     "STAGES",

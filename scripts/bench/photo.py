@@ -3,7 +3,8 @@
     python scripts/bench/photo.py [--runs 5] [--threads 2] [--detect-flips 1 2 4]
                                   [--detect-grey 0 10] [--lines on off] [--tile auto 704]
                                   [--coarse damage-coarse none] [--levels on off]
-                                  [--morph cv2 torch] [--scan-flips 2 4] [--image PATH]
+                                  [--morph cv2 torch] [--scan-flips 2 4] [--grey-flips 2 4]
+                                  [--image PATH]
 
 The photo is assets/old_photo.jpg resized to 1024x768. Times are wall-clock medians over
 ``--runs`` runs after one warm-up (models loaded once, as `restore enhance --task photo` does;
@@ -23,7 +24,8 @@ the same for the models' tile side (``PhotoRestorer(tile=)``; ``auto``: from the
 mask's square maxima (the faces' opening, the mask's growing) as torch max pools, as before
 2026-12-03 session 22, beside ``cv2`` (:func:`restore.data.masks.max_filter`: the same masks).
 ``--scan-flips`` the views of a large scan's full-size map (``PhotoRestorer(detect_scan_flips=)``;
-it changes nothing at 1024 x 768). ``--image PATH`` times that photo at its own size instead
+it changes nothing at 1024 x 768); ``--grey-flips`` those of the grey look
+(``PhotoRestorer(detect_grey_flips=)``). ``--image PATH`` times that photo at its own size instead
 (e.g. the 4608 x 3456 ``../shared/data/real_old/photo-restoration/sample.jpeg``, a phone photo
 of a print).
 """
@@ -51,7 +53,7 @@ from restore.data.io import read_image, to_tensor  # noqa: E402
 from restore.photo import PhotoRestorer  # noqa: E402
 from restore.photo.coarse import COARSE_MODEL  # noqa: E402
 from restore.photo.scales import FLIPS, SCAN_FLIPS  # noqa: E402
-from restore.photo.stages import GREY_LOOK  # noqa: E402
+from restore.photo.stages import GREY_FLIPS, GREY_LOOK  # noqa: E402
 
 
 def torch_max_filter(x: torch.Tensor, kernel: int) -> torch.Tensor:
@@ -145,6 +147,14 @@ def main() -> int:
         help="PhotoRestorer(detect_scan_flips=): a large scan's full-size views; side by side",
     )
     ap.add_argument(
+        "--grey-flips",
+        type=int,
+        nargs="+",
+        choices=[1, 2, 4],
+        default=[GREY_FLIPS],
+        help="PhotoRestorer(detect_grey_flips=): the grey look's views; side by side",
+    )
+    ap.add_argument(
         "--image",
         type=Path,
         default=None,
@@ -176,13 +186,14 @@ def main() -> int:
     models = dict(m.split("=", 1) for m in args.model)
     t0 = time.perf_counter()
     prs = {
-        (f"{f} / {sf} / {g:g} / {ln} / {c} / {lv} / {t} / {mo}", mo): PhotoRestorer(
+        (f"{f} / {sf} / {g:g} / {gf} / {ln} / {c} / {lv} / {t} / {mo}", mo): PhotoRestorer(
             device="cpu",
             models=models,
             tile=None if t == "auto" else int(t),
             detect_flips=f,
             detect_scan_flips=sf,
             detect_grey=g,
+            detect_grey_flips=gf,
             detect_lines=ln == "on",
             detect_coarse=None if c == "none" else c,
             detect_levels=lv == "on",
@@ -190,6 +201,7 @@ def main() -> int:
         for f in args.detect_flips
         for sf in args.scan_flips
         for g in args.detect_grey
+        for gf in args.grey_flips
         for ln in args.lines
         for c in args.coarse
         for lv in args.levels
@@ -224,7 +236,7 @@ def main() -> int:
     names = next(iter(prs.values())).model_names
     print(f"models: {names}; load once: {load_s:.2f} s")
     print(
-        f"| {size}, CPU | detector views / scan views / grey look / lines / coarse / levels / tile / maxima "
+        f"| {size}, CPU | detector views / scan views / grey look / its views / lines / coarse / levels / tile / maxima "
         "| median s | min s | max s |"
     )
     print("|---|---:|---|---|---|")

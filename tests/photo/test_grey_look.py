@@ -86,3 +86,29 @@ def test_a_photo_already_grey_is_looked_at_once() -> None:
     mask = detect_damage(model, both, 0.5, 0, grey_look=6.0, **ARGS)
     assert [c.shape[0] for c in model.calls] == [2, 1]
     assert mask[:, 0, :, 20].all() and mask.sum() == 2 * 48
+
+
+def test_the_grey_look_takes_grey_flips_views() -> None:
+    """Four colour views, then GREY_FLIPS (2) grey ones; never more grey views than colour ones;
+    grey_flips=4 looks in grey as in colour. The line is found whichever way the print lies."""
+    from restore.photo import PhotoRestorer
+    from restore.photo.stages import GREY_FLIPS
+
+    args = {**ARGS, "flips": 4}
+    x = _print(torch.tensor([0.95, 1.0, 0.85]))
+
+    def views(**kw) -> tuple[list[bool], torch.Tensor]:
+        model = _GreyOnly()
+        mask = detect_damage(model, x, 0.5, 0, grey_look=6.0, **{**args, **kw})
+        grey = [bool(torch.equal(c[:, 0], c[:, 1])) for c in model.calls]
+        return grey, mask
+
+    assert GREY_FLIPS == 2
+    grey, mask = views()
+    assert grey == [False] * 4 + [True] * 2
+    # the grey map is the mean of its two views: 1 on the line, kept at 0.5
+    assert mask[0, 0, :, 20].all() and mask.sum() == 48
+    assert views(grey_flips=4)[0] == [False] * 4 + [True] * 4
+    assert views(flips=1, grey_flips=4)[0] == [False, True]
+    with pytest.raises(ValueError, match="detect_grey_flips"):
+        PhotoRestorer(detect_grey_flips=3, device="cpu")
