@@ -126,8 +126,10 @@ class PhotoRestorer:
         detect_grey: a photo whose colours stray less than this many 8-bit levels from its tone
             (:func:`restore.photo.tone.colour_spread`: B&W, toned, faded, lightly tinted prints)
             is also looked at in grey, and the detector's larger probability counts; 0 turns it
-            off (default :data:`restore.photo.stages.GREY_LOOK`). The detector runs twice on
-            such photos.
+            off (default :data:`restore.photo.stages.GREY_LOOK`). The detector runs again on
+            such photos, in ``detect_grey_flips`` mirror views.
+        detect_grey_flips: the grey look's mirror views (default
+            :data:`restore.photo.stages.GREY_FLIPS`, 2; at most ``detect_flips``).
         detect_lines: the long light lines (folds, scratches across the print) that the
             detector's map follows, even under its threshold, join the mask
             (:mod:`restore.photo.lines`).

@@ -187,7 +187,8 @@ def detect_damage(
     a B&W, toned, faded or lightly tinted print) is also looked at in grey (its BT.601 luma), and
     the larger of the two probabilities counts: the detector misses the cracks of some tinted
     prints that it finds in their grey (docs/BENCHMARKS.md, "Looking at a print in grey too");
-    a photo already grey (R = G = B) is its own grey and is looked at once.
+    a photo already grey (R = G = B) is its own grey and is looked at once. The grey look's map is
+    the mean over ``min(flips, grey_flips)`` views (default :data:`GREY_FLIPS`).
     With ``lines``, the long light lines (folds, scratches) that the detector's probability
     follows, even under the threshold, join the mask before the faces' protection
     (:func:`restore.photo.lines.long_lines`). With a ``coarse`` model (the coarse detector,
