@@ -14,35 +14,40 @@ import argparse
 from typing import Any
 
 
+def add_views_option(
+    ap: argparse.ArgumentParser, flag: str, help: str, default: Any = None, many: bool = False
+) -> None:
+    """A number of mirror views (1, 2 or 4) as option ``flag``; with ``many``, several values
+    (timed side by side by a benchmark)."""
+    ap.add_argument(
+        flag, type=int, choices=[1, 2, 4], nargs="+" if many else None, default=default, help=help
+    )
+
+
 def add_detection_options(ap: argparse.ArgumentParser) -> None:
-    """``--model``, ``--threads``, ``--detect-flips``, ``--scan-flips``, ``--detect-grey``, ``--threshold``,
-    ``--coarse``, ``--detect-levels`` and ``--no-lines`` (each defaults to `restore photo`'s own setting)."""
+    """``--model``, ``--threads``, ``--detect-flips``, ``--scan-flips``, ``--grey-flips``,
+    ``--detect-grey``, ``--threshold``, ``--coarse``, ``--detect-levels`` and ``--no-lines``
+    (each defaults to `restore photo`'s own setting)."""
     ap.add_argument("--model", action="append", default=[], metavar="STAGE=MODEL")
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument(
+    add_views_option(
+        ap,
         "--detect-flips",
-        type=int,
-        choices=[1, 2, 4],
-        default=None,
-        help="mirror views the detector's map is averaged over (default: restore photo's, "
+        "mirror views the detector's map is averaged over (default: restore photo's, "
         "restore.photo.scales.FLIPS; 1 = the photo alone, as before 2026-11-30 session 5)",
     )
-    ap.add_argument(
+    add_views_option(
+        ap,
         "--scan-flips",
-        type=int,
-        choices=[1, 2, 4],
-        default=None,
-        help="mirror views of a large scan's full-size map (PhotoRestorer(detect_scan_flips=); "
+        "mirror views of a large scan's full-size map (PhotoRestorer(detect_scan_flips=); "
         "default: restore photo's, restore.photo.scales.SCAN_FLIPS; 4: as before 2026-12-03 "
         "session 22)",
     )
-    ap.add_argument(
+    add_views_option(
+        ap,
         "--grey-flips",
-        type=int,
-        choices=[1, 2, 4],
-        default=None,
-        help="mirror views of the grey look (PhotoRestorer(detect_grey_flips=); default: "
-        "restore photo's)",
+        "mirror views of the grey look (PhotoRestorer(detect_grey_flips=); default: "
+        "restore photo's, restore.photo.stages.GREY_FLIPS; 4: as before 2026-12-03 session 22)",
     )
     ap.add_argument(
         "--detect-grey",

@@ -355,28 +355,27 @@ class PhotoRestorer:
         their :func:`restore.photo.levels.paper_gain` if already measured."""
         if self.detect_levels and gains is None:
             gains = paper_gain(x)
-        m = self.models["detect"]
         return detect_damage(
-            m,
+            self.models["detect"],
             x,
             self.threshold,
             self.grown_by(x),
             self.protect_faces,
-            self.detect_half_size,
-            self.detect_corners,
-            self.detect_pyramid,
-            self.detect_flips,
-            self.detect_grey,
-            self.detect_lines,
-            self.coarse,
-            gains if self.detect_levels else None,
-            self.detect_scan_flips,
-            self.detect_grey_flips,
+            half_size=self.detect_half_size,
+            corners=self.detect_corners,
+            pyramid=self.detect_pyramid,
+            flips=self.detect_flips,
+            scan_flips=self.detect_scan_flips,
+            grey_look=self.detect_grey,
+            grey_flips=self.detect_grey_flips,
+            lines=self.detect_lines,
+            coarse=self.coarse,
+            levels=gains if self.detect_levels else None,
         )
 
     def grown_by(self, x: Tensor) -> int | Literal["like"]:
         """The pixels the detected mask of photos ``x`` (B, 3, H, W) grows by (``dilate``)."""
-        if self.dilate_scaled and self.dilate != "like":
+        if self.dilate_scaled:  # the card's whole pixels, never "like"
             return scaled_dilate(self.dilate, *x.shape[-2:])
         return self.dilate
 

@@ -178,7 +178,7 @@ def damage_probability(
     pyramid: bool = True,
     flips: int = FLIPS,
     threshold: float = 0.5,
-    scan_flips: int | None = SCAN_FLIPS,
+    scan_flips: int = SCAN_FLIPS,
 ) -> Tensor:
     """The detector's damage probability (B, 1, H, W) of photos ``x`` (B, 3, H, W) in [0, 1]:
     its full-size map, raised inside the large regions (:func:`large_regions`) of each smaller
@@ -190,13 +190,13 @@ def damage_probability(
     regions of the levels between keep :func:`large_regions`' 0.5 (cut at 0.4 they cost the mildly
     degraded grey photos 0.2 dB for +0.07 dB on the independent damage: docs/BENCHMARKS.md).
     On a large scan (a level of 1/4 or smaller) the full-size map is the mean over
-    ``min(flips, scan_flips)`` views (:data:`SCAN_FLIPS`; ``None``: ``flips``).
+    ``min(flips, scan_flips)`` views (:data:`SCAN_FLIPS`).
     ``model`` has ``run_tensor(x) -> probabilities``."""
     h, w = x.shape[-2:]
     ks = levels(h, w, pyramid)
+    scan_flips = check_flips(scan_flips, "scan_flips")
     scan = bool(ks) and ks[-1] >= 4
-    n = min(flips, check_flips(scan_flips, "scan_flips")) if scan and scan_flips else flips
-    prob = full = flip_average(model, x, n)[:, :1]
+    prob = full = flip_average(model, x, min(flips, scan_flips) if scan else flips)[:, :1]
     for k in ks:
         small = F.interpolate(x, size=(h // k, w // k), mode="area")
         p = flip_average(model, small, flips)[:, :1]

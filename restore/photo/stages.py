@@ -168,7 +168,7 @@ def detect_damage(
     coarse: Any = None,
     levels: Tensor | None = None,
     scan_flips: int | None = None,
-    grey_flips: int | None = None,
+    grey_flips: int = GREY_FLIPS,
 ) -> Tensor:
     """The damage mask (B, 1, H, W) in {0, 1} of photos x (B, 3, H, W) in [0, 1]: ``model``'s
     probability above ``threshold`` (with ``half_size``, large regions found at half size too,
@@ -188,7 +188,7 @@ def detect_damage(
     the larger of the two probabilities counts: the detector misses the cracks of some tinted
     prints that it finds in their grey (docs/BENCHMARKS.md, "Looking at a print in grey too");
     a photo already grey (R = G = B) is its own grey and is looked at once. The grey look's map is
-    the mean over ``min(flips, grey_flips)`` views (default :data:`GREY_FLIPS`).
+    the mean over ``min(flips, grey_flips)`` views (:data:`GREY_FLIPS`).
     With ``lines``, the long light lines (folds, scratches) that the detector's probability
     follows, even under the threshold, join the mask before the faces' protection
     (:func:`restore.photo.lines.long_lines`). With a ``coarse`` model (the coarse detector,
@@ -237,7 +237,7 @@ def detect_damage(
         if few.any():
             grey = probability(
                 rgb_to_gray(seen[few], keep_channels=True),
-                min(flips, GREY_FLIPS if grey_flips is None else grey_flips),
+                min(flips, grey_flips),
             )
             prob = prob.clone()
             prob[few] = torch.maximum(prob[few], grey.to(prob))

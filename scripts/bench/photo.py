@@ -48,6 +48,7 @@ import cv2  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from common import cpu_name  # noqa: E402
+from photo_options import add_views_option  # noqa: E402
 
 from restore.data.io import read_image, to_tensor  # noqa: E402
 from restore.photo import PhotoRestorer  # noqa: E402
@@ -94,13 +95,12 @@ def main() -> int:
         default=["auto"],
         help="tile sides (px, or auto); several are timed side by side",
     )
-    ap.add_argument(
+    add_views_option(
+        ap,
         "--detect-flips",
-        type=int,
-        nargs="+",
-        choices=[1, 2, 4],
-        default=[FLIPS],
-        help="mirror views the detector averages; several are timed side by side",
+        "mirror views the detector averages; several are timed side by side",
+        [FLIPS],
+        many=True,
     )
     ap.add_argument(
         "--detect-grey",
@@ -138,21 +138,19 @@ def main() -> int:
         default=["cv2"],
         help="the mask's square maxima: OpenCV's (restore photo's) or torch max pools (before)",
     )
-    ap.add_argument(
+    add_views_option(
+        ap,
         "--scan-flips",
-        type=int,
-        nargs="+",
-        choices=[1, 2, 4],
-        default=[SCAN_FLIPS],
-        help="PhotoRestorer(detect_scan_flips=): a large scan's full-size views; side by side",
+        "PhotoRestorer(detect_scan_flips=): a large scan's full-size views; side by side",
+        [SCAN_FLIPS],
+        many=True,
     )
-    ap.add_argument(
+    add_views_option(
+        ap,
         "--grey-flips",
-        type=int,
-        nargs="+",
-        choices=[1, 2, 4],
-        default=[GREY_FLIPS],
-        help="PhotoRestorer(detect_grey_flips=): the grey look's views; side by side",
+        "PhotoRestorer(detect_grey_flips=): the grey look's views; side by side",
+        [GREY_FLIPS],
+        many=True,
     )
     ap.add_argument(
         "--image",
