@@ -437,9 +437,9 @@ def max_filter(x: torch.Tensor, kernel: int) -> torch.Tensor:
     kernel // 2)``, the same values.
 
     On the CPU it is OpenCV's dilation, per plane, in float32: its rectangle is a row then a
-    column pass in SIMD, about 100x torch's max pool with a 251-px square (the faces' opening on a
-    4608 x 3456 scan, ``restore.faces.protect``) and 15x with a 9-px one. Elsewhere (CUDA) the
-    same two passes as torch max pools.
+    column pass in SIMD, far faster than torch's max pools with a wide square (the faces' opening
+    on a 4608 x 3456 scan, ``restore.faces.protect``: ``python scripts/bench/photo.py --morph cv2
+    torch --image PATH``). Elsewhere (CUDA) the same two passes as torch max pools.
 
     Example:
         >>> x = torch.zeros(1, 1, 5, 5); x[0, 0, 2, 2] = 1
