@@ -79,7 +79,7 @@ SUPPORT = 0.04
 FLIPS = 4
 #: Mirror views of a large scan's full-size map (one with a pyramid beyond half size,
 #: :func:`levels`): there the detector is trusted whole at the scan's working level, and the
-#: full size only adds specks; 2 views mark almost the same mask as 4 at a third less time
+#: full size only adds specks; 2 views mark almost the same mask as 4 in about a quarter less time
 #: (docs/BENCHMARKS.md, "A large scan's full size in two views").
 SCAN_FLIPS = 2
 #: The damage threshold on a map averaged over more than one view (module docstring); a single
