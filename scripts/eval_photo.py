@@ -82,7 +82,6 @@ from restore.eval.holdout_damage import holdout_damage  # noqa: E402
 from restore.eval.metrics import psnr, ssim  # noqa: E402
 from restore.eval.photo_protocol import HOLDOUT_SEED  # noqa: E402
 from restore.photo import PhotoRestorer, cv2_inpaint  # noqa: E402
-from restore.photo.growth import parse_dilate  # noqa: E402
 from restore.tasks.damage import eval_damage_config  # noqa: E402
 
 VAL = REPO.parent / "shared" / "data" / "val"
@@ -549,14 +548,6 @@ def main() -> int:
         help="on large photos, detect at full and half size only (restore.photo.scales)",
     )
     ap.add_argument(
-        "--dilate",
-        type=parse_dilate,
-        default=None,
-        metavar="N|like",
-        help="grow the mask N pixels everywhere (default: the damage card's 1), or 'like': into "
-        "the neighbours that look like the damage (restore.photo.growth, an experiment)",
-    )
-    ap.add_argument(
         "--no-corners",
         action="store_true",
         help="no missing-corner rule (restore.photo.corners), the detector alone",
@@ -588,8 +579,6 @@ def main() -> int:
         options["detect_pyramid"] = False
     if args.no_corners:
         options["detect_corners"] = False
-    if args.dilate is not None:
-        options["dilate"] = args.dilate
     pr = PhotoRestorer(device="cpu", models=models, **options)
     print(f"models: {pr.model_names}; warnings: {pr.warnings or 'none'}")
     kinds = ["own", "holdout"] if args.damage == "both" else [args.damage]

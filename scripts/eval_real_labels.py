@@ -40,7 +40,6 @@ from restore.core.atomic import atomic_write_json  # noqa: E402
 from restore.data.io import write_image  # noqa: E402
 from restore.evaluate import real_label_report  # noqa: E402
 from restore.photo import PhotoRestorer  # noqa: E402
-from restore.photo.growth import parse_dilate  # noqa: E402
 
 REAL_OLD = REPO.parent / "shared" / "data" / "real_old"
 LABELS = REPO / "labels" / "real_old.json"
@@ -72,13 +71,10 @@ def main() -> int:
     ap.add_argument("--json", type=Path, help="write the scores here")
     ap.add_argument("--sheet", type=Path, help="write the overlays here (JPEG)")
     ap.add_argument("--tol", type=int, default=2, help="match distance in pixels")
-    ap.add_argument("--dilate", type=parse_dilate, help="as eval_photo.py's --dilate")
     add_detection_options(ap)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     options = detection_options(args)
-    if args.dilate is not None:
-        options["dilate"] = args.dilate
     models = stage_models(args)
     pr = PhotoRestorer(device="cpu", models=models, **options)
     tiles: list[np.ndarray] = []

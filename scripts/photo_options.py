@@ -13,6 +13,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from restore.photo.growth import parse_dilate
+
 
 def add_views_option(
     ap: argparse.ArgumentParser, flag: str, help: str, default: Any = None, many: bool = False
@@ -26,8 +28,8 @@ def add_views_option(
 
 def add_detection_options(ap: argparse.ArgumentParser) -> None:
     """``--model``, ``--threads``, ``--detect-flips``, ``--scan-flips``, ``--grey-flips``,
-    ``--detect-grey``, ``--threshold``, ``--coarse``, ``--detect-levels`` and ``--no-lines``
-    (each defaults to `restore photo`'s own setting)."""
+    ``--detect-grey``, ``--threshold``, ``--coarse``, ``--detect-levels``, ``--no-lines``
+    and ``--dilate`` (each defaults to `restore photo`'s own setting)."""
     ap.add_argument("--model", action="append", default=[], metavar="STAGE=MODEL")
     ap.add_argument("--threads", type=int, default=2)
     add_views_option(
@@ -82,6 +84,14 @@ def add_detection_options(ap: argparse.ArgumentParser) -> None:
         action="store_true",
         help="no long-line rule (restore.photo.lines): as before 2026-12-02 session 16",
     )
+    ap.add_argument(
+        "--dilate",
+        type=parse_dilate,
+        default=None,
+        metavar="N|like",
+        help="grow the mask N pixels everywhere (default: the damage card's 1, scaled with the "
+        "photo), or 'like': into the neighbours that look like the damage (restore.photo.growth)",
+    )
 
 
 def detection_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -93,6 +103,8 @@ def detection_options(args: argparse.Namespace) -> dict[str, Any]:
         >>> add_detection_options(ap)
         >>> detection_options(ap.parse_args(["--detect-flips", "2", "--no-lines"]))
         {'detect_flips': 2, 'detect_lines': False}
+        >>> detection_options(ap.parse_args(["--dilate", "like"])), ap.parse_args(["--dilate", "3"]).dilate
+        ({'dilate': 'like'}, 3)
     """
     options: dict[str, Any] = {}
     if args.detect_flips is not None:
@@ -111,6 +123,8 @@ def detection_options(args: argparse.Namespace) -> dict[str, Any]:
         options["detect_lines"] = False
     if args.coarse is not None:
         options["detect_coarse"] = None if args.coarse == "none" else args.coarse
+    if args.dilate is not None:
+        options["dilate"] = args.dilate
     return options
 
 
