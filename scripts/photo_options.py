@@ -103,8 +103,10 @@ def detection_options(args: argparse.Namespace) -> dict[str, Any]:
         >>> add_detection_options(ap)
         >>> detection_options(ap.parse_args(["--detect-flips", "2", "--no-lines"]))
         {'detect_flips': 2, 'detect_lines': False}
-        >>> detection_options(ap.parse_args(["--dilate", "like"])), ap.parse_args(["--dilate", "3"]).dilate
-        ({'dilate': 'like'}, 3)
+        >>> detection_options(ap.parse_args(["--dilate", "like"]))
+        {'dilate': 'like'}
+        >>> detection_options(ap.parse_args(["--dilate", "3"]))
+        {'dilate': 3}
     """
     options: dict[str, Any] = {}
     if args.detect_flips is not None:
