@@ -7,7 +7,13 @@ import numpy as np
 import pytest
 import torch
 
-from restore.photo.lines import MIN_RIDGE, long_lines, ridge_response
+from restore.photo.lines import (
+    MIN_RIDGE,
+    _collinear,
+    _kept_segments,
+    long_lines,
+    ridge_response,
+)
 from restore.photo.stages import detect_damage
 
 
@@ -72,6 +78,33 @@ def test_a_line_is_kept_only_with_the_detectors_evidence():
     assert not long_lines(x, torch.zeros(1, 1, 240, 200)).any()  # the picture's own line
     assert not long_lines(x, _seen(on, 0.15)).any()  # seen too faintly
     assert long_lines(x, _seen(on, 0.25)).any()
+
+
+def test_a_piece_on_the_line_of_a_kept_one_is_kept_unseen():
+    """A crease the detector sees over the background and not over a face: Hough's piece over
+    the face lies on the seen piece's straight line and is kept with it; a piece elsewhere that
+    the detector does not see is not."""
+    x, on = _line(_picture(), (0, 120), (199, 122), 2)
+    x, other = _line(x, (0, 30), (199, 60), 2)
+    img = x[0].permute(1, 2, 0).numpy()
+    cand = (on | other).astype(np.uint8)
+    seen = on.copy()
+    seen[:, 80:] = False  # the detector sees the crease's left part only
+    prob = _seen(seen)[0, 0].numpy()
+    left, right = np.array([0.0, 120, 79, 121]), np.array([80.0, 121, 199, 122])
+    elsewhere = np.array([0.0, 30, 199, 60])
+    kept = _kept_segments([right, elsewhere, left], cand, img, prob)
+    assert [k.tolist() for k in kept] == [left.tolist(), right.tolist()]
+    assert _kept_segments([right, elsewhere], cand, img, prob) == []  # nothing seen: nothing
+
+
+def test_collinear_segments():
+    a = np.array([0.0, 100.0, 100.0, 100.0])  # horizontal, y = 100
+    assert _collinear(a, np.array([150.0, 103.0, 300.0, 97.0]))  # ends 3 px off, 2.3 degrees
+    assert _collinear(a, np.array([300.0, 102.0, 150.0, 101.0]))  # drawn the other way
+    assert not _collinear(a, np.array([150.0, 106.0, 300.0, 106.0]))  # parallel, 6 px away
+    assert not _collinear(a, np.array([150.0, 100.0, 300.0, 120.0]))  # 7.6 degrees off
+    assert not _collinear(a, np.array([5.0, 5.0, 5.0, 5.0]))  # not a segment
 
 
 def test_short_coloured_and_repeated_lines_are_left_alone():
