@@ -38,6 +38,15 @@ faces and backgrounds alike.
 4. its pixels are those within 2 px of a kept segment that are lighter than the picture around
    them (its median over 15 px) by :data:`HALF` of the line's own contrast: the line as wide as
    it is at half its contrast. The pipeline grows them as it grows the detector's mask.
+5. a kept segment goes on beyond its ends, on its own straight line, as far as the photo still
+   shows a light line there (:func:`_extended`): the lightest of the 3 px at the line's centre
+   at least :data:`EXTEND_RIDGE` lighter than the lighter of its two sides (4-6 px away), with
+   gaps of at most :data:`EXTEND_GAP` px. Hough finds a scratch where it is bright and solid;
+   where it crosses busy picture (the blinds of ``dip2025/scanned2``, light and dark slats in
+   turn) the ridge candidates are too sparse for it, but across the line the scratch is still
+   lighter than both of its sides on every slat (a column beside it almost never is). The
+   extension's pixels are those within 2 px of its line lighter than its sides by :data:`HALF`
+   of the line's contrast there.
 
 Photos larger than :data:`WORK_SIDE` on their longer side are looked at shrunk to it (a scan's
 wide cracks become as wide as the ridge test sees), and the mask is brought back to full size.
@@ -69,6 +78,8 @@ __all__ = [
     "ALONE",
     "CONTRAST",
     "EVIDENCE",
+    "EXTEND_GAP",
+    "EXTEND_RIDGE",
     "HALF",
     "MIN_LENGTH",
     "MIN_RIDGE",
@@ -105,12 +116,18 @@ HALF = 0.5
 SAME_ANGLE = 3.0
 #: ... and the ends of one within this many pixels of the other's line.
 SAME_LINE = 4.0
+#: A kept line goes on beyond its segment where it is still this much lighter than both of its
+#: sides (:func:`_extended`) ...
+EXTEND_RIDGE = 0.02
+#: ... with gaps of at most this many pixels.
+EXTEND_GAP = 6
 #: Photos are looked at with their longer side at most this.
 WORK_SIDE = 1024
 _DISTANCES = (2, 3, 5)
 _BORDER = 6  # px at the photo's edges where the ridge test has no neighbours
 _OFFSETS_ALONE = [o for o in range(-20, 21) if abs(o) >= 4]
 _BESIDE = (-7, -6, -5, 5, 6, 7)
+_CROSS = (-6, -5, -4, -1, 0, 1, 4, 5, 6)  # across a line: one side, its centre, the other side
 
 
 def ridge_response(lum: np.ndarray) -> np.ndarray:
@@ -128,18 +145,28 @@ def ridge_response(lum: np.ndarray) -> np.ndarray:
     return best
 
 
-def _along(img: np.ndarray, seg: np.ndarray, offsets: tuple[int, ...] | list[int]) -> np.ndarray:
-    """(len(offsets), n) samples of ``img`` (H x W [x C]) along segment ``seg`` (x1, y1, x2, y2),
-    shifted by each offset (px) across it; n is the segment's length in pixels."""
+def _coords(
+    seg: np.ndarray, offsets: tuple[int, ...] | list[int], shape: tuple[int, ...]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(ys, xs), each (len(offsets), n): the pixels along segment ``seg`` (x1, y1, x2, y2),
+    shifted by each offset (px) across it, clipped to an image of ``shape``; n is the segment's
+    length in pixels."""
     x1, y1, x2, y2 = seg
     n = max(2, int(np.hypot(x2 - x1, y2 - y1)))
     t = np.linspace(0.0, 1.0, n)
     px, py = x1 + (x2 - x1) * t, y1 + (y2 - y1) * t
     nx, ny = -(y2 - y1) / n, (x2 - x1) / n
-    h, w = img.shape[:2]
+    h, w = shape[:2]
     o = np.asarray(offsets, np.float64)[:, None]
     xs = np.clip(np.round(px + nx * o).astype(np.intp), 0, w - 1)
     ys = np.clip(np.round(py + ny * o).astype(np.intp), 0, h - 1)
+    return ys, xs
+
+
+def _along(img: np.ndarray, seg: np.ndarray, offsets: tuple[int, ...] | list[int]) -> np.ndarray:
+    """(len(offsets), n) samples of ``img`` (H x W [x C]) along segment ``seg`` (x1, y1, x2, y2),
+    shifted by each offset (px) across it; n is the segment's length in pixels."""
+    ys, xs = _coords(seg, offsets, img.shape)
     return img[ys, xs]
 
 
@@ -199,6 +226,65 @@ def _kept_segments(
     return kept
 
 
+def _cross_ridge(smooth: np.ndarray, seg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Across segment ``seg``, at each of its pixels: how much lighter the line (the lightest of
+    the 3 px at its centre) is than the lighter of its two sides (the means of the 3 px 4-6 px
+    away on either side), and the side level itself: ``(ridge (n,), sides (n,))``."""
+    v = _along(smooth, seg, _CROSS)
+    sides = np.maximum(v[:3].mean(0), v[-3:].mean(0))
+    return v[3:6].max(0) - sides, sides
+
+
+def _extended(seg: np.ndarray, smooth: np.ndarray) -> list[np.ndarray]:
+    """The pieces by which kept segment ``seg`` goes on beyond its ends, on its own straight
+    line, as far as the photo ``smooth`` (its slightly blurred luma) still shows a light line
+    there: lighter than both sides by :data:`EXTEND_RIDGE` (:func:`_cross_ridge`), with gaps of
+    at most :data:`EXTEND_GAP` px. Each piece runs from the end outwards."""
+    h, w = smooth.shape
+    a, b = seg[:2], seg[2:]
+    length = float(np.hypot(*(b - a)))
+    if length < 1:
+        return []
+    unit = (b - a) / length
+    pieces = []
+    for end, step in ((b, unit), (a, -unit)):
+        # as far as the photo goes, _BORDER px inside its edges
+        reach = []
+        for c, d, size in ((end[0], step[0], w), (end[1], step[1], h)):
+            if d > 1e-9:
+                reach.append((size - 1 - _BORDER - c) / d)
+            elif d < -1e-9:
+                reach.append((_BORDER - c) / d)
+        far = int(min(reach)) if reach else 0
+        if far < 2:
+            continue
+        ray = np.concatenate([end, end + step * far])
+        ridge, _ = _cross_ridge(smooth, ray)
+        last, misses = 0, 0
+        for i in range(1, ridge.size):
+            if ridge[i] >= EXTEND_RIDGE:
+                last, misses = i, 0
+            else:
+                misses += 1
+                if misses > EXTEND_GAP:
+                    break
+        if last >= 2:
+            pieces.append(np.concatenate([end, end + step * far * last / (ridge.size - 1)]))
+    return pieces
+
+
+def _mark_piece(found: np.ndarray, piece: np.ndarray, smooth: np.ndarray) -> None:
+    """Mark in ``found`` the pixels of an extension ``piece`` within 2 px of its line that are
+    lighter than the line's sides by :data:`HALF` of its contrast there (and by
+    :data:`EXTEND_RIDGE`), in place."""
+    ridge, sides = _cross_ridge(smooth, piece)
+    near = (-2, -1, 0, 1, 2)
+    ys, xs = _coords(piece, near, smooth.shape)
+    lifted = smooth[ys, xs] - sides
+    on = lifted >= np.maximum(EXTEND_RIDGE, HALF * ridge)
+    found[ys[on], xs[on]] = True
+
+
 def _one(img: np.ndarray, prob: np.ndarray) -> np.ndarray:
     """The line mask (H x W bool) of one photo ``img`` (H x W x 3 float32) with the detector's
     probability ``prob`` (H x W), both at the working size."""
@@ -249,6 +335,10 @@ def _one(img: np.ndarray, prob: np.ndarray) -> np.ndarray:
         cv2.line(band, p1, p2, 1, 5)
         box = (slice(y0, y0 + band.shape[0]), slice(x0, x0 + band.shape[1]))
         found[box] |= (band > 0) & (lift[box] >= max(MIN_RIDGE, HALF * peak))
+    smooth = cv2.GaussianBlur(lum, (0, 0), 0.8)  # as ridge_response sees the photo
+    for seg in kept:
+        for piece in _extended(seg, smooth):
+            _mark_piece(found, piece, smooth)
     return found
 
 

@@ -10,6 +10,7 @@ import torch
 from restore.photo.lines import (
     MIN_RIDGE,
     _collinear,
+    _extended,
     _kept_segments,
     long_lines,
     ridge_response,
@@ -96,6 +97,43 @@ def test_a_piece_on_the_line_of_a_kept_one_is_kept_unseen():
     kept = _kept_segments([right, elsewhere, left], cand, img, prob)
     assert [k.tolist() for k in kept] == [left.tolist(), right.tolist()]
     assert _kept_segments([right, elsewhere], cand, img, prob) == []  # nothing seen: nothing
+
+
+def _smooth(x: torch.Tensor) -> np.ndarray:
+    """The slightly blurred luma the line finder follows a line on."""
+    lum = x[0].permute(1, 2, 0).numpy() @ np.array([0.299, 0.587, 0.114], np.float32)
+    return cv2.GaussianBlur(lum, (0, 0), 0.8)
+
+
+def test_a_kept_line_goes_on_as_far_as_the_photo_shows_it():
+    x, _ = _line(_picture(), (100, 30), (100, 200), 2, value=0.75)  # a light line, y 30-200
+    pieces = _extended(np.array([100.0, 100, 100, 150]), _smooth(x))  # Hough saw y 100-150
+    ends = sorted(float(p[3]) for p in pieces)
+    assert len(pieces) == 2 and abs(ends[0] - 30) <= 2 and abs(ends[1] - 200) <= 2, pieces
+    assert all(abs(p[2] - 100) < 0.5 for p in pieces)  # on the segment's own straight line
+    # where the picture shows no line beyond the segment, it does not go on
+    y, _ = _line(_picture(), (100, 100), (100, 150), 2, value=0.75)
+    assert all(
+        np.hypot(*(p[2:] - p[:2])) <= 3
+        for p in _extended(np.array([100.0, 100, 100, 150]), _smooth(y))
+    )
+
+
+def test_a_scratch_across_blinds_is_followed_over_the_slats():
+    """A vertical scratch, bright over the plain lower half of a picture, goes on faintly across
+    the horizontal slats above, light and dark in turn (the blinds of ``dip2025/scanned2``).
+    Hough finds the bright half, and only pieces of the faint one; the extension follows it
+    over both kinds of slat, where it is a little lighter than both of its sides."""
+    pic = _picture()
+    for y in range(0, 120, 10):
+        pic[..., y : y + 5, :] = 0.25  # dark slats 5 px high, every 10 px, over the upper half
+    x, on = _line(pic, (100, 120), (100, 229), 1, value=0.8)
+    x[..., 10:120, 100] += 0.08  # the scratch over the slats: faint
+    on[10:120, 100] = True
+    m = long_lines(x, _seen(on))[0, 0].numpy() > 0
+    assert m[120:220, 99:102].any(1).mean() > 0.95
+    assert m[20:120, 99:102].any(1).mean() > 0.9  # without the extension: 0.43
+    assert not m[:, :95].any() and not m[:, 106:].any()  # not the slats
 
 
 def test_collinear_segments():
