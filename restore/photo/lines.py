@@ -130,11 +130,20 @@ _BESIDE = (-7, -6, -5, 5, 6, 7)
 _CROSS = (-6, -5, -4, -1, 0, 1, 4, 5, 6)  # across a line: one side, its centre, the other side
 
 
+def _smoothed(lum: np.ndarray) -> np.ndarray:
+    """The photo's luma slightly blurred: what the ridge tests look at."""
+    return cv2.GaussianBlur(lum, (0, 0), 0.8)
+
+
 def ridge_response(lum: np.ndarray) -> np.ndarray:
     """How much lighter each pixel of ``lum`` (H x W float32 in [0, 1]) is than both of its
     neighbours d px away across rows or across columns (the larger, over d = 2, 3, 5); 0 near the
     edges. A light line scores its contrast, a step edge nothing."""
-    s = cv2.GaussianBlur(lum, (0, 0), 0.8)
+    return _ridges(_smoothed(lum))
+
+
+def _ridges(s: np.ndarray) -> np.ndarray:
+    """:func:`ridge_response` of the already smoothed luma ``s``."""
     best = np.zeros_like(s)
     for axis in (0, 1):
         for d in _DISTANCES:
@@ -214,16 +223,16 @@ def _kept_segments(
     by the detector or on one straight line with a segment that is kept (a crease keeps its
     direction across the print: the detector may see it over the background and not over a
     face)."""
-    shaped = [s for s in segs if _shaped(s, cand, img)]
-    kept = [s for s in shaped if _seen_by(s, prob)]
-    rest = [s for s in shaped if not any(s is k for k in kept)]
-    grew = True
-    while grew and rest:
-        more = [s for s in rest if any(_collinear(k, s) for k in kept)]
-        kept += more
-        rest = [s for s in rest if not any(s is m for m in more)]
-        grew = bool(more)
-    return kept
+    kept, rest = [], []
+    for s in segs:
+        if _shaped(s, cand, img):
+            (kept if _seen_by(s, prob) else rest).append(s)
+    while True:
+        joins = [any(_collinear(k, s) for k in kept) for s in rest]
+        if not any(joins):
+            return kept
+        kept += [s for s, j in zip(rest, joins, strict=True) if j]
+        rest = [s for s, j in zip(rest, joins, strict=True) if not j]
 
 
 def _cross_ridge(smooth: np.ndarray, seg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -289,7 +298,8 @@ def _one(img: np.ndarray, prob: np.ndarray) -> np.ndarray:
     """The line mask (H x W bool) of one photo ``img`` (H x W x 3 float32) with the detector's
     probability ``prob`` (H x W), both at the working size."""
     lum = img @ np.array([0.299, 0.587, 0.114], np.float32)  # BT.601, as rgb_to_gray
-    r = ridge_response(lum)
+    smooth = _smoothed(lum)
+    r = _ridges(smooth)
     pos = r[r > 0]
     t = max(MIN_RIDGE, CONTRAST * float(np.median(pos))) if pos.size else MIN_RIDGE
     cand = (r > t).astype(np.uint8)
@@ -335,8 +345,6 @@ def _one(img: np.ndarray, prob: np.ndarray) -> np.ndarray:
         cv2.line(band, p1, p2, 1, 5)
         box = (slice(y0, y0 + band.shape[0]), slice(x0, x0 + band.shape[1]))
         found[box] |= (band > 0) & (lift[box] >= max(MIN_RIDGE, HALF * peak))
-    smooth = cv2.GaussianBlur(lum, (0, 0), 0.8)  # as ridge_response sees the photo
-    for seg in kept:
         for piece in _extended(seg, smooth):
             _mark_piece(found, piece, smooth)
     return found
