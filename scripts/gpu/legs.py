@@ -32,8 +32,9 @@ sys.path.insert(0, str(REPO))  # the restore package of this checkout, also when
 
 PACK = ".data/gpu"  # where the recipes read their data (scripts/gpu/pack_data.py writes it)
 END_OVERHEAD = 12  # s a leg keeps after its last step: final validation, checkpoint, export
-SAFETY = 0.75  # share of the probed it/s a leg plans with: in the 2026-11-29 H200 call the SR
-# legs ran at 0.75 of their probe under the full load of nine legs and were stopped before the end
+SAFETY = 0.9  # share of the probed it/s a leg plans with. In the 2026-11-29 H200 call (no MPS)
+# the SR legs ran at 0.75 of their probe and were stopped before the end; in the 2026-12-04 call
+# (MPS on) every leg ran at 0.98-1.54 of its probe, so at 0.75 they all ended 90-250 s early
 
 
 @dataclass(frozen=True)
