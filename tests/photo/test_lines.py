@@ -94,9 +94,10 @@ def test_a_piece_on_the_line_of_a_kept_one_is_kept_unseen():
     prob = _seen(seen)[0, 0].numpy()
     left, right = np.array([0.0, 120, 79, 121]), np.array([80.0, 121, 199, 122])
     elsewhere = np.array([0.0, 30, 199, 60])
-    kept = _kept_segments([right, elsewhere, left], cand, img, prob)
+    smooth = _smooth(x)
+    kept = _kept_segments([right, elsewhere, left], cand, img, prob, smooth)
     assert [k.tolist() for k in kept] == [left.tolist(), right.tolist()]
-    assert _kept_segments([right, elsewhere], cand, img, prob) == []  # nothing seen: nothing
+    assert _kept_segments([right, elsewhere], cand, img, prob, smooth) == []  # nothing seen
 
 
 def _smooth(x: torch.Tensor) -> np.ndarray:
@@ -134,6 +135,25 @@ def test_a_scratch_across_blinds_is_followed_over_the_slats():
     assert m[120:220, 99:102].any(1).mean() > 0.95
     assert m[20:120, 99:102].any(1).mean() > 0.9  # without the extension: 0.43
     assert not m[:, :95].any() and not m[:, 106:].any()  # not the slats
+
+
+def test_a_line_that_runs_into_marked_damage_is_kept_unseen():
+    """A crack over busy picture that the detector does not see along Hough's segment, but marks
+    where the crack goes on (the diagonal crack over the wicker chair of ``dip2025/scanned2``):
+    the segment, followed beyond its end, runs into the marked damage and is kept. The same
+    segment with the marks off its line, or marked too faintly, is not."""
+    x, on = _line(_picture(), (20, 220), (180, 20), 2, value=0.8)
+    img = x[0].permute(1, 2, 0).numpy()
+    seg = np.array([20.0, 220, 110, 107.5])  # Hough's piece: the lower part of the crack
+    far = on.copy()
+    far[120:] = False  # the detector marks the crack's far end only (y < 120, beyond the piece)
+    prob = _seen(far, 0.9)[0, 0].numpy()
+    kept = _kept_segments([seg], on.astype(np.uint8), img, prob, _smooth(x))
+    assert [k.tolist() for k in kept] == [seg.tolist()]
+    beside = np.roll(prob, 40, axis=1)  # the same marks 40 px to the side of the crack's line
+    assert _kept_segments([seg], on.astype(np.uint8), img, beside, _smooth(x)) == []
+    faint = prob * 0.3  # 0.27 on the far end: under the pipeline's threshold
+    assert _kept_segments([seg], on.astype(np.uint8), img, faint, _smooth(x)) == []
 
 
 def test_collinear_segments():
