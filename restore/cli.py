@@ -184,6 +184,12 @@ def build_parser() -> argparse.ArgumentParser:
     ph.add_argument(
         "--report", metavar="FILE", help="write a JSON report (stages, device, times, tone)"
     )
+    ph.add_argument(
+        "--no-descreen",
+        action="store_true",
+        help="keep a print's paper texture or halftone screen (by default a periodic texture "
+        "over the whole print is taken out first)",
+    )
     ph.add_argument("--no-detect", action="store_true", help="do not look for damage")
     ph.add_argument("--no-inpaint", action="store_true", help="do not inpaint the damage")
     ph.add_argument("--no-enhance", action="store_true", help="do not undo fading, grain, blur")

@@ -226,6 +226,7 @@ def cmd_photo(args: argparse.Namespace) -> int:
         models[stage] = name
     options = {
         "detect": not args.no_detect,
+        "descreen": not args.no_descreen,
         "inpaint": not args.no_inpaint,
         "enhance": not args.no_enhance,
         "faces": args.faces,

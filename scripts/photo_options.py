@@ -28,8 +28,8 @@ def add_views_option(
 
 def add_detection_options(ap: argparse.ArgumentParser) -> None:
     """``--model``, ``--threads``, ``--detect-flips``, ``--scan-flips``, ``--grey-flips``,
-    ``--detect-grey``, ``--threshold``, ``--coarse``, ``--detect-levels``, ``--no-lines``
-    and ``--dilate`` (each defaults to `restore photo`'s own setting)."""
+    ``--detect-grey``, ``--threshold``, ``--coarse``, ``--detect-levels``, ``--no-lines``,
+    ``--no-descreen`` and ``--dilate`` (each defaults to `restore photo`'s own setting)."""
     ap.add_argument("--model", action="append", default=[], metavar="STAGE=MODEL")
     ap.add_argument("--threads", type=int, default=2)
     add_views_option(
@@ -85,6 +85,11 @@ def add_detection_options(ap: argparse.ArgumentParser) -> None:
         help="no long-line rule (restore.photo.lines): as before 2026-12-02 session 16",
     )
     ap.add_argument(
+        "--no-descreen",
+        action="store_true",
+        help="leave a print's screen in (restore.photo.screen): as before 2026-12-05 session 29",
+    )
+    ap.add_argument(
         "--dilate",
         type=parse_dilate,
         default=None,
@@ -105,8 +110,8 @@ def detection_options(args: argparse.Namespace) -> dict[str, Any]:
         {'detect_flips': 2, 'detect_lines': False}
         >>> detection_options(ap.parse_args(["--dilate", "like"]))
         {'dilate': 'like'}
-        >>> detection_options(ap.parse_args(["--dilate", "3"]))
-        {'dilate': 3}
+        >>> detection_options(ap.parse_args(["--dilate", "3", "--no-descreen"]))
+        {'dilate': 3, 'descreen': False}
     """
     options: dict[str, Any] = {}
     if args.detect_flips is not None:
@@ -127,6 +132,8 @@ def detection_options(args: argparse.Namespace) -> dict[str, Any]:
         options["detect_coarse"] = None if args.coarse == "none" else args.coarse
     if args.dilate is not None:
         options["dilate"] = args.dilate
+    if args.no_descreen:
+        options["descreen"] = False
     return options
 
 

@@ -132,6 +132,39 @@ def test_stages_switch_off(photo, models, tmp_path):
     assert not any(s["ran"] for s in r["stages"])
 
 
+def test_descreen_stage_takes_a_screen_out(models, tmp_path):
+    # a smooth picture under a 6-px lattice of cells (silk paper, a halftone): the first stage
+    # finds the lattice and takes it out; switched off, the photo comes back as it was
+    yy, xx = np.mgrid[0:320, 0:320].astype(np.float64)
+    picture = 120 + 60 * np.sin(xx / 50) * np.cos(yy / 70)
+    cells = 14 * (np.cos(2 * np.pi * xx / 6) + np.cos(2 * np.pi * yy / 6))
+    screened = np.clip(np.repeat((picture + cells)[..., None], 3, 2), 0, 255).round()
+    img = Image.from_array(screened.astype(np.uint8))
+    out, r = restore_photo(
+        img, detect=False, inpaint=False, enhance=False, models=models, device="cpu"
+    )
+    stage = {s["stage"]: s for s in r["stages"]}["descreen"]
+    assert stage["ran"] and [round(p) for p in stage["periods_px"][0]] == [6, 6]
+    err_in = np.abs(screened[..., 0] - picture)[8:-8, 8:-8].mean()
+    err_out = np.abs(out.pixels[..., 0].astype(np.float64) - picture)[8:-8, 8:-8].mean()
+    assert err_out < 0.25 * err_in  # most of the cells are gone
+    assert np.array_equal(out.pixels[..., 0], out.pixels[..., 2])  # grey stays grey
+    off, r = restore_photo(
+        img, detect=False, descreen=False, inpaint=False, enhance=False, models=models
+    )
+    assert np.array_equal(off.pixels, img.pixels)
+    assert {s["stage"]: s for s in r["stages"]}["descreen"]["reason"] == "switched off"
+    # the same through `restore photo`, with and without --no-descreen
+    src = tmp_path / "silk.png"
+    write_image(src, img)
+    for flag, ran in (([], True), (["--no-descreen"], False)):
+        out, rep = tmp_path / f"out{ran}.png", tmp_path / f"r{ran}.json"
+        args = ["photo", str(src), "-o", str(out), "--report", str(rep), "--no-detect", *flag]
+        assert main([*args, *_args(models)]) == 0
+        stages = {s["stage"]: s for s in json.loads(rep.read_text())["stages"]}
+        assert stages["descreen"]["ran"] is ran
+
+
 @pytest.mark.parametrize("kind", ["gray", "rgba", "16bit"])
 def test_image_kinds_are_kept(kind, models, tmp_path):
     rng = np.random.default_rng(1)

@@ -21,6 +21,7 @@ def restore_photo(
     image: Any,
     *,
     detect: bool = True,
+    descreen: bool = True,
     inpaint: bool = True,
     enhance: bool = True,
     faces: bool = False,
@@ -41,8 +42,8 @@ def restore_photo(
 
     Args:
         image: a path, an :class:`~restore.data.io.Image` or a uint8 / uint16 array (H, W[, C]).
-        detect, inpaint, enhance, faces, upscale, device, models, threshold, dilate, tile,
-        face_strength, fix_casts: see :class:`PhotoRestorer`.
+        detect, descreen, inpaint, enhance, faces, upscale, device, models, threshold, dilate,
+        tile, face_strength, fix_casts: see :class:`PhotoRestorer`.
         colorize: ``False``, ``True`` (grey and single-toned photos only: a photo that already
             has colour is skipped, with a warning in the report) or ``"force"``.
         tone: ``"keep"`` (a toned print keeps its tone) or ``"neutral"`` (made neutral grey).
@@ -76,6 +77,7 @@ def restore_photo(
         img = Image.from_array(np.asarray(image))
     pr = PhotoRestorer(
         detect=detect,
+        descreen=descreen,
         inpaint=inpaint,
         enhance=enhance,
         faces=faces,

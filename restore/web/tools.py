@@ -78,6 +78,7 @@ def _task_of(name: str) -> str:
 class PhotoOptions:
     """The photo tab's options, as ``restore photo``'s flags."""
 
+    descreen: bool = True
     detect: bool = True
     inpaint: bool = True
     enhance: bool = True
@@ -128,6 +129,7 @@ def photo_options(query: Mapping[str, str]) -> PhotoOptions:
     return PhotoOptions(
         threshold=threshold,
         face_strength=1.0 if face_strength is None else face_strength,
+        descreen=flag("descreen", True),
         detect=flag("detect", True),
         inpaint=flag("inpaint", True),
         enhance=flag("enhance", True),
@@ -182,6 +184,7 @@ def run_photo(
         except ModelNotFoundError:
             pass  # PhotoRestorer decides: a stand-in, a skipped optional stage, or an error
     pr = PhotoRestorer(
+        descreen=opts.descreen,
         detect=enabled["detect"],
         inpaint=opts.inpaint,
         enhance=opts.enhance,

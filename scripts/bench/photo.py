@@ -4,7 +4,7 @@
                                   [--detect-grey 0 10] [--lines on off] [--tile auto 704]
                                   [--coarse damage-coarse none] [--levels on off]
                                   [--morph cv2 torch] [--scan-flips 2 4] [--grey-flips 2 4]
-                                  [--image PATH]
+                                  [--descreen on off] [--image PATH]
 
 The photo is assets/old_photo.jpg resized to 1024x768. Times are wall-clock medians over
 ``--runs`` runs after one warm-up (models loaded once, as `restore enhance --task photo` does;
@@ -25,7 +25,9 @@ mask's square maxima (the faces' opening, the mask's growing) as torch max pools
 2026-12-03 session 22, beside ``cv2`` (:func:`restore.data.masks.max_filter`: the same masks).
 ``--scan-flips`` the views of a large scan's full-size map (``PhotoRestorer(detect_scan_flips=)``;
 it changes nothing at 1024 x 768); ``--grey-flips`` those of the grey look
-(``PhotoRestorer(detect_grey_flips=)``). ``--image PATH`` times that photo at its own size instead
+(``PhotoRestorer(detect_grey_flips=)``); ``--descreen`` the screen stage
+(``PhotoRestorer(descreen=)``: the sample has no screen, so only the look for one costs).
+``--image PATH`` times that photo at its own size instead
 (e.g. the 4608 x 3456 ``../shared/data/real_old/photo-restoration/sample.jpeg``, a phone photo
 of a print).
 """
@@ -118,6 +120,13 @@ def main() -> int:
         help="PhotoRestorer(detect_lines=): the long-line rule; both are timed side by side",
     )
     ap.add_argument(
+        "--descreen",
+        nargs="+",
+        choices=["on", "off"],
+        default=["on"],
+        help="PhotoRestorer(descreen=): the screen stage; both are timed side by side",
+    )
+    ap.add_argument(
         "--coarse",
         nargs="+",
         default=[COARSE_MODEL],
@@ -184,7 +193,7 @@ def main() -> int:
     models = dict(m.split("=", 1) for m in args.model)
     t0 = time.perf_counter()
     prs = {
-        (f"{f} / {sf} / {g:g} / {gf} / {ln} / {c} / {lv} / {t} / {mo}", mo): PhotoRestorer(
+        (f"{f} / {sf} / {g:g} / {gf} / {ln} / {c} / {lv} / {t} / {mo} / {ds}", mo): PhotoRestorer(
             device="cpu",
             models=models,
             tile=None if t == "auto" else int(t),
@@ -195,6 +204,7 @@ def main() -> int:
             detect_lines=ln == "on",
             detect_coarse=None if c == "none" else c,
             detect_levels=lv == "on",
+            descreen=ds == "on",
         )
         for f in args.detect_flips
         for sf in args.scan_flips
@@ -205,6 +215,7 @@ def main() -> int:
         for lv in args.levels
         for t in args.tile
         for mo in args.morph
+        for ds in args.descreen
     }
     load_s = time.perf_counter() - t0
     for (_, mo), pr in prs.items():
@@ -234,7 +245,7 @@ def main() -> int:
     names = next(iter(prs.values())).model_names
     print(f"models: {names}; load once: {load_s:.2f} s")
     print(
-        f"| {size}, CPU | detector views / scan views / grey look / its views / lines / coarse / levels / tile / maxima "
+        f"| {size}, CPU | detector views / scan views / grey look / its views / lines / coarse / levels / tile / maxima / descreen "
         "| median s | min s | max s |"
     )
     print("|---|---:|---|---|---|")

@@ -299,6 +299,26 @@ def test_a_taken_port_is_a_clear_error(web):
         sock.close()
 
 
+def test_the_paper_texture_option_reaches_the_pipeline(serve):
+    # a 6-px lattice of cells over a smooth picture: taken out unless the box is unticked
+    yy, xx = np.mgrid[0:256, 0:256].astype(np.float64)
+    cells = 14 * (np.cos(2 * np.pi * xx / 6) + np.cos(2 * np.pi * yy / 6))
+    a = np.clip(120 + 50 * np.sin(xx / 40) + cells, 0, 255).astype(np.uint8)
+    buf = io.BytesIO()
+    PIL.Image.fromarray(a).save(buf, "PNG")
+    srv = serve()
+    off = {"detect": "0", "inpaint": "0", "enhance": "0"}
+    on = run_photo(srv.url, buf.getvalue(), **off)["info"]["stages"]
+    assert [s.split()[0] for s in on][:1] == ["descreen"]
+    kept = run_photo(srv.url, buf.getvalue(), descreen="0", **off)["info"]["stages"]
+    assert not any(s.startswith("descreen") for s in kept)
+    from restore.errors import ConfigError
+    from restore.web.tools import photo_options
+
+    with pytest.raises(ConfigError, match="descreen='yes'"):
+        photo_options({"descreen": "yes"})
+
+
 def test_face_strength_option_is_parsed():
     from restore.web.tools import photo_options
 
