@@ -126,3 +126,19 @@ def test_bad_input_raises():
         descreen(torch.rand(3, 64, 64))
     with pytest.raises(ValueError, match=r"\(B, 3, H, W\)"):
         find_screen(torch.rand(1, 1, 64, 64))
+
+
+def test_the_real_silk_print_is_found_and_the_other_real_prints_are_not(shared_data):
+    # docs/metrics/descreen_calibrate.json: bzz12366/17 (honeycomb paper) reaches 2.69; the
+    # strongest of the other 20 prints, bzz12366/1, 1.03
+    from restore.data.io import read_image
+
+    def photo(name: str) -> torch.Tensor:
+        px = torch.from_numpy(read_image(shared_data / "real_old" / name).pixels)
+        return px.permute(2, 0, 1)[None].float().div(255)
+
+    silk = find_screen(photo("bzz12366/17.png"))[0]
+    assert silk.found and 6.0 < silk.periods[0] < 6.7, silk.periods
+    for name in ("bzz12366/1.png", "bzz12366/28.png", "dip2025/scanned2.jpg"):
+        x = photo(name)
+        assert descreen(x)[0] is x, name
