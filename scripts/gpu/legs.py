@@ -56,7 +56,7 @@ CPU_ONLY: dict[str, str] = {
 
 # One row per shipped trainable model (the names of restore/weights/) but CPU_ONLY.
 MODELS: dict[str, Leg] = {
-    "sr-x4": Leg("configs/gpu/sr_x4.yaml", None, "check/x4", ("data.patch_size=32",)),
+    "sr-x4": Leg("configs/gpu/sr_x4.yaml", "sr-x4", "check/x4", ("data.patch_size=32",)),
     "sr-x2": Leg("configs/gpu/sr_x2.yaml", None, "check/x2", ("data.patch_size=32",)),
     "sr-x4-gan": Leg(
         "configs/gpu/sr_x4_gan.yaml", "sr-x4-gan", "check/x4", ("data.patch_size=32",)
