@@ -19,6 +19,7 @@ import torch
 from torch import Tensor
 
 __all__ = [
+    "LUMA_601",
     "lab_to_rgb_in_gamut",
     "lightness",
     "rgb_to_gray",
@@ -35,8 +36,8 @@ _STUDIO_MATRIX = (
     (112.0, -93.786, -18.214),
 )
 _STUDIO_OFFSET = (16.0, 128.0, 128.0)
-# BT.601 luma weights (full range), the grey of PIL's ``convert("L")`` and OpenCV.
-_LUMA_601 = (0.299, 0.587, 0.114)
+#: BT.601 luma weights (full range), the grey of PIL's ``convert("L")`` and OpenCV.
+LUMA_601 = (0.299, 0.587, 0.114)
 
 
 def _check_rgb(x: Tensor) -> None:
@@ -129,7 +130,7 @@ def rgb_to_gray(x: Tensor, keep_channels: bool = False) -> Tensor:
         ``(..., 3, H, W) -> (..., 1, H, W)``, or ``(..., 3, H, W)`` with ``keep_channels``.
     """
     _check_rgb(x)
-    matrix = torch.tensor((_LUMA_601,), dtype=x.dtype, device=x.device)
+    matrix = torch.tensor((LUMA_601,), dtype=x.dtype, device=x.device)
     gray = _mix(x, matrix, torch.zeros(1, dtype=x.dtype, device=x.device))
     if keep_channels:
         return gray.expand(*gray.shape[:-3], 3, *gray.shape[-2:]).contiguous()

@@ -33,6 +33,10 @@ twice its size (no edge where it wraps around), and in its luma's spectrum each 
 whose magnitude is above the mean log magnitude at its radius (the picture's own falloff) is
 brought down to it, phase kept. The same gain multiplies the spectrum of each channel, so a grey
 photo stays grey and a colour one keeps its colours. A photo without a screen comes back as it is.
+A photo whose longer side is over :data:`PIECE` px is filtered in overlapping pieces of that
+side, each mirrored and filtered on its own (at its own falloff) and blended linearly over
+:data:`OVERLAP` px, so a large scan needs the memory of one piece, not of a spectrum twice its
+size (docs/BENCHMARKS.md, "A print's screen").
 
 Example:
     >>> g = torch.Generator().manual_seed(0)
@@ -58,7 +62,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from restore.data.color import rgb_to_gray
+from restore.data.color import LUMA_601, rgb_to_gray
 
 __all__ = [
     "CROSS",
@@ -66,7 +70,9 @@ __all__ = [
     "MAX_PERIOD",
     "MIN_PERIOD",
     "MIN_TILES",
+    "OVERLAP",
     "PEAK",
+    "PIECE",
     "SHARE",
     "TILE",
     "WEAK",
@@ -98,6 +104,11 @@ CROSS = 30.0
 #: The screen's frequencies grow by this many bins of the tiles' grid: a print's lattice is not
 #: quite regular (the paper warps), so its peaks are broader than a tile's bin.
 GROW = 2
+#: A photo whose longer side is over this is filtered in overlapping pieces of this side (each
+#: mirrored on its own), so a large scan's filter needs memory for one piece, not for the scan.
+PIECE = 1024
+#: The pieces overlap by this many px, over which they are blended linearly.
+OVERLAP = 64
 
 
 @dataclass(frozen=True)
@@ -234,19 +245,19 @@ def _mirrored(x: Tensor) -> Tensor:
     return torch.cat([top, top.flip(-2)], -2)
 
 
-def _gain(lum: Tensor, screen: Screen) -> Tensor:
-    """The rfft2 gain (2H, W + 1) that brings the screen's frequencies of the mirrored luma
-    ``lum`` (2H, 2W) down to the mean log magnitude at their radius."""
-    h2, w2 = lum.shape
-    spec = torch.fft.rfft2(lum - lum.mean())
+def _gain(spec: Tensor, w2: int, screen: Screen) -> Tensor:
+    """The rfft2 gain (2H, W + 1) that brings the screen's frequencies of the mirrored luma,
+    whose rfft2 is ``spec`` (2H, W + 1; ``w2`` = 2W), down to the mean log magnitude at their
+    radius."""
+    h2 = spec.shape[0]
     lf = torch.log(spec.abs() + 1e-8)
-    fy = torch.fft.fftfreq(h2, device=lum.device)[:, None].expand(h2, w2 // 2 + 1)
-    fx = torch.fft.rfftfreq(w2, device=lum.device)[None, :].expand(h2, w2 // 2 + 1)
+    fy = torch.fft.fftfreq(h2, device=spec.device)[:, None].expand(h2, w2 // 2 + 1)
+    fx = torch.fft.rfftfreq(w2, device=spec.device)[None, :].expand(h2, w2 // 2 + 1)
     # the picture's falloff: mean log magnitude per radius, in bins of the shorter side's step
     step = 1.0 / min(h2, w2)
     ring = (torch.hypot(fy, fx) / step).round().long()
     n = int(ring.max()) + 1
-    total = torch.zeros(n, device=lum.device).index_add_(0, ring.flatten(), lf.flatten())
+    total = torch.zeros(n, device=spec.device).index_add_(0, ring.flatten(), lf.flatten())
     count = torch.bincount(ring.flatten(), minlength=n).clamp_min(1)
     falloff = (total / count)[ring]
     # the screen's frequencies, looked up on the tiles' grid at the working size
@@ -273,12 +284,58 @@ def descreen(x: Tensor) -> tuple[Tensor, list[Screen]]:
     if not any(s.found for s in screens):
         return x, screens
     out = x.clone()
-    h, w = x.shape[-2:]
     for i, s in enumerate(screens):
-        if not s.found:
-            continue
-        img = _mirrored(x[i].float())
-        gain = _gain(rgb_to_gray(img[None])[0, 0], s)
-        spec = torch.fft.rfft2(img) * gain
-        out[i] = torch.fft.irfft2(spec, s=img.shape[-2:])[..., :h, :w].clamp(0, 1).to(x)
+        if s.found:
+            out[i] = _filtered(x[i].float(), s).clamp(0, 1).to(x)
     return out, screens
+
+
+def _filtered_whole(img: Tensor, screen: Screen) -> Tensor:
+    """``img`` (3, H, W) with the screen's frequencies brought down, mirrored as one piece."""
+    h, w = img.shape[-2:]
+    m = _mirrored(img)
+    spec = torch.fft.rfft2(m)
+    luma = torch.tensor(LUMA_601, dtype=spec.dtype, device=img.device)
+    lum = torch.einsum("c,chw->hw", luma, spec)  # the luma's spectrum (luma is linear in RGB)
+    lum[0, 0] = 0  # its mean
+    return torch.fft.irfft2(spec * _gain(lum, m.shape[-1], screen), s=m.shape[-2:])[..., :h, :w]
+
+
+def _starts(n: int) -> list[int]:
+    """Starts of the pieces of side :data:`PIECE` covering ``n`` px, overlapping by at least
+    :data:`OVERLAP`."""
+    if n <= PIECE:
+        return [0]
+    return [*range(0, n - PIECE, PIECE - OVERLAP), n - PIECE]
+
+
+def _ramp(n: int, start: int, side: int, total: int) -> Tensor:
+    """Blending weights (n,) of a piece along one axis: rising over :data:`OVERLAP` px where it
+    overlaps another piece, 1 elsewhere (and at the photo's own edges)."""
+    r = torch.ones(n)
+    up = torch.arange(1, OVERLAP + 1) / (OVERLAP + 1)
+    if start > 0:
+        r[:OVERLAP] = up
+    if start + side < total:
+        r[-OVERLAP:] = torch.minimum(r[-OVERLAP:], up.flip(0))
+    return r
+
+
+def _filtered(img: Tensor, screen: Screen) -> Tensor:
+    """``img`` (3, H, W) filtered whole, or in overlapping pieces when larger than
+    :data:`PIECE` (the same frequencies stopped in each piece, at the piece's own falloff)."""
+    h, w = img.shape[-2:]
+    if max(h, w) <= PIECE:
+        return _filtered_whole(img, screen)
+    out = torch.zeros_like(img)
+    weight = torch.zeros(1, h, w, device=img.device)
+    for y0 in _starts(h):
+        for x0 in _starts(w):
+            piece = img[:, y0 : y0 + PIECE, x0 : x0 + PIECE]
+            ph, pw = piece.shape[-2:]
+            wy = _ramp(ph, y0, PIECE, h).to(img.device)
+            wx = _ramp(pw, x0, PIECE, w).to(img.device)
+            wgt = wy[:, None] * wx[None, :]
+            out[:, y0 : y0 + ph, x0 : x0 + pw] += _filtered_whole(piece, screen) * wgt
+            weight[:, y0 : y0 + ph, x0 : x0 + pw] += wgt
+    return out / weight

@@ -2,7 +2,7 @@
 
     python scripts/bench/descreen.py calibrate [--json FILE]   # photos without a screen
     python scripts/bench/descreen.py synthetic [--json FILE]   # screened Set5 + Set14 photos
-    python scripts/bench/descreen.py speed [--runs 5]          # 1024 x 768, with and without
+    python scripts/bench/descreen.py speed [--runs 5] [--size 1024x768] [--piece 1024 100000]
 
 - ``calibrate``: the lattice height (the largest height two peaks at least
   :data:`restore.photo.screen.CROSS` degrees apart both reach; a screen needs
@@ -17,8 +17,11 @@
   input, of :func:`restore.photo.screen.descreen`, and of the best of five Gaussian blurs
   (sigma 0.5-3 px, the best one picked per photo knowing the clean photo: an oracle); and the
   clean photos themselves (none may change).
-- ``speed``: :func:`restore.photo.screen.descreen` on a 1024 x 768 photo without a screen (the
-  check every photo pays) and with one (the filter), median of ``--runs``.
+- ``speed``: :func:`restore.photo.screen.descreen` on a ``--size`` photo (1024 x 768) without
+  a screen (the check every photo pays) and with one (the filter), median of ``--runs``; per
+  ``--piece`` (the side of the pieces a large photo is filtered in), in its own process, with
+  that process's peak resident memory (torch itself included). A photo larger than 1024 px is
+  screened with periods scaled to its size, as a higher-resolution scan of the print.
 """
 
 from __future__ import annotations
@@ -65,13 +68,16 @@ def lattice_height(heights: torch.Tensor) -> float:
     return best
 
 
-def screen_factor(h: int, w: int, g: torch.Generator, kind: str) -> torch.Tensor:
-    """A multiplicative paper screen (1, 1, h, w) of ``kind`` silk or linen on warping paper."""
+def screen_factor(
+    h: int, w: int, g: torch.Generator, kind: str, scale: float = 1.0
+) -> torch.Tensor:
+    """A multiplicative paper screen (1, 1, h, w) of ``kind`` silk or linen on warping paper
+    (``scale``: its periods times this, as a scan at that many times the resolution)."""
 
     def u(a: float, b: float) -> float:
         return a + (b - a) * float(torch.rand((), generator=g))
 
-    period, theta, strength = u(4.5, 9.0), u(0, math.pi), u(0.06, 0.18)
+    period, theta, strength = scale * u(4.5, 9.0), u(0, math.pi), u(0.06, 0.18)
     ys, xs = torch.meshgrid(torch.arange(h * 1.0), torch.arange(w * 1.0), indexing="ij")
     ph = [u(0, 2 * math.pi) for _ in range(4)]  # the paper warps: up to 1.5 px, slowly
     xs = xs + 1.5 * torch.sin(2 * math.pi * ys / u(150, 400) + ph[0]) * torch.cos(
@@ -90,13 +96,14 @@ def screen_factor(h: int, w: int, g: torch.Generator, kind: str) -> torch.Tensor
     return (1 + strength * t / t.abs().amax())[None, None]
 
 
-def screened(clean: torch.Tensor, kind: str, seed: int) -> torch.Tensor:
-    """``clean`` (1, 3, H, W) under a screen of ``kind``, 8-bit."""
+def screened(clean: torch.Tensor, kind: str, seed: int, scale: float = 1.0) -> torch.Tensor:
+    """``clean`` (1, 3, H, W) under a screen of ``kind``, 8-bit (``scale``: silk and linen only,
+    :func:`screen_factor`)."""
     g = torch.Generator().manual_seed(seed * len(KINDS) + KINDS.index(kind))
     if kind == "halftone":
         x = halftone(clean, g, period=(3.0, 6.0), strength=(0.06, 0.18))
     else:
-        x = clean * screen_factor(*clean.shape[-2:], g, kind)
+        x = clean * screen_factor(*clean.shape[-2:], g, kind, scale)
     return E.quantize(x)
 
 
@@ -206,22 +213,49 @@ def synthetic(args: argparse.Namespace) -> dict:
     return {"summary": summary, "rows": rows}
 
 
-def speed(args: argparse.Namespace) -> dict:
+def _timed(size: tuple[int, int], piece: int, runs: int) -> dict:
+    """In a fresh process: descreen timed on a photo of ``size`` (h, w) without and with a
+    screen, with ``S.PIECE`` = ``piece``; and the process's peak resident memory."""
+    import resource
+
+    torch.set_num_threads(THREADS)
+    S.PIECE = piece
     g = torch.Generator().manual_seed(0)
-    clean = F.interpolate(torch.rand(1, 3, 96, 128, generator=g), size=(768, 1024), mode="bicubic")
+    clean = F.interpolate(torch.rand(1, 3, 96, 128, generator=g), size=size, mode="bicubic")
     clean = clean.clamp(0, 1)
     out = {}
-    for label, x in (("no screen", clean), ("silk screen", screened(clean, "silk", 1))):
+    # a large photo is a scan at a higher resolution: its screen's cells are larger in px
+    scale = max(1.0, max(size) / S.WORK_SIDE)
+    for label, x in (("no screen", clean), ("silk screen", screened(clean, "silk", 1, scale))):
         S.descreen(x)  # warm-up
         times = []
-        for _ in range(args.runs):
+        for _ in range(runs):
             t0 = time.perf_counter()
             _, s = S.descreen(x)
             times.append(time.perf_counter() - t0)
         out[label] = {"found": bool(s[0].found), "seconds": round(statistics.median(times), 4)}
-        print(
-            f"{label}: found {s[0].found}, {statistics.median(times):.3f} s (median of {args.runs})"
-        )
+    out["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    return out
+
+
+THREADS = torch.get_num_threads()
+
+
+def speed(args: argparse.Namespace) -> dict:
+    import multiprocessing
+
+    w, h = (int(v) for v in args.size.lower().split("x"))
+    out = {}
+    for piece in args.piece:  # each in its own process, for its own peak memory
+        with multiprocessing.get_context("spawn").Pool(1) as pool:
+            r = pool.apply(_timed, ((h, w), piece, args.runs))
+        out[f"piece {piece}"] = r
+        for label in ("no screen", "silk screen"):
+            print(
+                f"{w}x{h}, PIECE {piece}: {label}: found {r[label]['found']}, "
+                f"{r[label]['seconds']:.3f} s (median of {args.runs})"
+            )
+        print(f"{w}x{h}, PIECE {piece}: peak resident memory {r['peak_rss_mib']} MiB")
     return out
 
 
@@ -229,6 +263,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("what", choices=("calibrate", "synthetic", "speed"))
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--size", default="1024x768", help="speed: the photo's W x H")
+    ap.add_argument(
+        "--piece",
+        type=int,
+        nargs="+",
+        default=[S.PIECE],
+        help="speed: restore.photo.screen.PIECE values, each timed in its own process (a value "
+        "over the photo's side filters it whole, as before pieces)",
+    )
     ap.add_argument("--json", type=Path, help="also write the results here")
     args = ap.parse_args()
     result = {"calibrate": calibrate, "synthetic": synthetic, "speed": speed}[args.what](args)

@@ -142,3 +142,21 @@ def test_the_real_silk_print_is_found_and_the_other_real_prints_are_not(shared_d
     for name in ("bzz12366/1.png", "bzz12366/28.png", "dip2025/scanned2.jpg"):
         x = photo(name)
         assert descreen(x)[0] is x, name
+
+
+def test_a_large_photo_is_filtered_in_pieces_that_meet_without_seams(monkeypatch):
+    from restore.photo import screen as S
+
+    clean = F.interpolate(_picture(seed=10), size=(1100, 1500), mode="bilinear")
+    x = clean * (1 + 0.12 * _waves(1100, 1500, 9.0, [5, 65, 125]))
+    pieces, _ = descreen(x)  # 2 x 2 pieces of 1024 px: starts 0 and 76 down, 0 and 476 across
+    monkeypatch.setattr(S, "PIECE", 4096)
+    whole, _ = descreen(x)  # one piece, as before pieces (about 31.8 -> 48.3 dB)
+    assert float((pieces - whole).abs().mean()) < 5e-3
+    assert _psnr(pieces, clean) > _psnr(whole, clean) - 0.5
+    # the blending ramps, where a seam would show, are as clean as the whole photo's filter
+    every = slice(None)
+    for r, c in ((every, slice(476, 540)), (every, slice(960, 1024)), (slice(76, 140), every)):
+        assert _psnr(pieces[..., r, c], clean[..., r, c]) > (
+            _psnr(whole[..., r, c], clean[..., r, c]) - 0.5
+        )
