@@ -80,7 +80,9 @@ __all__ = [
     "Screen",
     "descreen",
     "find_screen",
+    "is_lattice",
     "screen_heights",
+    "working_luma",
 ]
 
 #: Side of the tiles whose spectra are compared, in px at the working size.
@@ -177,7 +179,7 @@ def screen_heights(lum: Tensor) -> Tensor:
     return torch.where(band, heights, out)
 
 
-def _working_luma(x: Tensor) -> tuple[Tensor, float]:
+def working_luma(x: Tensor) -> tuple[Tensor, float]:
     """The luma (H', W') of one photo ``x`` (3, H, W) shrunk by area to :data:`WORK_SIDE`, and
     the factor H' / H."""
     lum = rgb_to_gray(x[None].float().clamp(0, 1))
@@ -199,13 +201,13 @@ def find_screen(x: Tensor) -> list[Screen]:
         raise ValueError(f"expected (B, 3, H, W) photos, got {tuple(x.shape)}")
     found = []
     for i in range(x.shape[0]):
-        lum, f = _working_luma(x[i])
+        lum, f = working_luma(x[i])
         heights = screen_heights(lum)
         top = float(heights.max())
         stop = torch.zeros(TILE, TILE, dtype=torch.bool, device=x.device)
         periods: list[float] = []
         peaks = _peaks(heights)
-        if _is_lattice(peaks):
+        if is_lattice(peaks):
             weak = (heights > WEAK).float()[None, None]
             stop = F.max_pool2d(weak, 2 * GROW + 1, 1, GROW)[0, 0] > 0
             periods = [TILE / math.hypot(ky, kx) / f for ky, kx in peaks]
@@ -227,7 +229,7 @@ def _peaks(heights: Tensor) -> list[tuple[int, int]]:
     return out
 
 
-def _is_lattice(peaks: list[tuple[int, int]]) -> bool:
+def is_lattice(peaks: list[tuple[int, int]]) -> bool:
     """Whether ``peaks`` (ky, kx) run in two directions at least :data:`CROSS` degrees apart: a
     screen is a lattice (a halftone's dots, a weave, silk's cells), while the lines of a wall's
     courses, shingles or blinds repeat in one direction."""

@@ -63,7 +63,7 @@ def lattice_height(heights: torch.Tensor) -> float:
     best = -math.inf
     for i, (ay, ax, ah) in enumerate(peaks):
         for by, bx, bh in peaks[:i]:
-            if S._is_lattice([(ay, ax), (by, bx)]):
+            if S.is_lattice([(ay, ax), (by, bx)]):
                 best = max(best, min(ah, bh))
     return best
 
@@ -135,7 +135,7 @@ def calibrate(args: argparse.Namespace) -> dict:
             if not f.lower().endswith((".png", ".jpg", ".jpeg", ".bmp")):
                 continue
             x = E.to_tensor(E.read_image(Path(f)))
-            lum, _ = S._working_luma(x[0])
+            lum, _ = S.working_luma(x[0])
             heights = S.screen_heights(lum)
             rows.append((lattice_height(heights), float(heights.max()), Path(f).relative_to(DATA)))
         rows.sort(key=lambda r: r[0])
