@@ -55,6 +55,7 @@ def parse_budget(text: str) -> float:
 def cmd_relay(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from restore.models import WEIGHTS_DIR
     from restore.relay import (
         judge_and_ship,
         load_targets,
@@ -64,6 +65,17 @@ def cmd_relay(args: argparse.Namespace) -> int:
     )
 
     repo = Path(args.table).resolve().parent.parent
+    theirs = repo / "restore" / "weights"
+    if theirs.is_dir() and theirs.resolve() != WEIGHTS_DIR.resolve():
+        # docs/ would be written in one checkout and the weights in another (a clone's
+        # `pip install -e` took over the `restore` command)
+        print(
+            f"restore relay: {args.table} belongs to the checkout {repo}, but this restore runs "
+            f"from {WEIGHTS_DIR.parents[1]}, where it would ship the weights; run "
+            f"`pip install -e {repo}` first",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     targets = load_targets(args.table)
     only = [n for n in (args.models or "").split(",") if n]
     unknown = [n for n in only if n not in targets]

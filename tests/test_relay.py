@@ -159,6 +159,22 @@ def test_override_goes_with_judge(capsys):
     assert "--override REASON goes with --judge RUN" in capsys.readouterr().err
 
 
+def test_refuses_a_table_from_another_checkout(tmp_path, capsys):
+    """The table's docs/ and the running package's weights must be one checkout: a clone's
+    ``pip install -e`` once made a judge ship the weights into the clone and the docs here."""
+    from restore.cli_commands import EXIT_USAGE, cmd_relay
+
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "restore" / "weights").mkdir(parents=True)
+    table = tmp_path / "configs" / "relay.yaml"
+    table.write_text((WEIGHTS_DIR.parents[1] / "configs" / "relay.yaml").read_text())
+    args = build_parser().parse_args(["relay", "--dry-run", "--table", str(table)])
+    assert cmd_relay(args) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert f"belongs to the checkout {tmp_path}" in err and "pip install -e" in err
+    assert not (tmp_path / "docs").exists()  # nothing written
+
+
 def test_benchmarks_section_is_replaced_not_duplicated(tmp_path):
     b = tmp_path / "B.md"
     b.write_text("# Bench\n\nintro\n")
