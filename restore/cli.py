@@ -219,10 +219,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ph.add_argument(
         "--tone",
-        choices=["keep", "neutral"],
+        choices=["keep", "neutral", "mono"],
         default="keep",
         help="a toned print (sepia, cyanotype): keep its tone (default) or make it neutral grey; "
-        "grey photos always stay grey",
+        "grey photos always stay grey; mono: take the photo for a single-toned print whatever "
+        "colours it shows and rebuild its colour from its dominant tone (coloured stains, "
+        "foxing and rust on a B&W or sepia print lose their colour; so do hand tints)",
     )
     ph.add_argument(
         "--fix-casts",

@@ -4,13 +4,17 @@
                                           [--json docs/metrics/photo_real_old.json]
                                           [--model STAGE=MODEL ...] [--max-side N]
                                           [--detect-flips 1|2|4] [--threshold T]
+                                          [--also-tone mono --kind colour]
 
 Every image under ../shared/data/real_old (sorted) goes through ``restore.photo.PhotoRestorer``
 with its defaults (the shipped models, automatic mask, no hints) at full resolution, exactly as
 ``restore photo IN -o OUT`` restores it. The sheet shows, per print, three thumbnails of the same
 height: the scan | the restored photo | the detected damage mask in red over the dimmed scan (the
 redder, the more of the thumbnail pixel was masked), with the print's name, the masked share of
-the picture, and the tone the pipeline saw and what it did.
+the picture, and the tone the pipeline saw and what it did. ``--also-tone MODE`` adds a fourth
+thumbnail, the photo restored with ``tone=MODE`` (``restore photo --tone MODE``), and ``--kind
+KIND`` keeps only the prints whose tone the defaults measure as KIND: ``--also-tone mono --kind
+colour`` shows what ``--tone mono`` does to the prints taken for colour photos.
 
 The scans have no licence to be redistributed: only these thumbnails go into the repository, and
 the sheet is kept under 2 MB (JPEG quality lowered until it fits).
@@ -132,6 +136,14 @@ def main() -> int:
     )
     ap.add_argument("--height", type=int, default=210, help="thumbnail height in pixels")
     ap.add_argument("--width", type=int, default=1600, help="sheet width in pixels (at most)")
+    ap.add_argument(
+        "--also-tone",
+        choices=["keep", "neutral", "mono"],
+        help="a fourth thumbnail: the photo restored with this tone mode",
+    )
+    ap.add_argument(
+        "--kind", choices=["grey", "toned", "colour"], help="only prints of this measured tone"
+    )
     add_detection_options(ap)
     args = ap.parse_args()
     t_start = time.perf_counter()
@@ -139,6 +151,9 @@ def main() -> int:
     models = stage_models(args)
     options = detection_options(args)
     pr = PhotoRestorer(device="cpu", models=models, **options)
+    also = None
+    if args.also_tone:
+        also = PhotoRestorer(device="cpu", models=models, tone=args.also_tone, **options)
     print(f"models: {pr.model_names}; warnings: {pr.warnings or 'none'}")
     paths = list_images(args.input)
     if not paths:
@@ -159,6 +174,8 @@ def main() -> int:
         x, y = to_tensor(img), to_tensor(out)
         mask = steps.get("mask")
         tone = report.get("tone", {})
+        if args.kind and tone.get("kind") != args.kind:
+            continue
         shift = ((y - x).mean((0, 2, 3)) * 255).tolist()
         row: dict[str, Any] = {
             "print": name,
@@ -183,7 +200,15 @@ def main() -> int:
         tiles = [thumb(from_tensor(x), args.height), thumb(from_tensor(y), args.height)]
         tiles.append(overlay(x, mask, args.height))
         label = f"{name}  mask {100 * row['masked']:.1f}%  {row['tone']}: {row['action']}"
+        if also is not None:
+            with torch.no_grad():
+                other, rep2 = also.restore_image(img)
+            tiles.append(thumb(from_tensor(to_tensor(other)), args.height))
+            row["also_tone"] = {"mode": args.also_tone, **rep2.get("tone", {})}
+            label += f" | tone={args.also_tone}: {rep2.get('tone', {}).get('action')}"
         cells.append(cell(tiles, label))
+    if not cells:
+        raise SystemExit(f"no prints of tone {args.kind} under {args.input}")
     q = write_small(args.out, sheet(cells, args.width))
     wall = time.perf_counter() - t_start
     size = args.out.stat().st_size

@@ -446,6 +446,26 @@ def test_cli_tone_on_random_models(sepia_crop, models, tmp_path, capsys):
     assert main([*argv, *_args(models)]) == 0
     assert _off_grey(read_image(out).pixels) == 0
     assert json.loads(rep.read_text())["tone"]["action"] == "made neutral grey (tone='neutral')"
+    # mono: a sepia print with a blue-green stain over a fifth of it is a colour photo to the
+    # default rules; taken for one tone, the stain's colour goes and the sepia stays
+    stained = sepia_crop.copy()
+    h, w = stained.shape[:2]
+    g = stained[: h // 2, : w * 2 // 5].astype(np.float32).mean(-1, keepdims=True)
+    stained[: h // 2, : w * 2 // 5] = np.clip(g * np.array([0.7, 1.1, 1.2]), 0, 255).round()
+    write_image(src, stained)
+    assert main(["photo", str(src), "-o", str(out), "--report", str(rep), *_args(models)]) == 0
+    assert json.loads(rep.read_text())["tone"]["kind"] == "colour"
+    argv = ["photo", str(src), "-o", str(out), "--tone", "mono", "--report", str(rep)]
+    assert main([*argv, *_args(models)]) == 0
+    r = json.loads(rep.read_text())["tone"]
+    assert (
+        r["kind"] == "toned"
+        and r["action"] == "colour rebuilt from its dominant tone (tone='mono')"
+    )
+    t_in, t_out = (measure_tone(_tensor(read_image(p).pixels))[0] for p in (src, out))
+    assert t_in.kind == "colour" and t_out.kind == "toned"
+    clean = measure_tone(_tensor(sepia_crop))[0]
+    assert _hue_gap(clean.hue, t_out.hue) <= 3.0
     # a grayscale file stays a one-channel file, grey
     write_image(src, sepia_crop[..., 1])
     assert main(["photo", str(src), "-o", str(out), *_args(models)]) == 0

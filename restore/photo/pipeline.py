@@ -35,7 +35,8 @@ The stages, in order (each can be switched off):
 6. ``tone``     the photo's own tone, measured on the input (:mod:`restore.photo.tone`): a grey
    photo comes back with R = G = B exactly, a toned print (sepia, cyanotype) with its tone
    re-applied to the restored luminance (or neutral grey with ``tone="neutral"``); a colour photo
-   is left as the models made it.
+   is left as the models made it. ``tone="mono"`` takes any photo for a single-toned print and
+   rebuilds its colour from its dominant tone (coloured stains and tints go).
 
 Optional stages whose model is not shipped yet are skipped with a warning in the report; the
 required ones (detect, enhance) raise :class:`~restore.errors.ModelNotFoundError`. Every model
@@ -169,8 +170,10 @@ class PhotoRestorer:
             warning in the report) a photo that already has colour; ``"force"`` colours every
             photo (its own colours are replaced).
         tone: ``"keep"`` (default) re-applies a toned print's tone to the restored luminance;
-            ``"neutral"`` makes a toned print neutral grey. Grey photos always come back with
-            R = G = B, colour photos as the models made them (see :mod:`restore.photo.tone`).
+            ``"neutral"`` makes a toned print neutral grey; ``"mono"`` takes any photo for a
+            single-toned print (a B&W or sepia print with coloured stains) and rebuilds its colour
+            from its dominant tone. Grey photos always come back with R = G = B, colour photos
+            (but with ``"mono"``) as the models made them (see :mod:`restore.photo.tone`).
         upscale: ``None``, 2 or 4.
         device: ``"cpu"``, ``"cuda"``, ... (default: CUDA when available).
         models: per stage (``detect``, ``inpaint``, ``enhance``, ``colorize``, ``upscale``), a
@@ -503,7 +506,7 @@ class PhotoRestorer:
         # 3.-5. whole-image models (colorize: grey and toned photos only, unless forced)
         n = x.shape[0]
         t0 = time.perf_counter()
-        tones = measure_tone(x, m)  # the input's tone; damaged pixels left out
+        tones = measure_tone(x, m, self.tone == "mono")  # the input's; damage left out
         measured = time.perf_counter() - t0
         colorized = [False] * n
         for stage in ("enhance", "faces", "colorize", "upscale"):

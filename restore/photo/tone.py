@@ -10,6 +10,12 @@ from the restored luminance:
   input as a function of luminance (:func:`apply_tone`); or neutral grey when asked.
 - **colour**: left as the models made it.
 
+With ``tone="mono"`` the photo is taken for a single-toned print whatever colours it shows: its
+tone curve is the *dominant* chroma of each luminance bin (the weighted median of ``RGB - luma``,
+channel by channel), so coloured stains, foxing and rust covering less than half of a bin do not
+pull it, and the output's colour is rebuilt from that curve: the stains' colour goes (their
+darkening stays), and so do a hand-tinted print's tints.
+
 How the kind is decided. Everything is measured on the photo shrunk by area averaging so that its
 longer side is at most :data:`ANALYSIS_SIDE` pixels, then box-blurred 3 x 3: the colour one sees of
 the whole print, where scanner noise, film grain and JPEG chroma noise have averaged out. The
@@ -58,9 +64,10 @@ from torch import Tensor
 from restore.data.color import rgb_to_gray
 
 ToneKind = Literal["grey", "toned", "colour"]
-ToneMode = Literal["keep", "neutral"]
-#: ``tone=`` values: keep a toned print's tone, or make it neutral grey.
-TONE_MODES: tuple[str, ...] = ("keep", "neutral")
+ToneMode = Literal["keep", "neutral", "mono"]
+#: ``tone=`` values: keep a toned print's tone, make it neutral grey, or take any photo for a
+#: single-toned print and rebuild its colour from its dominant tone.
+TONE_MODES: tuple[str, ...] = ("keep", "neutral", "mono")
 #: The analysis runs on the photo shrunk to this longer side (pixels).
 ANALYSIS_SIDE = 256
 #: Luminance bins of the tone curve.
@@ -147,13 +154,16 @@ def _hue(rgb: Tensor, weight: Tensor) -> float | None:
     return math.degrees(math.atan2(b, a)) % 360.0
 
 
-def measure_tone(x: Tensor, mask: Tensor | None = None) -> list[Tone]:
+def measure_tone(x: Tensor, mask: Tensor | None = None, single: bool = False) -> list[Tone]:
     """Measure each photo's tone: its kind and its chroma as a function of luminance.
 
     Args:
         x: (B, 3, H, W) photos in [0, 1].
         mask: optional (B, 1, H, W) damage mask, 1 = damaged; damaged pixels (paper-white
             flakes, dark cracks) are left out of the measurement.
+        single: take every photo for a single-toned print (``tone="mono"``): never
+            ``"colour"``, and the curve is each bin's dominant chroma (its weighted median),
+            not its mean.
 
     Returns:
         One :class:`Tone` per photo (curves on x's device).
@@ -176,7 +186,7 @@ def measure_tone(x: Tensor, mask: Tensor | None = None) -> list[Tone]:
             w = (~F.max_pool2d(m.float(), 3, stride=1, padding=1).bool()).to(xi)
             if float(w.sum()) < 1.0:  # all damaged: measure everything
                 w = torch.ones_like(w)
-        out.append(_measure_one(xi, w))
+        out.append(_measure_one(xi, w, single))
     return out
 
 
@@ -189,7 +199,21 @@ def _luma_bins(lum: Tensor, d: Tensor, w: Tensor) -> tuple[Tensor, Tensor, Tenso
     return idx, wsum, dsum
 
 
-def _measure_one(x: Tensor, w: Tensor) -> Tone:
+def _bin_medians(idx: Tensor, d: Tensor, w: Tensor, filled: Tensor) -> Tensor:
+    """(3, BINS): per luminance bin and channel, the weighted median of ``d`` (3, N) over the
+    pixels of that bin (``idx``, weights ``w``); 0 for bins not ``filled``."""
+    out = torch.zeros(3, BINS, device=d.device)
+    for k in torch.nonzero(filled).flatten().tolist():
+        sel = idx == k
+        v, wk = d[:, sel], w[sel]
+        order = v.argsort(dim=1)
+        cum = wk[order].cumsum(1)
+        first = (cum >= cum[:, -1:] / 2).float().argmax(1)  # first reaching half the weight
+        out[:, k] = v.gather(1, order).gather(1, first[:, None])[:, 0]
+    return out
+
+
+def _measure_one(x: Tensor, w: Tensor, single: bool = False) -> Tone:
     lum = rgb_to_gray(x).flatten()  # (N,)
     d = (x.flatten(2)[0] - lum) * 255.0  # (3, N) levels off grey
     w = w.flatten() / w.sum()
@@ -198,7 +222,8 @@ def _measure_one(x: Tensor, w: Tensor) -> Tone:
     chromatic_fraction = float((w * chromatic).sum())
     idx, wsum, dsum = _luma_bins(lum, d, w)
     filled = wsum > 1e-3
-    curve = _fill(dsum / wsum.clamp(min=1e-12), filled)
+    middle = _bin_medians(idx, d, w, filled) if single else dsum / wsum.clamp(min=1e-12)
+    curve = _fill(middle, filled)
     kernel = torch.tensor([[[0.25, 0.5, 0.25]]], device=x.device)  # smooth along luminance
     curve = F.conv1d(F.pad(curve[:, None], (1, 1), mode="replicate"), kernel)[:, 0]
     chroma = float((curve.abs().amax(0)[idx] * w).sum())
@@ -211,7 +236,7 @@ def _measure_one(x: Tensor, w: Tensor) -> Tone:
     off_hue_fraction = float((w * off_hue).sum())
     if chromatic_fraction <= GREY_AREA:
         kind: ToneKind = "grey"
-    elif off_hue_fraction > COLOUR_AREA:
+    elif off_hue_fraction > COLOUR_AREA and not single:
         kind = "colour"
     else:
         kind = "toned" if chroma >= TONE_LEVELS else "grey"
@@ -313,7 +338,8 @@ def plan_tones(
     Args:
         tones: the input photos' tones (:func:`measure_tone`).
         colorized: per photo, whether the colorize stage coloured it.
-        mode: ``"keep"`` or ``"neutral"`` (for toned prints).
+        mode: ``"keep"`` or ``"neutral"`` (for toned prints), or ``"mono"`` (``tones`` measured
+            with ``single``: toned prints keep their dominant tone).
         colorize_on: whether a colorize stage was asked for (and available).
 
     Returns:
@@ -336,8 +362,10 @@ def plan_tones(
         elif t.kind == "colour":
             entry["action"] = "left as the models made it (a colour photo)"
         else:
-            keep = t.kind == "toned" and mode == "keep"
-            if keep:
+            keep = t.kind == "toned" and mode in ("keep", "mono")
+            if keep and mode == "mono":
+                entry["action"] = "colour rebuilt from its dominant tone (tone='mono')"
+            elif keep:
                 entry["action"] = "tone kept"
             elif t.kind == "grey":
                 entry["action"] = "made grey (R = G = B)"

@@ -108,8 +108,8 @@ def photo_options(query: Mapping[str, str]) -> PhotoOptions:
     if upscale == -1:
         raise ConfigError(f"upscale={query['upscale']!r}: use 2 or 4 (or nothing)")
     tone = query.get("tone", "keep")
-    if tone not in ("keep", "neutral"):
-        raise ConfigError(f"tone={tone!r}: use keep or neutral")
+    if tone not in ("keep", "neutral", "mono"):
+        raise ConfigError(f"tone={tone!r}: use keep, neutral or mono")
 
     def fraction(key: str, *, ends: bool) -> float | None:
         """The number ``key`` in [0, 1] (``ends``) or in (0, 1); None when not given."""

@@ -155,3 +155,55 @@ def test_colour_spread_by_hand() -> None:
     assert float(both[0]) < 1 and float(both[1]) == pytest.approx(float(got[0]), abs=1e-4)
     with pytest.raises(ValueError, match=r"\(B, 3, H, W\)"):
         colour_spread(grey[:, :1])
+
+
+def _stained(share: float, h: int = 60, w: int = 100) -> tuple[torch.Tensor, torch.Tensor]:
+    """A flat blue-toned print at one luminance (bin 16) whose right ``share`` of columns is
+    stained orange at the same luminance, and the print's colour (3,)."""
+    cool = torch.tensor([0.8, 0.95, 1.0])
+    orange = torch.tensor([1.0, 0.55, 0.2])
+    luma = torch.tensor([0.299, 0.587, 0.114])
+    target = 0.515  # inside bin 16, [0.5, 0.53125)
+    a, b = cool * target / (cool @ luma), orange * target / (orange @ luma)
+    x = a.view(1, 3, 1, 1).repeat(1, 1, h, w)
+    x[..., w - round(share * w) :] = b.view(3, 1, 1)
+    return x, a
+
+
+def _chroma_of(c: torch.Tensor) -> torch.Tensor:
+    """``RGB - luma`` of one colour (3,)."""
+    return c - rgb_to_gray(c.view(1, 3, 1, 1)).flatten()
+
+
+def test_mono_takes_the_dominant_tone_not_the_stains():
+    """tone='mono' (single=True): the curve is the chroma most of each luminance bin has (here
+    every bin, filled from the one bin used), so a 30% orange stain does not move it and the
+    print counts as toned; the mean curve is pulled 30% of the way to the stain's chroma."""
+    x, a = _stained(0.3)
+    d_print, d_stain = _chroma_of(a), _chroma_of(x[0, :, 0, -1])
+    mono = measure_tone(x, single=True)[0]
+    assert mono.kind == "toned"
+    assert torch.allclose(mono.curve, d_print[:, None].expand(3, BINS), atol=1e-5)
+    plain = measure_tone(x)[0]
+    assert plain.kind == "colour"  # orange beside blue: two hues
+    want = 0.7 * d_print + 0.3 * d_stain  # the 3 x 3 blur mixes only the border columns
+    assert torch.allclose(plain.curve[:, 16], want, atol=0.01 * float((d_stain - d_print).norm()))
+    # rebuilt with the mono curve, the stained columns get the print's colour
+    out = apply_tone(x, mono.curve)
+    assert torch.allclose(out[0, :, 5, -5], a, atol=1e-3)
+    # a stain over most of a bin is the bin's tone: the median follows the majority
+    most = measure_tone(_stained(0.7)[0], single=True)[0].curve[:, 16]
+    assert torch.allclose(most, d_stain, atol=1e-5)
+
+
+def test_mono_on_grey_and_with_a_damage_mask():
+    """single=True keeps a grey photo grey; the weighted median leaves masked pixels out."""
+    t = measure_tone(_grey(), single=True)[0]
+    assert t.kind == "grey" and float(t.curve.abs().max()) == 0.0
+    x, a = _stained(0.6)  # orange is the majority...
+    mask = torch.zeros(1, 1, *x.shape[-2:])
+    mask[..., 40:] = 1  # ...but 60 of its 100 columns are marked damaged and left out
+    got = measure_tone(x, mask, single=True)[0].curve[:, 16]
+    assert torch.allclose(got, _chroma_of(a), atol=1e-5)
+    unmasked = measure_tone(x, single=True)[0].curve[:, 16]
+    assert torch.allclose(unmasked, _chroma_of(x[0, :, 0, -1]), atol=1e-5)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import re
 import threading
 import time
 import urllib.error
@@ -325,3 +326,19 @@ def test_face_strength_option_is_parsed():
     assert photo_options({}).face_strength == 1.0
     assert photo_options({"faces": "1", "face_strength": "0.3"}).face_strength == 0.3
     assert photo_options({"face_strength": ""}).face_strength == 1.0
+
+
+def test_tone_option_is_parsed():
+    """The page's tone choices are the CLI's: keep (default), neutral, mono."""
+    from restore.errors import ConfigError
+    from restore.photo import TONE_MODES
+    from restore.web.tools import photo_options
+
+    assert photo_options({}).tone == "keep"
+    assert [photo_options({"tone": t}).tone for t in TONE_MODES] == list(TONE_MODES)
+    with pytest.raises(ConfigError, match="use keep, neutral or mono"):
+        photo_options({"tone": "sepia"})
+    page = (Path(photo_options.__code__.co_filename).parent / "static" / "index.html").read_text()
+    select = page[page.index('<select name="tone">') :]
+    select = select[: select.index("</select>")]
+    assert re.findall(r'<option value="(\w+)"', select) == list(TONE_MODES)
