@@ -41,7 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
         dest="init_from",
         metavar="MODEL",
         help="start the generator from a shipped model, weights file or run folder (a new leg: "
-        "fresh optimiser and warm-up; a GAN's D starts fresh with D-only warm-up steps)",
+        "fresh optimiser and warm-up; a GAN's D starts fresh with D-only warm-up steps; an "
+        "SR model may start a recipe for another scale of the same size: all but its "
+        "pixel-shuffle layer load)",
     )
     t.add_argument(
         "--device", default=None, help="cpu, cuda, cuda:N (default: CUDA when available)"

@@ -61,9 +61,11 @@ def check_architecture(start: StartWeights, cfg: Config) -> None:
     if "networks" in rt:  # multi-network cards are checked tensor by tensor in load_into
         return
     gen, args = rt.get("generator"), dict(rt.get("generator_args") or {})
-    if gen != cfg.model.generator or (
-        args != dict(cfg.model.generator_args)
-        and not grows_blocks(gen, args, cfg.model.generator, cfg.model.generator_args)
+    new_gen, new_args = cfg.model.generator, cfg.model.generator_args
+    if gen != new_gen or (
+        args != dict(new_args)
+        and not grows_blocks(gen, args, new_gen, new_args)
+        and not other_scale(gen, args, new_gen, new_args)
     ):
         raise CheckpointError(
             f"--from {start.label}: its generator is {gen} {args}, the recipe builds "
@@ -104,6 +106,32 @@ def grows_blocks(
     return all(_unet_blocks(new, i) >= _unet_blocks(args, i) for i in range(depth))
 
 
+def other_scale(
+    gen: str | None, args: Mapping[str, Any], new_gen: str, new_args: Mapping[str, Any]
+) -> bool:
+    """Whether the SR network ``new_gen(**new_args)`` is ``gen(**args)`` for another scale and
+    nothing else changed. Its head and body work at the low resolution and do not depend on the
+    scale, so they are loaded; its pixel-shuffle layer (``upsample``: ``3 * scale**2`` outputs)
+    keeps its initialisation, zero, so the network starts as its bicubic skip and learns the new
+    scale's detail on the old scale's features (EDSR, Lim et al. 2017, started x3 and
+    x4 from a trained x2 this way; the other way round is the same operation).
+
+    Example:
+        >>> x4 = {"scale": 4, "channels": 64, "n_blocks": 16}
+        >>> other_scale("srnet", x4, "srnet", {**x4, "scale": 2})
+        True
+        >>> other_scale("srnet", x4, "srnet", {**x4, "scale": 2, "channels": 32})
+        False
+    """
+    if gen != "srnet" or new_gen != "srnet":
+        return False
+    new = dict(new_args)
+    same = {k: v for k, v in args.items() if k != "scale"} == {
+        k: v for k, v in new.items() if k != "scale"
+    }
+    return same and args.get("scale") != new.get("scale")
+
+
 def _new_blocks_only(module: nn.Module, missing: list[str]) -> bool:
     """Whether every name in ``missing`` belongs to a :class:`ResBlock` of ``module``."""
     from restore.core.generator import ResBlock
@@ -117,8 +145,10 @@ def load_start_weights(
 ) -> list[str]:
     """Load the card's generator module(s) into ``nets`` in place (strict); return their keys.
 
-    The one exception to strict: a U-Net grown by residual blocks (:func:`grows_blocks`) loads
-    every tensor of the card and keeps its new blocks as initialised (the identity).
+    Two exceptions to strict: a U-Net grown by residual blocks (:func:`grows_blocks`) loads
+    every tensor of the card and keeps its new blocks as initialised (the identity); an SR
+    network for another scale (:func:`other_scale`) loads every tensor but its ``upsample``
+    layer, which keeps its initialisation.
 
     Raises:
         CheckpointError: a different architecture, or a module the run does not have.
@@ -127,9 +157,11 @@ def load_start_weights(
     tensors, _ = ckpt.load_tensors(start.path)
     keys = list(module_specs(upgrade_card(start.card)))
     rt = runtime(upgrade_card(start.card))
-    grown = "networks" not in rt and dict(rt.get("generator_args") or {}) != dict(
-        cfg.model.generator_args
+    old_args = dict(rt.get("generator_args") or {})
+    rescaled = "networks" not in rt and other_scale(
+        rt.get("generator"), old_args, cfg.model.generator, cfg.model.generator_args
     )
+    grown = "networks" not in rt and not rescaled and old_args != dict(cfg.model.generator_args)
     for k in keys:
         if k not in nets:
             raise CheckpointError(f"--from {start.label}: module {k!r} is not in this run")
@@ -139,7 +171,13 @@ def load_start_weights(
             for n, t in ckpt.unprefixed(k, tensors).items()
         }
         source = f"--from {start.label} module {k}"
-        if grown:
+        if rescaled:
+            part = {n: t for n, t in part.items() if not n.startswith("upsample.")}
+            missing = [n for n in nets[k].state_dict() if n not in part]
+            if any(not n.startswith("upsample.") for n in missing):
+                raise CheckpointError(f"{source}: the network lacks more than its upsample layer")
+            ckpt.load_into(nets[k], {**nets[k].state_dict(), **part}, source=source)
+        elif grown:
             missing = [n for n in nets[k].state_dict() if n not in part]
             if not _new_blocks_only(nets[k], missing):
                 raise CheckpointError(f"{source}: the grown network lacks more than new blocks")

@@ -204,3 +204,42 @@ def test_d_only_steps_start_with_the_gan(image_dir, first_run, tmp_path):
     start, _ = load_tensors(first_run / "model.safetensors")
     assert any(not torch.equal(at4[f"net.{k}"], start[k]) for k in start)
     assert all(torch.equal(at4[f"net.{k}"], end[k]) for k in end)
+
+
+def test_an_sr_network_starts_from_another_scale(image_dir, tmp_path):
+    """--from an x4 SR model into an x2 recipe of the same width and depth: head and body load,
+    the pixel-shuffle layer starts at zero, so the x2 network starts as its bicubic skip."""
+    small = ("model.generator_args.channels=8", "model.generator_args.n_blocks=1")
+
+    def sr(scale: int, name: str, *extra: str):
+        return load_config(
+            REPO / "configs" / f"sr_x{scale}.yaml",
+            [
+                f"name={name}",
+                f"data.train={image_dir}",
+                "data.val=",
+                "data.patch_size=32",
+                "data.batch_size=2",
+                "train.steps=3",
+                f"train.out_dir={tmp_path}",
+                "train.progress=false",
+                *small,
+                *extra,
+            ],
+        )
+
+    train(sr(4, "x4"))
+    x4 = start_of(tmp_path / "x4", "x4")
+    res = train(sr(2, "x2", "optim.lr_g=1e-12", "train.ema_decay=0"), init_from=x4)
+    a, _ = load_tensors(x4.path)
+    b, _ = load_tensors(res.weights)
+    assert float(a["G.upsample.weight"].abs().max()) > 0  # the x4 run learned its layer
+    for k in a:
+        if k.startswith(("G.head.", "G.body.", "G.body_out.")):
+            torch.testing.assert_close(a[k], b[k], msg=k)
+    assert (
+        b["G.upsample.weight"].shape[0] == 12 and float(b["G.upsample.weight"].abs().max()) < 1e-9
+    )
+    # anything else changed (the width here) is still refused by name
+    with pytest.raises(CheckpointError, match="its generator is srnet"):
+        train(sr(2, "wide", "model.generator_args.channels=16"), init_from=x4)
