@@ -18,7 +18,9 @@ from restore.config import load_config
 REPO = Path(__file__).resolve().parents[1]
 GPU = REPO / "scripts" / "gpu"
 MIB = 1024 * 1024
-SMOKE_MODELS = "sr-x2,colorize,style-painting"  # scratch + SR check, GAN --from + check, 2 G's
+SMOKE_MODELS = (
+    "sr-x2,colorize,style-painting"  # SR from another scale + check, GAN --from + check, 2 G's
+)
 
 
 def _module(name: str):
