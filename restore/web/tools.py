@@ -19,7 +19,7 @@ import torch
 from restore.data.io import Image, write_image
 from restore.errors import ConfigError, ModelNotFoundError
 from restore.models import available
-from restore.photo import DEFAULT_MODELS, STAGES, PhotoRestorer, load_stage_model
+from restore.photo import DEFAULT_MODELS, STAGES, TONE_MODES, PhotoRestorer, load_stage_model
 from restore.runtime import pick_device
 from restore.tasks import TASKS
 from restore.web.jobs import Job
@@ -108,8 +108,9 @@ def photo_options(query: Mapping[str, str]) -> PhotoOptions:
     if upscale == -1:
         raise ConfigError(f"upscale={query['upscale']!r}: use 2 or 4 (or nothing)")
     tone = query.get("tone", "keep")
-    if tone not in ("keep", "neutral", "mono"):
-        raise ConfigError(f"tone={tone!r}: use keep, neutral or mono")
+    if tone not in TONE_MODES:
+        listed = ", ".join(TONE_MODES[:-1]) + " or " + TONE_MODES[-1]
+        raise ConfigError(f"tone={tone!r}: use {listed}")
 
     def fraction(key: str, *, ends: bool) -> float | None:
         """The number ``key`` in [0, 1] (``ends``) or in (0, 1); None when not given."""
