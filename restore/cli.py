@@ -226,7 +226,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="a toned print (sepia, cyanotype): keep its tone (default) or make it neutral grey; "
         "grey photos always stay grey; mono: take the photo for a single-toned print whatever "
         "colours it shows and rebuild its colour from its dominant tone (coloured stains, "
-        "foxing and rust on a B&W or sepia print lose their colour; so do hand tints)",
+        "foxing and rust on a B&W or sepia print lose their colour, and the darkening the "
+        "channels they spare show is lifted; hand tints go too)",
     )
     ph.add_argument(
         "--fix-casts",

@@ -18,6 +18,7 @@ import torch
 
 from restore.cli import build_parser, main
 from restore.config import Config, from_dict
+from restore.data.color import rgb_to_gray
 from restore.data.io import Image, read_image, write_image
 from restore.photo import (
     COLOUR_SKIP,
@@ -470,6 +471,38 @@ def test_cli_tone_on_random_models(sepia_crop, models, tmp_path, capsys):
     write_image(src, sepia_crop[..., 1])
     assert main(["photo", str(src), "-o", str(out), *_args(models)]) == 0
     assert read_image(out).grayscale
+
+
+def test_mono_lifts_a_stain_before_the_models(sepia_crop, models):
+    """A brown stain that spares red over a fifth of a sepia print: with tone='mono' the photo
+    the whole-image models get has the print's luma back under it; by default it is untouched."""
+    clean = _tensor(sepia_crop)
+    stained = clean.clone()
+    stained[..., :48, :52] = (
+        clean[..., :48, :52] * torch.tensor([1.0, 0.8, 0.55]).view(3, 1, 1)
+    ).mul(255).round() / 255
+    none = torch.zeros(1, 1, *clean.shape[-2:])  # no damage: the stage alone
+    steps: dict[str, torch.Tensor] = {}
+    _, rep = PhotoRestorer(models=models, device="cpu", tone="mono").restore_tensor(
+        stained, none, steps
+    )
+    stage = {s["stage"]: s for s in rep["stages"]}["stains"]
+    assert stage["ran"] and 0.15 < stage["lifted_share"][0] < 0.35
+    core = (slice(None), slice(None), slice(6, 42), slice(6, 46))
+    err = {
+        k: float((rgb_to_gray(v[core]) - rgb_to_gray(clean[core])).abs().mean() * 255)
+        for k, v in (("in", stained), ("lifted", steps["stains"]))
+    }
+    assert err["in"] > 15 and err["lifted"] < 3, err
+    far = (slice(None), slice(None), slice(60, None), slice(70, None))
+    lift = (rgb_to_gray(steps["stains"][far]) - rgb_to_gray(stained[far])) * 255
+    assert float(lift.max()) < 1.5  # the tone measured again without the stain (else ~5)
+    _, rep = PhotoRestorer(models=models, device="cpu").restore_tensor(stained, none)
+    assert {s["stage"]: s for s in rep["stages"]}["stains"] == {
+        "stage": "stains",
+        "ran": False,
+        "reason": "only with tone='mono'",
+    }
 
 
 def test_restore_images_batches_and_reports_each(sepia_crop, grey_crop, models):

@@ -30,7 +30,7 @@ import cv2
 import numpy as np
 import torch
 
-__all__ = ["HOLDOUT_BASES", "holdout_damage", "holdout_image"]
+__all__ = ["HOLDOUT_BASES", "holdout_damage", "holdout_image", "holdout_stains"]
 
 log = logging.getLogger(__name__)
 
@@ -204,6 +204,11 @@ def holdout_image(
     _folds(img, mask, rng)
     _dust(img, mask, rng)
     _torn_corner(img, mask, rng)
+    return _scan(img, rng), mask, target
+
+
+def _scan(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A mild scan: grain, then JPEG q70-95."""
     img += rng.normal(0, rng.uniform(0.005, 0.02), img.shape[:2])[..., None].astype(np.float32)
     img = np.clip(img, 0, 1)
     quality = int(rng.integers(70, 96))
@@ -212,8 +217,27 @@ def holdout_image(
     )
     if not ok:
         raise RuntimeError("JPEG encoding failed")
-    img = cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1].astype(np.float32) / 255
-    return img, mask, target
+    return cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1].astype(np.float32) / 255
+
+
+def holdout_stains(rgb: np.ndarray, seed: int | tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Only the tone damage of :func:`holdout_image`: its B&W or sepia base, its stains (tinted
+    blots that lose blue first, darker tide rings) and its scan (grain, JPEG), from the same draws.
+
+    Args:
+        rgb: (H, W, 3) float32 RGB in [0, 1], H and W >= 16.
+        seed: NumPy seed (an int or a sequence of ints).
+
+    Returns:
+        ``(stained, target)``: (H, W, 3) float32 in [0, 1], and the clean base.
+    """
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or min(rgb.shape[:2]) < 16:
+        raise ValueError(f"image must be (H, W, 3) with H, W >= 16, got {rgb.shape}")
+    rng = np.random.default_rng(seed)
+    target = _base(np.clip(rgb.astype(np.float32), 0, 1), rng)
+    img = target.copy()
+    _stains(img, rng)
+    return _scan(img, rng), target
 
 
 def holdout_damage(img: torch.Tensor, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

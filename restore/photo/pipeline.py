@@ -36,7 +36,9 @@ The stages, in order (each can be switched off):
    photo comes back with R = G = B exactly, a toned print (sepia, cyanotype) with its tone
    re-applied to the restored luminance (or neutral grey with ``tone="neutral"``); a colour photo
    is left as the models made it. ``tone="mono"`` takes any photo for a single-toned print and
-   rebuilds its colour from its dominant tone (coloured stains and tints go).
+   rebuilds its colour from its dominant tone (coloured stains and tints go); before the
+   whole-image models, the darkening of its coloured stains is lifted where the channels the stain
+   spared show it (:mod:`restore.photo.stains`; report stage ``stains``).
 
 Optional stages whose model is not shipped yet are skipped with a warning in the report; the
 required ones (detect, enhance) raise :class:`~restore.errors.ModelNotFoundError`. Every model
@@ -93,6 +95,7 @@ from restore.photo.stages import (
     load_stage_model,
     read_mask,
 )
+from restore.photo.stains import lift_stains
 from restore.photo.tone import (
     COLOUR_SKIP,
     ToneMode,
@@ -508,6 +511,17 @@ class PhotoRestorer:
         t0 = time.perf_counter()
         tones = measure_tone(x, m, self.tone == "mono")  # the input's; damage left out
         measured = time.perf_counter() - t0
+        if self.tone != "mono":  # coloured stains lifted before the whole-image models
+            record("stains", False, reason="only with tone='mono'")
+        else:
+            t0 = time.perf_counter()
+            y, lifted, tones = lift_stains(y, tones, m)  # tones: measured without the stains
+            if any(lifted):
+                record("stains", True, t0, lifted_share=lifted)
+            else:
+                record("stains", False, reason="no coloured stain found")
+            if steps is not None and any(lifted):
+                steps["stains"] = y
         colorized = [False] * n
         for stage in ("enhance", "faces", "colorize", "upscale"):
             if stage not in self.models:

@@ -13,8 +13,9 @@ from the restored luminance:
 With ``tone="mono"`` the photo is taken for a single-toned print whatever colours it shows: its
 tone curve is the *dominant* chroma of each luminance bin (the weighted median of ``RGB - luma``,
 channel by channel), so coloured stains, foxing and rust covering less than half of a bin do not
-pull it, and the output's colour is rebuilt from that curve: the stains' colour goes (their
-darkening stays), and so do a hand-tinted print's tints.
+pull it, and the output's colour is rebuilt from that curve: the stains' colour goes, and so do a
+hand-tinted print's tints. Their darkening is lifted before that, as far as the channels a stain
+spares show it (:mod:`restore.photo.stains`).
 
 How the kind is decided. Everything is measured on the photo shrunk by area averaging so that its
 longer side is at most :data:`ANALYSIS_SIDE` pixels, then box-blurred 3 x 3: the colour one sees of

@@ -4,7 +4,7 @@
                                   [--detect-grey 0 10] [--lines on off] [--tile auto 704]
                                   [--coarse damage-coarse none] [--levels on off]
                                   [--morph cv2 torch] [--scan-flips 2 4] [--grey-flips 2 4]
-                                  [--descreen on off] [--image PATH]
+                                  [--descreen on off] [--tone keep mono] [--image PATH]
 
 The photo is assets/old_photo.jpg resized to 1024x768. Times are wall-clock medians over
 ``--runs`` runs after one warm-up (models loaded once, as `restore enhance --task photo` does;
@@ -26,7 +26,9 @@ mask's square maxima (the faces' opening, the mask's growing) as torch max pools
 ``--scan-flips`` the views of a large scan's full-size map (``PhotoRestorer(detect_scan_flips=)``;
 it changes nothing at 1024 x 768); ``--grey-flips`` those of the grey look
 (``PhotoRestorer(detect_grey_flips=)``); ``--descreen`` the screen stage
-(``PhotoRestorer(descreen=)``: the sample has no screen, so only the look for one costs).
+(``PhotoRestorer(descreen=)``: the sample has no screen, so only the look for one costs);
+``--tone`` the tone mode (``PhotoRestorer(tone=)``: ``mono`` adds the stains stage, which on the
+sample, a clean sepia print, looks and lifts nothing, and the median tone curve).
 ``--image PATH`` times that photo at its own size instead
 (e.g. the 4608 x 3456 ``../shared/data/real_old/photo-restoration/sample.jpeg``, a phone photo
 of a print).
@@ -127,6 +129,13 @@ def main() -> int:
         help="PhotoRestorer(descreen=): the screen stage; both are timed side by side",
     )
     ap.add_argument(
+        "--tone",
+        nargs="+",
+        choices=["keep", "neutral", "mono"],
+        default=["keep"],
+        help="PhotoRestorer(tone=): several are timed side by side",
+    )
+    ap.add_argument(
         "--coarse",
         nargs="+",
         default=[COARSE_MODEL],
@@ -193,7 +202,10 @@ def main() -> int:
     models = dict(m.split("=", 1) for m in args.model)
     t0 = time.perf_counter()
     prs = {
-        (f"{f} / {sf} / {g:g} / {gf} / {ln} / {c} / {lv} / {t} / {mo} / {ds}", mo): PhotoRestorer(
+        (
+            f"{f} / {sf} / {g:g} / {gf} / {ln} / {c} / {lv} / {t} / {mo} / {ds} / {tn}",
+            mo,
+        ): PhotoRestorer(
             device="cpu",
             models=models,
             tile=None if t == "auto" else int(t),
@@ -205,6 +217,7 @@ def main() -> int:
             detect_coarse=None if c == "none" else c,
             detect_levels=lv == "on",
             descreen=ds == "on",
+            tone=tn,
         )
         for f in args.detect_flips
         for sf in args.scan_flips
@@ -216,6 +229,7 @@ def main() -> int:
         for t in args.tile
         for mo in args.morph
         for ds in args.descreen
+        for tn in args.tone
     }
     load_s = time.perf_counter() - t0
     for (_, mo), pr in prs.items():
@@ -245,7 +259,7 @@ def main() -> int:
     names = next(iter(prs.values())).model_names
     print(f"models: {names}; load once: {load_s:.2f} s")
     print(
-        f"| {size}, CPU | detector views / scan views / grey look / its views / lines / coarse / levels / tile / maxima / descreen "
+        f"| {size}, CPU | detector views / scan views / grey look / its views / lines / coarse / levels / tile / maxima / descreen / tone "
         "| median s | min s | max s |"
     )
     print("|---|---:|---|---|---|")

@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from restore.eval.holdout_damage import holdout_damage, holdout_image
+from restore.eval.holdout_damage import holdout_damage, holdout_image, holdout_stains
 
 PACKAGE = Path(__file__).resolve().parents[2] / "restore"
 HOLDOUT = "restore.eval.holdout_damage"
@@ -128,3 +128,18 @@ def test_the_import_check_sees_imports():
     tree = "from .holdout_damage import holdout_damage\nimport restore.eval.holdout_damage\n"
     found = _imports_of(tree, src)
     assert HOLDOUT in found and "restore.eval.holdout_damage.holdout_damage" in found
+
+
+def test_stains_only_are_the_same_draws_without_the_holes():
+    """holdout_stains: the same base as holdout_image (the same first draws), with stains that
+    darken it on average and no holes."""
+    rgb = np.random.default_rng(0).random((64, 80, 3)).astype(np.float32)
+    stained, target = holdout_stains(rgb, 3)
+    target_full = holdout_image(rgb, 3)[2]
+    assert np.array_equal(target, target_full)
+    assert stained.shape == rgb.shape and stained.dtype == np.float32
+    assert 0 <= stained.min() and stained.max() <= 1
+    # stains only darken (tide rings, blots), up to grain and JPEG
+    assert float((stained - target).mean()) < 0
+    with pytest.raises(ValueError, match="H, W >= 16"):
+        holdout_stains(rgb[:8], 0)
