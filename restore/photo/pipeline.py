@@ -174,8 +174,9 @@ class PhotoRestorer:
             photo (its own colours are replaced).
         tone: ``"keep"`` (default) re-applies a toned print's tone to the restored luminance;
             ``"neutral"`` makes a toned print neutral grey; ``"mono"`` takes any photo for a
-            single-toned print (a B&W or sepia print with coloured stains) and rebuilds its colour
-            from its dominant tone. Grey photos always come back with R = G = B, colour photos
+            single-toned print (a B&W or sepia print with coloured stains), lifts its stains'
+            darkening (:mod:`restore.photo.stains`) and rebuilds its colour from its dominant
+            tone. Grey photos always come back with R = G = B, colour photos
             (but with ``"mono"``) as the models made them (see :mod:`restore.photo.tone`).
         upscale: ``None``, 2 or 4.
         device: ``"cpu"``, ``"cuda"``, ... (default: CUDA when available).
