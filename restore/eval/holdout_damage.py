@@ -194,10 +194,8 @@ def holdout_image(
         ``(damaged, mask, target)``: (H, W, 3) float32 in [0, 1], (H, W) float32 in {0, 1},
         and the clean B&W or sepia base (H, W, 3).
     """
-    if rgb.ndim != 3 or rgb.shape[2] != 3 or min(rgb.shape[:2]) < 16:
-        raise ValueError(f"image must be (H, W, 3) with H, W >= 16, got {rgb.shape}")
     rng = np.random.default_rng(seed)
-    target = _base(np.clip(rgb.astype(np.float32), 0, 1), rng)
+    target = _base(_checked(rgb), rng)
     img, mask = target.copy(), np.zeros(rgb.shape[:2], np.float32)
     _stains(img, rng)
     _cracks(img, mask, rng)
@@ -205,6 +203,13 @@ def holdout_image(
     _dust(img, mask, rng)
     _torn_corner(img, mask, rng)
     return _scan(img, rng), mask, target
+
+
+def _checked(rgb: np.ndarray) -> np.ndarray:
+    """``rgb`` as float32 in [0, 1], or ValueError when it is no (H, W, 3) image of H, W >= 16."""
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or min(rgb.shape[:2]) < 16:
+        raise ValueError(f"image must be (H, W, 3) with H, W >= 16, got {rgb.shape}")
+    return np.clip(rgb.astype(np.float32), 0, 1)
 
 
 def _scan(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -231,10 +236,8 @@ def holdout_stains(rgb: np.ndarray, seed: int | tuple[int, ...]) -> tuple[np.nda
     Returns:
         ``(stained, target)``: (H, W, 3) float32 in [0, 1], and the clean base.
     """
-    if rgb.ndim != 3 or rgb.shape[2] != 3 or min(rgb.shape[:2]) < 16:
-        raise ValueError(f"image must be (H, W, 3) with H, W >= 16, got {rgb.shape}")
     rng = np.random.default_rng(seed)
-    target = _base(np.clip(rgb.astype(np.float32), 0, 1), rng)
+    target = _base(_checked(rgb), rng)
     img = target.copy()
     _stains(img, rng)
     return _scan(img, rng), target

@@ -517,12 +517,12 @@ class PhotoRestorer:
         else:
             t0 = time.perf_counter()
             y, lifted, tones = lift_stains(y, tones, m)  # tones: measured without the stains
-            if any(lifted):
-                record("stains", True, t0, lifted_share=lifted)
-            else:
+            if not any(lifted):
                 record("stains", False, reason="no coloured stain found")
-            if steps is not None and any(lifted):
-                steps["stains"] = y
+            else:
+                record("stains", True, t0, lifted_share=lifted)
+                if steps is not None:
+                    steps["stains"] = y
         colorized = [False] * n
         for stage in ("enhance", "faces", "colorize", "upscale"):
             if stage not in self.models:

@@ -84,7 +84,9 @@ def stain_gain(x: Tensor, curve: Tensor) -> Tensor:
     return 1 + weight * (ratio - 1).clamp(0, MAX_GAIN - 1)
 
 
-def _curve(t: Tone) -> Tensor:
+def mono_curve(t: Tone) -> Tensor:
+    """The curve a print measured with ``single=True`` is given: its tone's, or zero (neutral
+    grey) for one measured grey."""
     return t.curve if t.kind == "toned" else torch.zeros_like(t.curve)
 
 
@@ -124,13 +126,13 @@ def lift_stains(
             out.append(xi)
             shares.append(0.0)
             continue
-        g = stain_gain(xi, _curve(t))
+        g = stain_gain(xi, mono_curve(t))
         stained = g > REMEASURE
         if bool(stained.any()) and float(stained.float().mean()) < 0.5:
             if mask is not None:
                 stained = stained | (mask[i : i + 1, :1] > 0.5)
             kept[i] = measure_tone(xi, stained.float(), single=True)[0]
-            g = stain_gain(xi, _curve(kept[i]))
+            g = stain_gain(xi, mono_curve(kept[i]))
         shares.append(round(float((g > LIFTED).float().mean()), 5))
         out.append(torch.where(g > 1, (xi * g).clamp(0, 1), xi))
     if not any(shares):
@@ -138,4 +140,4 @@ def lift_stains(
     return torch.cat(out), shares, kept
 
 
-__all__ = ["MAX_GAIN", "SIGMA", "SPREAD_HI", "SPREAD_LO", "lift_stains", "stain_gain"]
+__all__ = ["MAX_GAIN", "SIGMA", "SPREAD_HI", "SPREAD_LO", "lift_stains", "mono_curve", "stain_gain"]

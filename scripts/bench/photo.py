@@ -28,7 +28,7 @@ it changes nothing at 1024 x 768); ``--grey-flips`` those of the grey look
 (``PhotoRestorer(detect_grey_flips=)``); ``--descreen`` the screen stage
 (``PhotoRestorer(descreen=)``: the sample has no screen, so only the look for one costs);
 ``--tone`` the tone mode (``PhotoRestorer(tone=)``: ``mono`` adds the stains stage, which on the
-sample, a clean sepia print, looks and lifts nothing, and the median tone curve).
+sample, a sepia print with white scratches, lifts a few pixels, and the median tone curve).
 ``--image PATH`` times that photo at its own size instead
 (e.g. the 4608 x 3456 ``../shared/data/real_old/photo-restoration/sample.jpeg``, a phone photo
 of a print).

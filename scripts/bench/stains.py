@@ -24,12 +24,10 @@ stage's; ``restore photo --tone mono`` runs both around the models.
 from __future__ import annotations
 
 import argparse
-import io
 import sys
 from pathlib import Path
 
 import numpy as np
-import PIL.Image
 import torch
 from torchmetrics.functional.image import peak_signal_noise_ratio
 
@@ -43,20 +41,12 @@ from common import write_rows  # noqa: E402
 from restore.data.color import rgb_to_gray  # noqa: E402
 from restore.data.old_print_tone import foxing, water_stains  # noqa: E402
 from restore.eval.holdout_damage import holdout_stains  # noqa: E402
-from restore.photo.stains import lift_stains  # noqa: E402
+from restore.photo.stains import lift_stains, mono_curve  # noqa: E402
 from restore.photo.tone import apply_tone, measure_tone  # noqa: E402
 
 SETS = ["Set5", "Set14"]
 KINDS = ("holdout", "water", "foxing", "none")
 SEPIA = torch.tensor([1.0, 0.82, 0.62]).view(1, 3, 1, 1)
-
-
-def jpeg(x: torch.Tensor, quality: int = 85) -> torch.Tensor:
-    a = (x[0].permute(1, 2, 0).numpy() * 255 + 0.5).clip(0, 255).astype(np.uint8)
-    buf = io.BytesIO()
-    PIL.Image.fromarray(a).save(buf, "JPEG", quality=quality)
-    b = np.asarray(PIL.Image.open(buf).convert("RGB"))
-    return torch.from_numpy(b.copy()).permute(2, 0, 1)[None].float() / 255
 
 
 def stained(kind: str, colour: torch.Tensor, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -68,7 +58,7 @@ def stained(kind: str, colour: torch.Tensor, seed: int) -> tuple[torch.Tensor, t
     clean = E.quantize(grey * SEPIA if seed % 2 == 0 else grey)
     g = torch.Generator().manual_seed(seed)
     dirty = {"water": lambda c: water_stains(c, g), "foxing": lambda c: foxing(c, g)}
-    return jpeg(dirty[kind](clean) if kind in dirty else clean), clean
+    return E.cv2_jpeg(dirty[kind](clean) if kind in dirty else clean, 85, grey=False), clean
 
 
 def psnr(a: torch.Tensor, b: torch.Tensor, where: torch.Tensor | None = None) -> float:
@@ -90,10 +80,9 @@ def run() -> list[dict]:
             x, clean = stained(kind, E.to_tensor(E.read_image(p)), seed)
             where = (rgb_to_gray(x) - rgb_to_gray(clean)).abs() * 255 > 2
             tones = measure_tone(x, single=True)
-            mono = apply_tone(x, tones[0].curve if tones[0].kind == "toned" else 0 * tones[0].curve)
+            mono = apply_tone(x, mono_curve(tones[0]))
             y, share, again = lift_stains(x, tones)
-            curve = again[0].curve if again[0].kind == "toned" else 0 * again[0].curve
-            out = apply_tone(y, curve)
+            out = apply_tone(y, mono_curve(again[0]))
             lifted.append(share[0])
             for label, img in (("input", x), ("mono", mono), ("mono + lift", out)):
                 scores.setdefault(label, []).append(psnr(img, clean))
@@ -118,7 +107,6 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
-    torch.set_num_threads(torch.get_num_threads())
     rows = run()
     print(
         "| kind | photos | lifted share | input | mono | mono + lift | stained px: input / mono / mono + lift | worst change |"
