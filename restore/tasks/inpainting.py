@@ -67,6 +67,8 @@ class InpaintOptions:
     work_size: int = 512  # largest side the network runs on at inference
     context: int = 64  # pixels of context around each hole's bounding box at inference
     prefill: bool = False  # G corrects a push-pull fill instead of filling grey holes
+    # that fill's confidence (restore.tasks.inpainting_fill.push_pull_fill; 0: the plain rule)
+    prefill_confidence: float = 0.0
     print_share: float = 0.0  # share of masks shaped like real-print holes (old_print)
 
     def __post_init__(self) -> None:
@@ -74,6 +76,8 @@ class InpaintOptions:
             raise ConfigError("task_args.hole_min / hole_max must satisfy 0 <= min <= max <= 1")
         if self.work_size < 64 or self.context < 0:
             raise ConfigError("task_args.work_size must be >= 64 and context >= 0")
+        if not self.prefill_confidence >= 0:
+            raise ConfigError("task_args.prefill_confidence must be >= 0")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -150,7 +154,13 @@ class InpaintingTask(Task):
         return {"input": clean * (1.0 - mask), "mask": mask, "target": clean}
 
     def forward(self, nets: Mapping[str, nn.Module], batch: Batch) -> Batch:
-        raw, fake = run_generator(nets["G"], batch["input"], batch["mask"], self.opts.prefill)
+        raw, fake = run_generator(
+            nets["G"],
+            batch["input"],
+            batch["mask"],
+            self.opts.prefill,
+            self.opts.prefill_confidence,
+        )
         return {"raw": raw, "fake": fake}
 
     def d_loss(self, nets, batch: Batch, out: Batch, step: int) -> tuple[Tensor, Logs]:
@@ -192,7 +202,10 @@ class InpaintingTask(Task):
         if val is None:
             return {}
         clean, mask = val
-        out = per_image(lambda x, m: inpaint(G, x, m, prefill=self.opts.prefill), clean, mask)
+        prefill, confidence = self.opts.prefill, self.opts.prefill_confidence
+        out = per_image(
+            lambda x, m: inpaint(G, x, m, prefill=prefill, confidence=confidence), clean, mask
+        )
         telea = inpaint_telea(clean * (1 - mask), mask)
         return mean_psnrs(clean, psnr=out, psnr_telea=telea)
 
@@ -206,6 +219,7 @@ class InpaintingTask(Task):
             "work_size": self.opts.work_size,
             "context": self.opts.context,
             "prefill": self.opts.prefill,
+            "prefill_confidence": self.opts.prefill_confidence,
         }
 
     @classmethod
@@ -214,6 +228,7 @@ class InpaintingTask(Task):
         inf = card.get("inference", {})
         work_size, context = int(inf.get("work_size", 512)), int(inf.get("context", 64))
         prefill = bool(inf.get("prefill", False))
+        confidence = float(inf.get("prefill_confidence", 0.0))  # cards before it: the plain rule
 
         def fn(x: Tensor, mask: Tensor | None = None) -> Tensor:
             if mask is None:
@@ -221,7 +236,13 @@ class InpaintingTask(Task):
                     "inpainting needs a mask: model(image, mask=mask), nonzero/white = hole"
                 )
             return inpaint(
-                G, x, mask.to(x.dtype), work_size=work_size, context=context, prefill=prefill
+                G,
+                x,
+                mask.to(x.dtype),
+                work_size=work_size,
+                context=context,
+                prefill=prefill,
+                confidence=confidence,
             )
 
         # Not tileable: fn finds the holes and crops around them itself (bounded memory).

@@ -210,7 +210,7 @@ BUILT_IN: tuple[TaskSpec, ...] = (
         cls="restore.tasks.inpainting:InpaintingTask",
         networks=("unet", "patch"),
         input="image+mask",
-        onnx="x: cat(image in [-1,1] with holes pre-filled (card inference.prefill: push-pull fill, else 0), mask (1 = hole)) (B,4,H,W) -> (B,3,H,W): with prefill a correction added to the fill in [0,1], else tanh output in [-1,1]; known pixels are kept",
+        onnx="x: cat(image in [-1,1] with holes pre-filled (card inference.prefill: push-pull fill with inference.prefill_confidence, restore.tasks.inpainting_fill.push_pull_fill; else 0), mask (1 = hole)) (B,4,H,W) -> (B,3,H,W): with prefill a correction added to the fill in [0,1], else tanh output in [-1,1]; known pixels are kept",
         protocol="PSNR / SSIM whole image and hole, L1, bucketed by hole ratio (0-10% ... "
         "50-60%), beside Telea, Navier-Stokes and biharmonic",
         models={"inpaint": "Fill holes given a mask (white = hole)."},

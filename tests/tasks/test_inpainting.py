@@ -144,6 +144,52 @@ def test_push_pull_fill() -> None:
     torch.testing.assert_close(push_pull_fill(x, torch.ones_like(m)), torch.full_like(x, 0.5))
 
 
+def test_push_pull_confidence_keeps_an_island_from_stamping_a_block() -> None:
+    # one dark pixel left inside a 41x41 hole of a flat 0.7 picture: the plain rule gives its
+    # 8x8 cell (1/64 known) its value, and the bilinear pull spreads it over a blotch; with
+    # confidence 8 that cell is 8/64 its own and 56/64 the level above
+    x = torch.full((1, 1, 64, 64), 0.7)
+    m = torch.zeros(1, 1, 64, 64)
+    m[..., 9:50, 9:50] = 1
+    m[0, 0, 30, 30], x[0, 0, 30, 30] = 0, 0.0
+    hole = m > 0
+    plain, weighed = push_pull_fill(x, m), push_pull_fill(x, m, confidence=8)
+    dark_plain = int(((plain - 0.7).abs() > 0.1)[hole].sum())
+    dark_weighed = int(((weighed - 0.7).abs() > 0.1)[hole].sum())
+    assert dark_plain > 400 and dark_weighed < 50
+    assert float((weighed - 0.7).abs()[hole].mean()) < float((plain - 0.7).abs()[hole].mean()) / 5
+    # the same rules elsewhere: known pixels kept, values within the known range, flat stays flat
+    r = torch.rand(2, 3, 37, 29, generator=torch.Generator().manual_seed(9))
+    rm = (torch.rand(2, 1, 37, 29, generator=torch.Generator().manual_seed(10)) < 0.4).float()
+    y = push_pull_fill(r, rm, confidence=8)
+    assert torch.equal(y[rm.expand_as(r) == 0], r[rm.expand_as(r) == 0])
+    assert y.min() >= r.min() and y.max() <= r.max()
+    torch.testing.assert_close(
+        push_pull_fill(torch.full_like(r, 0.3), rm, 8), torch.full_like(r, 0.3)
+    )
+    # a cell at least 1/8 known is its own average, as in the plain rule: small holes unchanged
+    small = torch.zeros(1, 1, 64, 64)
+    small[..., 20:22, 20:23] = 1
+    xs = torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(11))
+    torch.testing.assert_close(push_pull_fill(xs, small, 8), push_pull_fill(xs, small))
+    with pytest.raises(ValueError, match="confidence"):
+        push_pull_fill(x, m, confidence=-1)
+
+
+def test_card_prefill_confidence_reaches_the_fill() -> None:
+    g = _tiny_g()
+    x = torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(12))
+    m = torch.zeros(1, 1, 64, 64)
+    m[..., 8:56, 8:56] = 1
+    m[..., 30, 30] = 0  # an island inside the hole: where the two rules differ
+    card = {**CARD, "inference": {**CARD["inference"], "prefill_confidence": 8}}
+    old = InpaintingTask.predictor(CARD, {"G": g}).fn(x, mask=m)  # a card from before it: 0
+    new = InpaintingTask.predictor(card, {"G": g}).fn(x, mask=m)
+    torch.testing.assert_close(old, inpaint(g, x, m, prefill=True))
+    torch.testing.assert_close(new, inpaint(g, x, m, prefill=True, confidence=8))
+    assert not torch.equal(old, new)
+
+
 @pytest.mark.parametrize("big_hole", [False, True])
 def test_large_image_paths_keep_known_pixels(big_hole: bool) -> None:
     g = _tiny_g()
@@ -178,6 +224,7 @@ def test_tiny_training_run_gives_loadable_weights(tmp_path, shared_data) -> None
                 "work_size": 64,
                 "context": 8,
                 "prefill": True,
+                "prefill_confidence": 8,
             },
             "model": {
                 "generator": "unet",
@@ -226,6 +273,7 @@ def test_tiny_training_run_gives_loadable_weights(tmp_path, shared_data) -> None
     result = train(cfg, device="cpu")
     card = json.loads((tmp_path / "inp" / "model.json").read_text())
     assert card["task"] == "inpainting" and card["runtime"]["inference"]["work_size"] == 64
+    assert card["runtime"]["inference"]["prefill_confidence"] == 8
     assert "psnr" in result.metrics
     r = restore.load(tmp_path / "inp")
     img = np.random.default_rng(8).integers(0, 256, (45, 70, 3), dtype=np.uint8)
