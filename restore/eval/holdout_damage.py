@@ -30,11 +30,13 @@ import cv2
 import numpy as np
 import torch
 
-__all__ = ["HOLDOUT_BASES", "holdout_damage", "holdout_image", "holdout_stains"]
+__all__ = ["HOLDOUT_BASES", "HOLDOUT_KINDS", "holdout_damage", "holdout_image", "holdout_stains"]
 
 log = logging.getLogger(__name__)
 
 HOLDOUT_BASES = ("bw", "sepia")
+#: The kinds of damage that go into the mask, in the order they are painted.
+HOLDOUT_KINDS = ("cracks", "folds", "dust", "torn corner")
 _LUMA_709 = np.array([0.2126, 0.7152, 0.0722], np.float32)
 # sepia ramp: luma 0 -> dark umber, 0.5 -> warm brown, 1 -> cream (RGB)
 _SEPIA_RAMP = np.array([[0.10, 0.06, 0.03], [0.56, 0.44, 0.30], [0.98, 0.94, 0.84]], np.float32)
@@ -182,13 +184,18 @@ def _dust(img: np.ndarray, mask: np.ndarray, rng: np.random.Generator) -> None:
 
 
 def holdout_image(
-    rgb: np.ndarray, seed: int | tuple[int, ...]
+    rgb: np.ndarray,
+    seed: int | tuple[int, ...],
+    kinds: dict[str, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Damage one image; the per-image core of :func:`holdout_damage`.
 
     Args:
         rgb: (H, W, 3) float32 RGB in [0, 1], H and W >= 16.
         seed: NumPy seed (an int or a sequence of ints).
+        kinds: if given, receives per kind of masked damage (:data:`HOLDOUT_KINDS`) the (H, W)
+            bool pixels of the mask that it painted last (dust over a crack is dust, a tear
+            over both is the tear): their union is the mask. The draws are the same either way.
 
     Returns:
         ``(damaged, mask, target)``: (H, W, 3) float32 in [0, 1], (H, W) float32 in {0, 1},
@@ -198,10 +205,15 @@ def holdout_image(
     target = _base(_checked(rgb), rng)
     img, mask = target.copy(), np.zeros(rgb.shape[:2], np.float32)
     _stains(img, rng)
-    _cracks(img, mask, rng)
-    _folds(img, mask, rng)
-    _dust(img, mask, rng)
-    _torn_corner(img, mask, rng)
+    painters = (_cracks, _folds, _dust, _torn_corner)
+    for name, paint in zip(HOLDOUT_KINDS, painters, strict=True):
+        own = np.zeros_like(mask)  # the painters only write their footprint into the mask
+        paint(img, own, rng)
+        np.maximum(mask, own, out=mask)
+        if kinds is not None:
+            for other in kinds.values():
+                other &= own == 0
+            kinds[name] = own > 0
     return _scan(img, rng), mask, target
 
 

@@ -143,3 +143,22 @@ def test_stains_only_are_the_same_draws_without_the_holes():
     assert float((stained - target).mean()) < 0
     with pytest.raises(ValueError, match="H, W >= 16"):
         holdout_stains(rgb[:8], 0)
+
+
+def test_kinds_split_the_mask_without_changing_the_draws(img):
+    rgb = img[0].permute(1, 2, 0).numpy()
+    plain = holdout_image(rgb, (7, 0))
+    kinds: dict[str, np.ndarray] = {}
+    split = holdout_image(rgb, (7, 0), kinds=kinds)
+    assert all(np.array_equal(a, b) for a, b in zip(plain, split))  # the same draws
+    assert tuple(kinds) == ("cracks", "folds", "dust", "torn corner")
+    union = np.zeros(rgb.shape[:2], bool)
+    for name, own in kinds.items():
+        assert own.dtype == bool and not (union & own).any(), name  # each pixel has one kind
+        union |= own
+    assert np.array_equal(union, split[1] > 0.5)  # together they are the mask
+    # the torn corner is painted last: it takes every masked pixel in its footprint, and where a
+    # crack or a fold was there, the damaged photo shows the tear's flat colour, not theirs
+    corner = kinds["torn corner"]
+    assert corner.any() and corner[[0, 0, -1, -1], [0, -1, 0, -1]].any()
+    assert float(split[0][corner].std(0).max()) < 0.06
