@@ -26,13 +26,13 @@ import argparse
 import copy
 import json
 import sys
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 import torch  # noqa: E402
+from common import write_rows  # noqa: E402
 
 from restore.api import Restorer  # noqa: E402
 from restore.eval.inpaint_buckets import evaluate_buckets  # noqa: E402
@@ -78,7 +78,6 @@ def main() -> int:
     rows = []
     print("| model | card's confidence | confidence | " + " | ".join(args.sets) + " |")
     print("|---|---:|---:|" + "---:|" * len(args.sets))
-    t0 = time.perf_counter()
     for name in args.model or ["inpaint"]:
         base = Restorer.from_pretrained(name, device="cpu")
         own = float(base.inference.get("prefill_confidence", 0.0))
@@ -92,13 +91,7 @@ def main() -> int:
             print(f"| {name} | {own:g} | {k:g} | {cells} |", flush=True)
     print("(mean over the 20-60% buckets of PSNR - best classical PSNR on Set5 + Set14, dB)")
     if args.json:
-        out = {
-            "command": "python scripts/bench/inpaint_prefill.py " + " ".join(sys.argv[1:]),
-            "rows": rows,
-            "seconds": round(time.perf_counter() - t0, 1),
-            "threads": args.threads,
-        }
-        args.json.write_text(json.dumps(out, indent=1) + "\n")
+        write_rows(args.json, "inpaint_prefill.py", sys.argv[1:], args.threads, rows)
     return 0
 
 

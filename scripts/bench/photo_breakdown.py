@@ -23,9 +23,7 @@ the photos.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -35,6 +33,7 @@ sys.path.insert(0, str(REPO / "scripts"))
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from common import write_rows  # noqa: E402
 from eval_photo import held_out, holdout, quantize  # noqa: E402
 from photo_options import stage_models  # noqa: E402
 
@@ -80,7 +79,6 @@ def main() -> int:
     groups = (*HOLDOUT_KINDS, *OUTSIDE)
     sums = {g: np.zeros(5) for g in groups}  # share, input, restore, restore_true, covered
     n = 0
-    t0 = time.perf_counter()
     for _, seed, path in held_out(args.sets):
         clean = to_tensor(read_image(path))
         damaged, true, target, kinds = damaged_with_kinds(clean, seed)
@@ -135,16 +133,8 @@ def main() -> int:
         f"(squared RGB error x 1000 per pixel of the image, mean over {n} photos)"
     )
     if args.json:
-        out = {
-            "command": "python scripts/bench/photo_breakdown.py " + " ".join(sys.argv[1:]),
-            "photos": n,
-            "groups": rows,
-            "totals": totals,
-            "models": pr.model_names,
-            "seconds": round(time.perf_counter() - t0, 1),
-            "threads": args.threads,
-        }
-        args.json.write_text(json.dumps(out, indent=1) + "\n")
+        table = [{"group": g, **r} for g, r in rows.items()] + [{"group": "all", **totals}]
+        write_rows(args.json, "photo_breakdown.py", sys.argv[1:], args.threads, table)
     return 0
 
 
